@@ -1,1 +1,5 @@
-export {};
+export * from './hashing.js';
+export * from './sensor.js';
+export * from './spam.js';
+export * from './synthetic.js';
+export * from './registry.js';
