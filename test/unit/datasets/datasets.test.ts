@@ -83,7 +83,12 @@ describe('synthetic dataset', () => {
     const spread = (slice: StreamEvent[]): number => {
       let s = 0;
       let n = 0;
-      for (const ev of slice) for (const v of windowOf(ev)[0]) ((s += v * v), n++);
+      for (const ev of slice) {
+        for (const v of windowOf(ev)[0]) {
+          s += v * v;
+          n++;
+        }
+      }
       return Math.sqrt(s / n);
     };
     const first = spread(e.slice(0, 200));
