@@ -1,1 +1,4 @@
-export {};
+export * from './registry.js';
+export * from './readiness.js';
+export * from './catalog.js';
+export * from './server.js';

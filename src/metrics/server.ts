@@ -1,0 +1,143 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import { ConfigError, StreamnormError } from '../errors.js';
+import type { ReadinessProbe, ReadinessReport } from './readiness.js';
+
+/** Options for {@link startMetricsServer}. */
+export interface MetricsServerOptions {
+  /** The registry to expose (the pipeline's own, never the global one). */
+  registry: Registry;
+  /** Bind address. Default `127.0.0.1`: metrics are not exposed beyond the host unless asked. */
+  host?: string;
+  /** Port; 0 picks a free one (tests). Default 9464. */
+  port?: number;
+  /** `/readyz` probe; without one the process is ready as soon as it serves. */
+  readiness?: ReadinessProbe;
+}
+
+/** A running metrics server. */
+export interface MetricsServer {
+  readonly host: string;
+  readonly port: number;
+  /** Base URL, e.g. `http://127.0.0.1:9464`. */
+  readonly url: string;
+  /** Stop listening and close open connections (an in-flight scrape is cut short). */
+  close(): Promise<void>;
+}
+
+/**
+ * Serve `/metrics` (Prometheus text format), `/healthz` (the process is alive: always 200 while it
+ * serves) and `/readyz` (200 when the readiness probe passes, 503 with the failing checks otherwise).
+ *
+ * Liveness and readiness are separate on purpose: a consumer waiting for a partition assignment is
+ * alive (do not restart it) but not ready (do not count on it).
+ *
+ * @example
+ * const registry = createRegistry();
+ * const metrics = new PipelineMetrics(registry);
+ * const server = await startMetricsServer({ registry, port: 0, readiness: () => metrics.readiness() });
+ * await server.close();
+ */
+export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 9464;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`metrics port must be an integer in [0, 65535], got ${port}`);
+  }
+  if (typeof host !== 'string' || host.length === 0) {
+    throw new ConfigError(`metrics host must be a non-empty string, got ${JSON.stringify(host)}`);
+  }
+  const { registry, readiness } = options;
+
+  const server = createServer((req, res) => {
+    handle(req, res, registry, readiness).catch((err: unknown) => {
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `internal error: ${String(err)}\n`);
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => {
+      reject(
+        new StreamnormError('METRICS', `metrics server cannot listen on ${host}:${port}: ${err.message}`, {
+          cause: err,
+          retriable: (err as NodeJS.ErrnoException).code === 'EADDRINUSE',
+        }),
+      );
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const bound = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    host,
+    port: bound,
+    url: `http://${urlHost}:${bound}`,
+    close: () => closeServer(server),
+  };
+}
+
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  registry: Registry,
+  readiness: ReadinessProbe | undefined,
+): Promise<void> {
+  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('Allow', 'GET, HEAD');
+    send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
+    return;
+  }
+  switch (path) {
+    case '/metrics': {
+      const body = await registry.metrics();
+      send(res, 200, registry.contentType, body, req.method === 'HEAD');
+      return;
+    }
+    case '/healthz':
+      send(res, 200, 'text/plain; charset=utf-8', 'ok\n', req.method === 'HEAD');
+      return;
+    case '/readyz': {
+      const report = await probe(readiness);
+      send(
+        res,
+        report.ready ? 200 : 503,
+        'application/json; charset=utf-8',
+        `${JSON.stringify(report)}\n`,
+        req.method === 'HEAD',
+      );
+      return;
+    }
+    default:
+      send(res, 404, 'text/plain; charset=utf-8', 'not found: try /metrics, /healthz or /readyz\n');
+  }
+}
+
+async function probe(readiness: ReadinessProbe | undefined): Promise<ReadinessReport> {
+  if (readiness === undefined) return { ready: true, checks: {} };
+  try {
+    return await readiness();
+  } catch {
+    return { ready: false, checks: { probe: false } };
+  }
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string, headOnly = false): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', type);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.setHeader('Cache-Control', 'no-store');
+  res.end(headOnly ? undefined : body);
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((err) => (err === undefined ? resolve() : reject(err)));
+    server.closeAllConnections();
+  });
+}
