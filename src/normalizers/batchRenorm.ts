@@ -1,0 +1,309 @@
+/**
+ * Batch Renormalization (Ioffe 2017, "Batch Renormalization: Towards Reducing Minibatch Dependence in
+ * Batch-Normalized Models").
+ */
+import type { Tensor } from '../core/tensor.js';
+import { NormalizationError } from '../errors.js';
+import { batchMoments, channelBackward, normalizeChannels } from './channelKernels.js';
+import {
+  type Dims,
+  checkBool,
+  checkEps,
+  checkKind,
+  checkMomentum,
+  checkPositiveInt,
+  ensure,
+  floatsFromState,
+  readDims,
+  readGrad,
+  shapeText,
+} from './input.js';
+import type { ForwardOptions, Normalizer, NormalizerParams, NormalizerState } from './normalizer.js';
+
+/**
+ * Warm-up of the clipping limits, as in the paper: rMax rises linearly from 1 to `rMaxEnd` and dMax from
+ * 0 to `dMaxEnd` over `warmupSteps` training steps, starting after `startStep` steps of plain BatchNorm.
+ */
+export interface RenormSchedule {
+  rMaxEnd: number;
+  dMaxEnd: number;
+  warmupSteps: number;
+  /** Training steps spent at rMax = 1, dMax = 0 before the ramp starts. Default 0. */
+  startStep?: number;
+}
+
+export interface BatchRenormOptions {
+  channels: number;
+  /** Added to the variances inside the square roots. Default 1e-5. */
+  eps?: number;
+  /** Running-statistics update rate (the paper's α). Default 0.1, as BatchNorm, so the two compare fairly. */
+  momentum?: number;
+  /** Learnable per-channel γ and β. Default true. */
+  affine?: boolean;
+  /** Fixed clip for r ∈ [1/rMax, rMax], rMax ≥ 1. Default 3 (the paper's final value). Not with `schedule`. */
+  rMax?: number;
+  /** Fixed clip for d ∈ [−dMax, dMax], dMax ≥ 0. Default 5 (the paper's final value). Not with `schedule`. */
+  dMax?: number;
+  /** Warm-up schedule for rMax and dMax instead of fixed values. */
+  schedule?: RenormSchedule;
+}
+
+export interface BatchRenormState extends NormalizerState {
+  kind: 'batchrenorm';
+  channels: number;
+  eps: number;
+  momentum: number;
+  affine: boolean;
+  rMax: number;
+  dMax: number;
+  schedule: Required<RenormSchedule> | null;
+  gamma: number[] | null;
+  beta: number[] | null;
+  runningMean: number[];
+  runningVar: number[];
+  /** Training steps taken: the schedule position. */
+  steps: number;
+}
+
+/**
+ * BatchNorm whose training output is corrected toward the running statistics:
+ * y = γ·(x̂_B·r + d) + β with r = clip(σ_B/σ, 1/rMax, rMax), d = clip((μ_B − μ)/σ, −dMax, dMax),
+ * σ_B = √(σ²_B + ε), σ = √(runningVar + ε). While r and d are not clipped, training output equals
+ * the inference output (x − μ)/σ, which removes BatchNorm's train/inference gap for small batches.
+ * r and d are constants in backward (the paper's definition), so gradients flow as in BatchNorm with
+ * γ·r in place of γ. Running statistics follow BatchNorm's (unbiased variance, momentum), rather than the
+ * paper's running σ, so that inference is exactly BatchNorm's inference.
+ *
+ * @example
+ * const brn = new BatchRenorm({ channels: 4, schedule: { rMaxEnd: 3, dMaxEnd: 5, warmupSteps: 1000 } });
+ */
+export class BatchRenorm implements Normalizer {
+  readonly kind = 'batchrenorm';
+  readonly perSample = false;
+  readonly channels: number;
+  readonly eps: number;
+  readonly momentum: number;
+  readonly affine: boolean;
+  readonly rMaxFixed: number;
+  readonly dMaxFixed: number;
+  readonly schedule: Required<RenormSchedule> | null;
+  readonly params: NormalizerParams;
+  readonly grads: NormalizerParams;
+  readonly runningMean: Float64Array;
+  readonly runningVar: Float64Array;
+  /** Training steps taken (the schedule position). */
+  steps = 0;
+  /** r and d of the last training forward, per channel (read-only use). */
+  readonly r: Float64Array;
+  readonly d: Float64Array;
+
+  private xhat: Float64Array = new Float64Array(0);
+  private readonly mean: Float64Array;
+  private readonly invStd: Float64Array;
+  private readonly gEff: Float64Array;
+  private readonly bEff: Float64Array;
+  private readonly sum1: Float64Array;
+  private readonly sum2: Float64Array;
+  private last: Dims | null = null;
+  private lastTraining = true;
+
+  constructor(opts: BatchRenormOptions) {
+    const who = 'BatchRenorm';
+    if (opts === null || typeof opts !== 'object')
+      throw new NormalizationError(`${who}: options object required`);
+    this.channels = checkPositiveInt(who, 'channels', opts.channels);
+    this.eps = checkEps(who, opts.eps ?? 1e-5);
+    this.momentum = checkMomentum(who, opts.momentum ?? 0.1, false) as number;
+    this.affine = checkBool(who, 'affine', opts.affine ?? true);
+    if (opts.schedule !== undefined && (opts.rMax !== undefined || opts.dMax !== undefined)) {
+      throw new NormalizationError(`${who}: give either fixed rMax/dMax or a schedule, not both`);
+    }
+    const rMax = opts.rMax ?? 3;
+    const dMax = opts.dMax ?? 5;
+    if (typeof rMax !== 'number' || !Number.isFinite(rMax) || rMax < 1) {
+      throw new NormalizationError(`${who}: rMax must be a finite number >= 1, got ${String(rMax)}`);
+    }
+    if (typeof dMax !== 'number' || !Number.isFinite(dMax) || dMax < 0) {
+      throw new NormalizationError(`${who}: dMax must be a finite number >= 0, got ${String(dMax)}`);
+    }
+    this.rMaxFixed = rMax;
+    this.dMaxFixed = dMax;
+    this.schedule =
+      opts.schedule === undefined || opts.schedule === null ? null : checkSchedule(who, opts.schedule);
+    const c = this.channels;
+    this.params = this.affine ? { gamma: new Float64Array(c).fill(1), beta: new Float64Array(c) } : {};
+    this.grads = this.affine ? { gamma: new Float64Array(c), beta: new Float64Array(c) } : {};
+    this.runningMean = new Float64Array(c);
+    this.runningVar = new Float64Array(c).fill(1);
+    this.r = new Float64Array(c).fill(1);
+    this.d = new Float64Array(c);
+    this.mean = new Float64Array(c);
+    this.invStd = new Float64Array(c);
+    this.gEff = new Float64Array(c);
+    this.bEff = new Float64Array(c);
+    this.sum1 = new Float64Array(c);
+    this.sum2 = new Float64Array(c);
+  }
+
+  /** The clipping limits the next training step uses (from the schedule when there is one). */
+  limits(): { rMax: number; dMax: number } {
+    const s = this.schedule;
+    if (s === null) return { rMax: this.rMaxFixed, dMax: this.dMaxFixed };
+    const p =
+      s.warmupSteps === 0
+        ? this.steps >= s.startStep
+          ? 1
+          : 0
+        : Math.min(1, Math.max(0, (this.steps - s.startStep) / s.warmupSteps));
+    return { rMax: 1 + (s.rMaxEnd - 1) * p, dMax: s.dMaxEnd * p };
+  }
+
+  forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
+    const training = opts.training ?? true;
+    const dims = readDims(x, 'BatchRenorm', this.channels);
+    const { n, c, l } = dims;
+    const m = n * l;
+    if (training && m <= 1) {
+      throw new NormalizationError(
+        `BatchRenorm: Expected more than 1 value per channel when training, got input size ${shapeText(x.shape)}`,
+      );
+    }
+    const size = n * c * l;
+    const gamma = this.params.gamma;
+    const beta = this.params.beta;
+    const mean = this.mean;
+    const invStd = this.invStd;
+    if (training) {
+      const { rMax, dMax } = this.limits();
+      batchMoments(n, c, l, x.data, mean, invStd);
+      const unbias = m / (m - 1);
+      const f = this.momentum;
+      for (let j = 0; j < c; j++) {
+        const varB = invStd[j];
+        const sigmaB = Math.sqrt(varB + this.eps);
+        const sigma = Math.sqrt(this.runningVar[j] + this.eps);
+        const r = Math.min(rMax, Math.max(1 / rMax, sigmaB / sigma));
+        const dd = Math.min(dMax, Math.max(-dMax, (mean[j] - this.runningMean[j]) / sigma));
+        this.r[j] = r;
+        this.d[j] = dd;
+        const g = gamma ? gamma[j] : 1;
+        this.gEff[j] = g * r;
+        this.bEff[j] = g * dd + (beta ? beta[j] : 0);
+        invStd[j] = 1 / sigmaB;
+        this.runningMean[j] = (1 - f) * this.runningMean[j] + f * mean[j];
+        this.runningVar[j] = (1 - f) * this.runningVar[j] + f * varB * unbias;
+      }
+      this.steps++;
+    } else {
+      for (let j = 0; j < c; j++) {
+        mean[j] = this.runningMean[j];
+        invStd[j] = 1 / Math.sqrt(this.runningVar[j] + this.eps);
+        this.gEff[j] = gamma ? gamma[j] : 1;
+        this.bEff[j] = beta ? beta[j] : 0;
+      }
+    }
+    this.xhat = ensure(this.xhat, size);
+    const out = new Float64Array(size);
+    normalizeChannels(n, c, l, x.data, mean, invStd, this.gEff, this.bEff, this.xhat, out);
+    this.last = dims;
+    this.lastTraining = training;
+    return { data: out, shape: [...x.shape] };
+  }
+
+  backward(dy: Tensor): Tensor {
+    const { n, c, l } = readGrad(dy, 'BatchRenorm', this.last);
+    const dx = new Float64Array(n * c * l);
+    const dgamma = this.grads.gamma ?? null;
+    const dbeta = this.grads.beta ?? null;
+    channelBackward(
+      n,
+      c,
+      l,
+      dy.data,
+      this.xhat,
+      this.invStd,
+      this.gEff,
+      this.lastTraining,
+      dx,
+      dgamma,
+      dbeta,
+      this.sum1,
+      this.sum2,
+    );
+    if (dgamma !== null && this.lastTraining) {
+      // ∂y/∂γ = x̂·r + d, with sum1 = Σ dy and sum2 = Σ dy·x̂ from the kernel.
+      for (let j = 0; j < c; j++) dgamma[j] = this.r[j] * this.sum2[j] + this.d[j] * this.sum1[j];
+    }
+    return { data: dx, shape: [...dy.shape] };
+  }
+
+  state(): BatchRenormState {
+    return {
+      kind: 'batchrenorm',
+      channels: this.channels,
+      eps: this.eps,
+      momentum: this.momentum,
+      affine: this.affine,
+      rMax: this.rMaxFixed,
+      dMax: this.dMaxFixed,
+      schedule: this.schedule === null ? null : { ...this.schedule },
+      gamma: this.params.gamma ? Array.from(this.params.gamma) : null,
+      beta: this.params.beta ? Array.from(this.params.beta) : null,
+      runningMean: Array.from(this.runningMean),
+      runningVar: Array.from(this.runningVar),
+      steps: this.steps,
+    };
+  }
+
+  static fromState(s: BatchRenormState): BatchRenorm {
+    const who = 'BatchRenorm';
+    const st = checkKind(who, s, 'batchrenorm') as BatchRenormState;
+    const brn = new BatchRenorm({
+      channels: st.channels,
+      eps: st.eps,
+      momentum: st.momentum,
+      affine: st.affine,
+      ...(st.schedule === null ? { rMax: st.rMax, dMax: st.dMax } : { schedule: st.schedule }),
+    });
+    const c = brn.channels;
+    if (brn.affine) {
+      brn.params.gamma!.set(floatsFromState(who, 'gamma', st.gamma, c));
+      brn.params.beta!.set(floatsFromState(who, 'beta', st.beta, c));
+    }
+    brn.runningMean.set(floatsFromState(who, 'runningMean', st.runningMean, c));
+    brn.runningVar.set(floatsFromState(who, 'runningVar', st.runningVar, c));
+    if (!Number.isInteger(st.steps) || st.steps < 0) {
+      throw new NormalizationError(
+        `${who}.fromState: steps must be an integer >= 0, got ${String(st.steps)}`,
+      );
+    }
+    brn.steps = st.steps;
+    return brn;
+  }
+}
+
+function checkSchedule(who: string, s: RenormSchedule): Required<RenormSchedule> {
+  const { rMaxEnd, dMaxEnd, warmupSteps } = s;
+  const startStep = s.startStep ?? 0;
+  if (typeof rMaxEnd !== 'number' || !Number.isFinite(rMaxEnd) || rMaxEnd < 1) {
+    throw new NormalizationError(
+      `${who}: schedule.rMaxEnd must be a finite number >= 1, got ${String(rMaxEnd)}`,
+    );
+  }
+  if (typeof dMaxEnd !== 'number' || !Number.isFinite(dMaxEnd) || dMaxEnd < 0) {
+    throw new NormalizationError(
+      `${who}: schedule.dMaxEnd must be a finite number >= 0, got ${String(dMaxEnd)}`,
+    );
+  }
+  if (!Number.isInteger(warmupSteps) || warmupSteps < 0) {
+    throw new NormalizationError(
+      `${who}: schedule.warmupSteps must be an integer >= 0, got ${String(warmupSteps)}`,
+    );
+  }
+  if (!Number.isInteger(startStep) || startStep < 0) {
+    throw new NormalizationError(
+      `${who}: schedule.startStep must be an integer >= 0, got ${String(startStep)}`,
+    );
+  }
+  return { rMaxEnd, dMaxEnd, warmupSteps, startStep };
+}
