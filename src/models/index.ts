@@ -1,1 +1,3 @@
 export * from './types.js';
+export * from './nets/index.js';
+export * from './augment.js';
