@@ -1,0 +1,43 @@
+/** Optimizer options of `LinearModel` (and the nets). Defaults are documented on each optimizer. */
+export type OptimizerConfig =
+  | { type: 'sgd'; lr?: number; schedule?: ScheduleName; powerT?: number }
+  | { type: 'adagrad'; lr?: number; eps?: number }
+  | { type: 'adam'; lr?: number; beta1?: number; beta2?: number; eps?: number }
+  | { type: 'ftrl'; alpha?: number; beta?: number };
+
+export type ScheduleName = 'constant' | 'invscaling' | 'optimal';
+
+export interface OptimizerState {
+  type: OptimizerConfig['type'];
+  config: OptimizerConfig;
+  /** Per-coordinate state arrays (AdaGrad's G, Adam's m and v, FTRL's z and n), as plain arrays. */
+  arrays: number[][];
+}
+
+/**
+ * One optimizer step over a set of coordinates (River `optim/base.py`, stdlib-js calling convention):
+ * for i < n, coordinate j = idx ? idx[i] : off + i takes gradient g[i]. The caller owns every buffer and
+ * the step counter t (1-based index of the step being taken), so an optimizer holds only per-coordinate
+ * state and a restored model continues bit for bit. It knows nothing of regularization: the model applies
+ * its prox with `rate(t, j)`, the step size coordinate j just used.
+ */
+export interface Optimizer {
+  readonly type: OptimizerConfig['type'];
+  /** Every coordinate uses the same rate at step t (plain SGD), so `rate(t, 0)` is everyone's. */
+  readonly uniform: boolean;
+  /** Applies L1/L2 itself (FTRL-Proximal); the model then skips its prox step. */
+  readonly proximal: boolean;
+  /** A zero gradient still moves a weight (Adam's momentum), so sparse steps must touch every weight. */
+  readonly dense: boolean;
+  /** Allocates per-coordinate state for `size` parameters (zeros). */
+  init(size: number): void;
+  step(t: number, w: Float64Array, g: Float64Array, n: number, idx: Int32Array | null, off: number): void;
+  /** The step size coordinate j used at step t (after that step's update of its statistics). */
+  rate(t: number, j: number): number;
+  /** Per-coordinate state arrays, for the non-finite guard and for state(). */
+  stateArrays(): Float64Array[];
+  state(): OptimizerState;
+  /** Restores `stateArrays()` from a state (after `init`). */
+  restore(s: OptimizerState): void;
+  config(): OptimizerConfig;
+}
