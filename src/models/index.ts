@@ -6,3 +6,4 @@ export * from './regularizers/index.js';
 export * from './optim/index.js';
 export * from './guard.js';
 export * from './linearModel.js';
+export * from './registry.js';

@@ -1,0 +1,167 @@
+import type { Rng } from '../core/rng.js';
+import type { Features, ModelState, OnlineModel } from './types.js';
+import { LinearModel, type LinearModelOptions, type LinearModelState } from './linearModel.js';
+
+/**
+ * One entry of the model conformance registry (River's `check_estimator` idea): every model variant the
+ * pipeline can train is listed here, and test/conformance/models.test.ts runs the same checks on each
+ * (state round trip, seed determinism, input never mutated, bad input rejected with a named error).
+ * To add a model, append an entry; opting out of a check needs a written reason in the suite.
+ */
+export interface ModelEntry {
+  name: string;
+  /** A fresh model; the seed drives every random choice it makes (initialization, dropout, ...). */
+  make(seed: number): OnlineModel;
+  /** The same model built with extra options merged in (the suite passes an unknown one). */
+  makeWith(extra: Record<string, unknown>): OnlineModel;
+  fromState(s: ModelState): OnlineModel;
+  /** A valid input for this model. */
+  sampleX(rng: Rng): Features;
+  /** A valid label. */
+  sampleY(rng: Rng): number;
+  /** An input of the wrong dimension or shape. */
+  wrongDimX(rng: Rng): Features;
+  /** A label out of range; absent when every finite label is valid (regression). */
+  badLabel?: number;
+}
+
+const D = 6;
+const SPARSE_DIM = 64;
+
+function dense(rng: Rng, d = D): number[] {
+  return Array.from({ length: d }, () => rng.normal());
+}
+
+function sparse(rng: Rng): Features {
+  const indices: number[] = [];
+  const values: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    indices.push(rng.int(SPARSE_DIM));
+    values.push(rng.normal());
+  }
+  return { indices, values };
+}
+
+function linear(
+  name: string,
+  opts: LinearModelOptions,
+  input: 'dense' | 'sparse',
+  label: (rng: Rng) => number,
+  badLabel?: number,
+): ModelEntry {
+  return {
+    name,
+    make: () => new LinearModel(opts),
+    makeWith: (extra) => new LinearModel({ ...opts, ...extra } as LinearModelOptions),
+    fromState: (s) => LinearModel.fromState(s as LinearModelState),
+    sampleX: input === 'dense' ? (rng) => dense(rng) : sparse,
+    sampleY: label,
+    wrongDimX:
+      input === 'dense' ? (rng) => dense(rng, D + 1) : () => ({ indices: [SPARSE_DIM], values: [1] }),
+    ...(badLabel === undefined ? {} : { badLabel }),
+  };
+}
+
+const real = (rng: Rng): number => rng.normal();
+const bit = (rng: Rng): number => rng.int(2);
+
+/** Every model variant, in one easy-to-append array. */
+export const modelRegistry: ModelEntry[] = [
+  linear(
+    'linear/squared/sgd/elasticnet',
+    { loss: 'squared', regularizer: { l1: 0.01, l2: 0.01 }, optimizer: { type: 'sgd', lr: 0.05 }, dim: D },
+    'dense',
+    real,
+  ),
+  linear(
+    'linear/logistic/sgd-invscaling/l2',
+    {
+      loss: 'logistic',
+      regularizer: { l2: 0.01 },
+      optimizer: { type: 'sgd', lr: 0.5, schedule: 'invscaling' },
+    },
+    'dense',
+    bit,
+    2,
+  ),
+  linear(
+    'linear/hinge/sgd-optimal/l1',
+    { loss: 'hinge', regularizer: { l1: 0.01 }, optimizer: { type: 'sgd', schedule: 'optimal' }, dim: D },
+    'dense',
+    bit,
+    -1,
+  ),
+  linear(
+    'linear/exponential/adam',
+    { loss: 'exponential', optimizer: { type: 'adam', lr: 0.05 }, dim: D },
+    'dense',
+    bit,
+    0.5,
+  ),
+  linear(
+    'linear/softmax/adagrad/l1',
+    {
+      loss: 'softmax',
+      classes: 3,
+      regularizer: { l1: 0.01 },
+      optimizer: { type: 'adagrad', lr: 0.1 },
+      dim: D,
+    },
+    'dense',
+    (rng) => rng.int(3),
+    3,
+  ),
+  linear(
+    'linear/squared/adagrad/lp1.5',
+    {
+      loss: 'squared',
+      regularizer: { lp: { p: 1.5, lambda: 0.05 } },
+      optimizer: { type: 'adagrad', lr: 0.1 },
+      dim: D,
+    },
+    'dense',
+    real,
+  ),
+  linear(
+    'linear/squared/sgd/l0',
+    { loss: 'squared', regularizer: { l0: { k: 3 } }, optimizer: { type: 'sgd', lr: 0.05 }, dim: D },
+    'dense',
+    real,
+  ),
+  linear(
+    'linear/logistic/ftrl/sparse',
+    {
+      loss: 'logistic',
+      regularizer: { l1: 0.01, l2: 0.01 },
+      optimizer: { type: 'ftrl', alpha: 0.5, beta: 1 },
+      dim: SPARSE_DIM,
+    },
+    'sparse',
+    bit,
+    2,
+  ),
+  linear(
+    'linear/squared/sgd/sparse-lazy-l1',
+    {
+      loss: 'squared',
+      regularizer: { l1: 0.01, l2: 0.001 },
+      optimizer: { type: 'sgd', lr: 0.05 },
+      dim: SPARSE_DIM,
+    },
+    'sparse',
+    real,
+  ),
+  linear(
+    'linear/softmax/adagrad/sparse-lazy',
+    {
+      loss: 'softmax',
+      classes: 4,
+      regularizer: { l1: 0.005, l2: 0.01 },
+      optimizer: { type: 'adagrad', lr: 0.2 },
+      dim: SPARSE_DIM,
+    },
+    'sparse',
+    (rng) => rng.int(4),
+    4,
+  ),
+];
