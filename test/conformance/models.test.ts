@@ -29,7 +29,7 @@ function outputs(m: OnlineModel, X: Features[]): number[][] {
 
 describe.each(modelRegistry.map((e) => [e.name, e] as const))('model conformance: %s', (_name, entry) => {
   const { X, Y } = stream(entry, 11, 120);
-  const { X: Xt, Y: Yt } = stream(entry, 12, 40);
+  const { X: Xt } = stream(entry, 12, 40);
 
   it('round-trips its state through JSON: identical predictions and identical subsequent learning', () => {
     const a = entry.make(3);
