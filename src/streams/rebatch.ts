@@ -1,0 +1,156 @@
+import type { OperatorFunction } from 'rxjs';
+import { Rng } from '../core/rng.js';
+import { ConfigError } from '../errors.js';
+import { operate } from './operate.js';
+
+/**
+ * How events are grouped into the batches a model learns from.
+ * - `'arrival'`: as they arrive. An arrival batch is one emission of the source: an array is one batch
+ *   (a Kafka fetch, passed through as is), a single item is a batch of one.
+ * - `{ count }`: exactly `count` events per batch (the last one, flushed on complete, may be smaller).
+ * - `{ timeMs, maxCount? }`: whatever arrived within `timeMs` of the batch's first event, flushed early when it
+ *   reaches `maxCount`. Depends on wall-clock timing, so not reproducible.
+ * - `{ poisson, seed }`: sizes 1 + Poisson(mean − 1) from a seeded RNG, so every size is ≥ 1, the mean is
+ *   exactly `poisson`, and the same seed gives the same sizes (the "varying arrival batch sizes" experiment).
+ */
+export type RebatchPolicy =
+  'arrival' | { count: number } | { timeMs: number; maxCount?: number } | { poisson: number; seed: number };
+
+export interface RebatchOptions<T> {
+  /**
+   * How much an item counts toward a batch's size (0 or 1). Default: dead letters (items with a `reason` and
+   * a `raw`, as `decodeEvents` emits them) count 0 and ride along with the batch in hand, so a stream with
+   * poison messages is cut into exactly the same event batches as one without.
+   */
+  weight?: (item: T) => number;
+}
+
+function defaultWeight(item: unknown): number {
+  if (item !== null && typeof item === 'object') {
+    const o = item as { reason?: unknown; raw?: unknown };
+    if (typeof o.reason === 'string' && typeof o.raw === 'string') return 0;
+  }
+  return 1;
+}
+
+function validatePolicy(policy: RebatchPolicy): void {
+  if (policy === 'arrival') return;
+  const posInt = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 1;
+  if (policy === null || typeof policy !== 'object')
+    throw new ConfigError(`unknown rebatch policy ${String(policy)}`);
+  if ('count' in policy) {
+    if (!posInt(policy.count))
+      throw new ConfigError(`rebatch count must be an integer >= 1, got ${policy.count}`);
+  } else if ('timeMs' in policy) {
+    if (!(Number.isFinite(policy.timeMs) && policy.timeMs > 0))
+      throw new ConfigError(`rebatch timeMs must be a positive number, got ${policy.timeMs}`);
+    if (policy.maxCount !== undefined && !posInt(policy.maxCount))
+      throw new ConfigError(`rebatch maxCount must be an integer >= 1, got ${policy.maxCount}`);
+  } else if ('poisson' in policy) {
+    if (!(Number.isFinite(policy.poisson) && policy.poisson >= 1))
+      throw new ConfigError(`rebatch poisson mean must be a number >= 1, got ${policy.poisson}`);
+    if (!Number.isInteger(policy.seed))
+      throw new ConfigError(`rebatch poisson seed must be an integer, got ${policy.seed}`);
+  } else {
+    throw new ConfigError(`unknown rebatch policy ${JSON.stringify(policy)}`);
+  }
+}
+
+/**
+ * A seeded generator of batch sizes 1 + Poisson(mean − 1). Exported so experiments can report or reproduce
+ * the sizes a `{ poisson, seed }` policy uses.
+ */
+export function poissonSizes(mean: number, seed: number): () => number {
+  validatePolicy({ poisson: mean, seed });
+  const rng = new Rng(seed);
+  return () => 1 + rng.poisson(mean - 1);
+}
+
+/**
+ * Regroup a stream of items (or arrays of items) into batches by a {@link RebatchPolicy}. Order and content
+ * are preserved: the concatenation of the emitted batches is the concatenation of the input. A remainder is
+ * flushed on complete; on error or unsubscribe the buffer and any timer are dropped. Items must not
+ * themselves be arrays (an array input is read as an arrival batch).
+ *
+ * @example
+ * decoded$.pipe(rebatch({ count: 32 }), prequential(model))
+ */
+export function rebatch<T>(
+  policy: RebatchPolicy,
+  options: RebatchOptions<T> = {},
+): OperatorFunction<T | readonly T[], T[]> {
+  validatePolicy(policy);
+  const weight = options.weight ?? defaultWeight;
+
+  if (policy === 'arrival') {
+    return operate<T | readonly T[], T[]>((out) => ({
+      next(input) {
+        if (Array.isArray(input)) {
+          if (input.length > 0) out.next(input as T[]);
+        } else {
+          out.next([input as T]);
+        }
+      },
+    }));
+  }
+
+  return operate<T | readonly T[], T[]>((out) => {
+    let buffer: T[] = [];
+    let filled = 0;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    let target: number;
+    let nextSize: () => number;
+    const timed = 'timeMs' in policy ? policy : null;
+
+    if ('count' in policy) {
+      const n = policy.count;
+      nextSize = () => n;
+    } else if ('poisson' in policy) {
+      nextSize = poissonSizes(policy.poisson, policy.seed);
+    } else {
+      const cap = policy.maxCount ?? Infinity;
+      nextSize = () => cap;
+    }
+    target = nextSize();
+
+    const flush = (): void => {
+      if (timer !== null) {
+        clearTimeout(timer);
+        timer = null;
+      }
+      if (buffer.length === 0) return;
+      const batch = buffer;
+      buffer = [];
+      filled = 0;
+      target = nextSize();
+      out.next(batch);
+    };
+
+    const push = (item: T): void => {
+      buffer.push(item);
+      // Any item starts the clock, so dead letters at the tail of a live stream are still flushed (and acked).
+      if (timed && timer === null) timer = setTimeout(flush, timed.timeMs);
+      const w = weight(item);
+      if (w > 0) {
+        filled += w;
+        if (filled >= target) flush();
+      }
+    };
+
+    return {
+      next(input) {
+        if (Array.isArray(input)) for (const item of input as readonly T[]) push(item);
+        else push(input as T);
+      },
+      complete() {
+        flush();
+        out.complete();
+      },
+      finalize() {
+        if (timer !== null) clearTimeout(timer);
+        timer = null;
+        buffer = [];
+      },
+    };
+  });
+}
