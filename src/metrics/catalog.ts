@@ -118,7 +118,7 @@ export class PipelineMetrics {
   readonly deadLettersTotal: Counter<'reason' | 'topic' | 'mode'>;
   readonly predictionsPublishedTotal: Counter<'topic'>;
   readonly consumerLag: Gauge<'topic' | 'partition'>;
-  readonly consumerConnected: Gauge;
+  readonly consumerConnected: Gauge<'group'>;
   readonly consumerAssignedPartitions: Gauge<'topic'>;
   readonly rebalancesTotal: Counter;
   readonly crashesTotal: Counter<'restart'>;
@@ -258,7 +258,8 @@ export class PipelineMetrics {
     });
     this.consumerConnected = new Gauge({
       name: 'streamnorm_consumer_connected',
-      help: '1 while the Kafka consumer is connected and running, else 0.',
+      help: '1 while the Kafka consumer of the group is connected and running, else 0.',
+      labelNames: ['group'],
       registers,
     });
     this.consumerAssignedPartitions = new Gauge({
@@ -312,7 +313,6 @@ export class PipelineMetrics {
       },
     });
     this.rebalancesTotal.inc(0);
-    this.consumerConnected.set(0);
     for (const restart of ['true', 'false']) this.crashesTotal.inc({ restart }, 0);
   }
 
@@ -426,10 +426,14 @@ export class PipelineMetrics {
 
   // ---- Kafka consumer (kafkajs instrumentation events, wired by the Kafka source) ----
 
-  /** CONNECT / DISCONNECT / STOP of the consumer. */
-  consumerConnectedChanged(connected: boolean): void {
+  /**
+   * CONNECT / DISCONNECT / STOP of the consumer of `group`. The series exists only once a consumer
+   * reports, so a replay (no consumer at all) never looks like a consumer that is down.
+   */
+  consumerConnectedChanged(connected: boolean, group: string): void {
+    checkLabel('group', group);
     this.connected = connected;
-    this.consumerConnected.set(connected ? 1 : 0);
+    this.consumerConnected.set({ group }, connected ? 1 : 0);
     if (!connected) this.partitionsAssigned({});
   }
 

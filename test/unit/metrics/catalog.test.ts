@@ -39,7 +39,7 @@ function exerciseEverything(m: PipelineMetrics): void {
   m.eventSeen(1_700_000_000_000, 'events', 'live');
   m.deadLetter('bad_json', 'events', 'live');
   m.predictionsPublished('predictions', 3);
-  m.consumerConnectedChanged(true);
+  m.consumerConnectedChanged(true, 'g');
   m.partitionsAssigned({ events: [0, 1] });
   m.consumerLagObserved('events', 0, '12');
   m.consumerLagObserved('events', 1, 0);
@@ -156,7 +156,7 @@ describe('PipelineMetrics catalog', () => {
       ready: false,
       checks: { connected: false, partitionsAssigned: false, checkpointRecent: true },
     });
-    m.consumerConnectedChanged(true);
+    m.consumerConnectedChanged(true, 'g');
     expect(m.readiness().checks.partitionsAssigned).toBe(false);
     m.partitionsAssigned({ t: [0] });
     m.expectCheckpoints('live');
@@ -168,7 +168,7 @@ describe('PipelineMetrics catalog', () => {
     expect(m.readiness({ maxCheckpointAgeSeconds: 60 }).ready).toBe(false);
     m.checkpointWritten('live');
     expect(m.readiness({ maxCheckpointAgeSeconds: 60 }).ready).toBe(true);
-    m.consumerConnectedChanged(false);
+    m.consumerConnectedChanged(false, 'g');
     expect(m.readiness().checks).toEqual({
       connected: false,
       partitionsAssigned: false,

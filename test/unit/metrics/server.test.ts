@@ -57,7 +57,7 @@ describe('startMetricsServer', () => {
       checks: { connected: false, partitionsAssigned: false, checkpointRecent: true },
     });
 
-    m.consumerConnectedChanged(true);
+    m.consumerConnectedChanged(true, 'g');
     m.partitionsAssigned({ events: [0, 1] });
     m.expectCheckpoints('live');
     res = await fetch(`${s.url}/readyz`);
