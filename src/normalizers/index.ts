@@ -9,3 +9,6 @@ export * from './groupNorm.js';
 export * from './batchRenorm.js';
 export * from './onlineNorm.js';
 export * from './registry.js';
+export * from './weightStandardization.js';
+export * from './standardScaler.js';
+export * from './minMaxScaler.js';
