@@ -7,3 +7,4 @@ export * from './netOptimizer.js';
 export * from './normSlot.js';
 export * from './softmaxNet.js';
 export * from './windowNet.js';
+export * from './mlp.js';

@@ -1,13 +1,13 @@
 import type { Normalizer, NormalizerState } from '../../normalizers/normalizer.js';
+import { createNormalizer, normalizerFromState } from '../../normalizers/registry.js';
 import { ModelError } from '../../errors.js';
 
-/**
- * The one place the nets obtain normalization layers. It validates the spec string here, so a bad
- * spec is a ModelError naming the `normalizer` field before anything is built.
- * TEMPORARY: until src/normalizers/registry.ts lands, only 'none' is available.
- */
 const SPEC = /^(batch|layer|instance|group:[1-9]\d*|batchrenorm|online|none)$/;
 
+/**
+ * Checks a net's `normalizer` option, so a bad spec is a ModelError naming the field before anything is
+ * built (the registry's own error would name the layer, not the option the user wrote).
+ */
 export function checkNormalizerSpec(spec: unknown): string {
   if (typeof spec !== 'string' || !SPEC.test(spec)) {
     throw new ModelError(
@@ -17,16 +17,16 @@ export function checkNormalizerSpec(spec: unknown): string {
   return spec;
 }
 
+/** The normalizer a net puts after a layer with per-sample shape `[channels]` or `[channels, length]`; null for 'none'. */
 export function makeNormalizer(
   spec: string,
   dims: { channels: number; length?: number },
-  _seed: number,
+  seed: number,
 ): Normalizer | null {
-  checkNormalizerSpec(spec);
-  if (spec === 'none') return null;
-  throw new ModelError(`normalizer: '${spec}' is not available yet (channels ${dims.channels})`);
+  return createNormalizer(checkNormalizerSpec(spec), dims, seed);
 }
 
+/** Rebuilds a normalizer from its state (any registered kind). */
 export function restoreNormalizer(s: NormalizerState): Normalizer {
-  throw new ModelError(`normalizer: cannot restore kind '${s.kind}' yet`);
+  return normalizerFromState(s);
 }
