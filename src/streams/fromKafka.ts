@@ -1,0 +1,478 @@
+/**
+ * `fromKafka(options)`: a Kafka topic as an RxJS source of {@link RawMessage}, with the delivery
+ * guarantees of the design (the Flink way: model state and offsets are snapshotted together).
+ *
+ * - kafkajs `eachBatch` with `eachBatchAutoResolve: false` and `autoCommit: false`: the existing RxJS
+ *   bridges call `subscriber.next` and return, so kafkajs commits offsets before the work is done.
+ *   Here an offset is resolved only once the pipeline has {@link KafkaSource.ack acknowledged} the
+ *   message (learned, or sent to dead letters), and the group's offsets are committed only through
+ *   {@link KafkaSource.commit}, which the pipeline calls after a durable checkpoint.
+ * - Bounded in flight: at most `maxInFlight` messages per partition are handed over and not yet
+ *   acknowledged. At the bound the partition is paused (kafkajs stops fetching it) instead of
+ *   buffering; acknowledgements resume it. Other partitions keep flowing.
+ * - Recovery: `startOffsets` (the checkpoint's next offset per partition) decide where each partition
+ *   is read from on start and after every assignment: a batch that does not start there is answered
+ *   with a seek, and messages below it are never emitted again. So each message changes the model
+ *   exactly once, even after `kill -9`, whatever the group had committed.
+ * - Failures: kafkajs `CRASH` (non-retriable errors, retries exhausted) errors the stream with a
+ *   {@link KafkaError} whose cause is the kafkajs error. Nothing is swallowed.
+ *
+ * Offsets are tracked as JavaScript numbers: exact up to 2^53, far beyond any real partition.
+ */
+import { Observable, type Subscriber } from 'rxjs';
+import { ConfigError, KafkaError } from '../errors.js';
+import type { EventOrigin, RawMessage } from './event.js';
+import {
+  createConsumer,
+  createKafka,
+  streamLogger,
+  type Consumer,
+  type EachBatchPayload,
+  type KafkaClient,
+  type StreamLogger,
+} from './kafka/client.js';
+
+/** Next offset to read per partition, keyed `topic:partition` (what a checkpoint stores). */
+export type PartitionOffsets = Record<string, string>;
+
+/** Key of a partition in offset maps: `"topic:partition"` (parsed at the last ':'). */
+export function partitionKey(topic: string, partition: number): string {
+  return `${topic}:${partition}`;
+}
+
+/** Kafka consumer happenings, for the metrics (rebalances, lag per partition, crashes, pauses). */
+export interface KafkaSourceEvents {
+  onGroupJoin?(info: {
+    groupId: string;
+    memberId: string;
+    assignment: Record<string, number[]>;
+    durationMs: number;
+  }): void;
+  onRebalancing?(info: { groupId: string; memberId: string }): void;
+  /** After each batch handed to the pipeline: `offsetLag` is the high watermark minus the batch's last offset + 1. */
+  onBatch?(info: {
+    topic: string;
+    partition: number;
+    offsetLag: number;
+    highWatermark: string;
+    batchSize: number;
+  }): void;
+  onCrash?(error: KafkaError, info: { restart: boolean }): void;
+  onPause?(topic: string, partition: number): void;
+  onResume?(topic: string, partition: number): void;
+  onCommit?(offsets: PartitionOffsets): void;
+}
+
+export interface FromKafkaOptions extends KafkaSourceEvents {
+  /** An existing client, or `brokers` to create one. */
+  kafka?: KafkaClient;
+  brokers?: string[] | string;
+  clientId?: string;
+  topic: string | string[];
+  groupId: string;
+  /** Unacknowledged messages per partition before the partition is paused. Default 2000. */
+  maxInFlight?: number;
+  /** Read from the beginning when neither a checkpoint nor the group has an offset. Default true. */
+  fromBeginning?: boolean;
+  /**
+   * Where to resume: the last durable checkpoint's next offset per partition. Called once when the
+   * source starts; later positions come from the acknowledgements themselves.
+   */
+  startOffsets?: () => PartitionOffsets | Promise<PartitionOffsets>;
+  /**
+   * Called when the group starts rebalancing (partitions may be revoked): the pipeline checkpoints
+   * here, so the next owner starts from what this one learned.
+   */
+  onRevoke?: () => void | Promise<void>;
+  /** Longest wait inside one batch handler for acknowledgements before returning to fetch. Default 50 ms. */
+  ackWaitMs?: number;
+  /** Batches of different partitions handled concurrently. Default 4. */
+  partitionsConsumedConcurrently?: number;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  maxWaitTimeMs?: number;
+  maxBytesPerPartition?: number;
+  logger?: StreamLogger;
+}
+
+export interface KafkaSourceStats {
+  /** Messages handed over and not yet acknowledged, all partitions. */
+  inFlight: number;
+  /** Highest in-flight count of any single partition so far (never above `maxInFlight`). */
+  maxInFlightSeen: number;
+  emitted: number;
+  acknowledged: number;
+  pauses: number;
+  resumes: number;
+  seeks: number;
+  rebalances: number;
+  commits: number;
+}
+
+interface PartitionState {
+  topic: string;
+  partition: number;
+  /** Offsets handed over, ascending; `head` is the first not yet behind the frontier. */
+  pending: number[];
+  head: number;
+  /** Acknowledged offsets above the frontier (acks may arrive out of order, e.g. dead letters). */
+  acked: Set<number>;
+  /** Next offset after the contiguous acknowledged prefix: what a checkpoint stores. */
+  frontier: number | null;
+  /** Next offset to hand over (frontier + in flight). */
+  emittedNext: number | null;
+  resolved: number | null;
+  paused: boolean;
+  /** Whether this assignment's position was checked (reset on every group join). */
+  positioned: boolean;
+  waiters: Array<() => void>;
+}
+
+/**
+ * A Kafka topic as an Observable of raw messages, plus the acknowledgement and commit handles that
+ * give the pipeline control over offsets. Subscribing connects and starts consuming.
+ */
+export class KafkaSource extends Observable<RawMessage> {
+  private readonly opts: Required<Pick<FromKafkaOptions, 'maxInFlight' | 'ackWaitMs'>> & FromKafkaOptions;
+  private readonly parts = new Map<string, PartitionState>();
+  private consumer: Consumer | null = null;
+  private subscriber: Subscriber<RawMessage> | null = null;
+  private draining = false;
+  private closed = false;
+  private readonly counters: Omit<KafkaSourceStats, 'inFlight'> = {
+    maxInFlightSeen: 0,
+    emitted: 0,
+    acknowledged: 0,
+    pauses: 0,
+    resumes: 0,
+    seeks: 0,
+    rebalances: 0,
+    commits: 0,
+  };
+  private readonly logger: StreamLogger;
+
+  constructor(options: FromKafkaOptions) {
+    super((subscriber) => {
+      if (this.subscriber) {
+        subscriber.error(new ConfigError('a KafkaSource can be subscribed once (share() it to fan out)'));
+        return;
+      }
+      this.subscriber = subscriber;
+      this.start().catch((error: unknown) => this.fail(error));
+      return () => {
+        this.subscriber = null;
+        // After drain() the owner still commits the final checkpoint, then calls close() itself.
+        if (!this.draining) void this.close();
+      };
+    });
+    const maxInFlight = options.maxInFlight ?? 2000;
+    if (!Number.isInteger(maxInFlight) || maxInFlight < 1)
+      throw new ConfigError(`maxInFlight must be an integer >= 1, got ${maxInFlight}`);
+    const ackWaitMs = options.ackWaitMs ?? 50;
+    if (!Number.isFinite(ackWaitMs) || ackWaitMs < 0)
+      throw new ConfigError(`ackWaitMs must be a finite number >= 0, got ${ackWaitMs}`);
+    if (!options.kafka && options.brokers === undefined)
+      throw new ConfigError('fromKafka needs `kafka` or `brokers`');
+    if (typeof options.groupId !== 'string' || options.groupId.length === 0)
+      throw new ConfigError(`groupId must be a non-empty string, got ${JSON.stringify(options.groupId)}`);
+    this.opts = { ...options, maxInFlight, ackWaitMs };
+    this.logger = options.logger ?? streamLogger();
+  }
+
+  /**
+   * Marks a message as done (learned by every model, or dead-lettered). Acks may come in any order;
+   * the partition's position advances over the contiguous acknowledged prefix.
+   */
+  ack(origin: EventOrigin): void {
+    const st = this.parts.get(partitionKey(origin.topic, origin.partition));
+    if (!st) return;
+    const off = Number(origin.offset);
+    if (st.frontier !== null && off < st.frontier) return; // duplicate or from before a seek
+    st.acked.add(off);
+    let advanced = false;
+    while (st.head < st.pending.length && st.acked.has(st.pending[st.head])) {
+      const o = st.pending[st.head++];
+      st.acked.delete(o);
+      st.frontier = o + 1;
+      this.counters.acknowledged++;
+      advanced = true;
+    }
+    if (st.head > 4096 && st.head * 2 > st.pending.length) {
+      st.pending = st.pending.slice(st.head);
+      st.head = 0;
+    }
+    if (!advanced) return;
+    if (st.paused && this.inFlightOf(st) <= this.opts.maxInFlight / 2) this.resume(st);
+    const waiters = st.waiters.splice(0);
+    for (const w of waiters) w();
+  }
+
+  /** Acknowledges many messages (a learned batch). */
+  ackAll(origins: Iterable<EventOrigin>): void {
+    for (const o of origins) this.ack(o);
+  }
+
+  /**
+   * The next offset per partition over which everything is acknowledged: store these with the model
+   * state in a checkpoint, take both in the same synchronous step.
+   */
+  positions(): PartitionOffsets {
+    const out: PartitionOffsets = {};
+    for (const [key, st] of this.parts) if (st.frontier !== null) out[key] = String(st.frontier);
+    return out;
+  }
+
+  /**
+   * Commits offsets to the consumer group, after the checkpoint holding them is durable. These are for
+   * monitoring (lag) and for consumers without a checkpoint; recovery seeks to the checkpoint.
+   */
+  async commit(offsets: PartitionOffsets): Promise<void> {
+    const consumer = this.consumer;
+    if (!consumer || this.closed) return;
+    const list = Object.entries(offsets).map(([key, offset]) => {
+      const i = key.lastIndexOf(':');
+      return { topic: key.slice(0, i), partition: Number(key.slice(i + 1)), offset };
+    });
+    if (list.length === 0) return;
+    await consumer.commitOffsets(list);
+    this.counters.commits++;
+    this.opts.onCommit?.(offsets);
+  }
+
+  stats(): KafkaSourceStats {
+    let inFlight = 0;
+    for (const st of this.parts.values()) inFlight += this.inFlightOf(st);
+    return { inFlight, ...this.counters };
+  }
+
+  /**
+   * Stops handing over messages and completes the stream (so downstream flushes its last batch);
+   * the consumer stays in the group so the final checkpoint's offsets can still be committed.
+   */
+  drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    for (const st of this.parts.values()) st.waiters.splice(0).forEach((w) => w());
+    this.subscriber?.complete();
+  }
+
+  /** Leaves the group and disconnects. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.draining = true;
+    for (const st of this.parts.values()) st.waiters.splice(0).forEach((w) => w());
+    const consumer = this.consumer;
+    this.consumer = null;
+    if (consumer) await consumer.disconnect();
+  }
+
+  private inFlightOf(st: PartitionState): number {
+    return st.pending.length - st.head;
+  }
+
+  private fail(error: unknown): void {
+    const err =
+      error instanceof KafkaError
+        ? error
+        : new KafkaError(`Kafka consumer failed: ${messageOf(error)}`, { cause: error });
+    this.subscriber?.error(err);
+  }
+
+  private state(topic: string, partition: number): PartitionState {
+    const key = partitionKey(topic, partition);
+    let st = this.parts.get(key);
+    if (!st) {
+      st = {
+        topic,
+        partition,
+        pending: [],
+        head: 0,
+        acked: new Set(),
+        frontier: null,
+        emittedNext: null,
+        resolved: null,
+        paused: false,
+        positioned: false,
+        waiters: [],
+      };
+      this.parts.set(key, st);
+    }
+    return st;
+  }
+
+  private async start(): Promise<void> {
+    const o = this.opts;
+    const start = (await o.startOffsets?.()) ?? {};
+    for (const [key, offset] of Object.entries(start)) {
+      const i = key.lastIndexOf(':');
+      const st = this.state(key.slice(0, i), Number(key.slice(i + 1)));
+      st.frontier = Number(offset);
+      st.emittedNext = Number(offset);
+    }
+    const kafka = o.kafka ?? createKafka({ brokers: o.brokers!, clientId: o.clientId, logger: this.logger });
+    const consumer = createConsumer(kafka, {
+      groupId: o.groupId,
+      sessionTimeout: o.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: o.heartbeatIntervalMs ?? 3000,
+      maxWaitTimeInMs: o.maxWaitTimeMs ?? 100,
+      maxBytesPerPartition: o.maxBytesPerPartition ?? 1 << 20,
+      retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
+    });
+    this.consumer = consumer;
+    this.wireEvents(consumer);
+    if (this.closed) return;
+    await consumer.connect();
+    const topics = Array.isArray(o.topic) ? o.topic : [o.topic];
+    await consumer.subscribe({ topics, fromBeginning: o.fromBeginning ?? true });
+    if (this.closed) return;
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: o.partitionsConsumedConcurrently ?? 4,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+  }
+
+  private wireEvents(consumer: Consumer): void {
+    const o = this.opts;
+    const ev = consumer.events;
+    consumer.on(ev.GROUP_JOIN, ({ payload }) => {
+      for (const st of this.parts.values()) st.positioned = false;
+      o.onGroupJoin?.({
+        groupId: payload.groupId,
+        memberId: payload.memberId,
+        assignment: payload.memberAssignment,
+        durationMs: payload.duration,
+      });
+    });
+    consumer.on(ev.REBALANCING, ({ payload }) => {
+      this.counters.rebalances++;
+      o.onRebalancing?.({ groupId: payload.groupId, memberId: payload.memberId });
+      if (o.onRevoke) {
+        Promise.resolve()
+          .then(() => o.onRevoke!())
+          .catch((error: unknown) => this.fail(error));
+      }
+    });
+    consumer.on(ev.END_BATCH_PROCESS, ({ payload }) => {
+      o.onBatch?.({
+        topic: payload.topic,
+        partition: payload.partition,
+        offsetLag: Number(payload.offsetLag),
+        highWatermark: payload.highWatermark,
+        batchSize: payload.batchSize,
+      });
+    });
+    consumer.on(ev.CRASH, ({ payload }) => {
+      const err = new KafkaError(
+        `Kafka consumer crashed (group ${payload.groupId}): ${messageOf(payload.error)}`,
+        {
+          cause: payload.error,
+          retriable: payload.restart,
+        },
+      );
+      o.onCrash?.(err, { restart: payload.restart });
+      // kafkajs restarts the consumer itself after a retriable crash; anything else ends the stream.
+      if (!payload.restart) this.fail(err);
+      else this.logger.warn({ err: messageOf(payload.error) }, 'kafka consumer crashed; kafkajs restarts it');
+    });
+  }
+
+  private pause(st: PartitionState): void {
+    if (st.paused || !this.consumer) return;
+    st.paused = true;
+    this.counters.pauses++;
+    this.consumer.pause([{ topic: st.topic, partitions: [st.partition] }]);
+    this.opts.onPause?.(st.topic, st.partition);
+  }
+
+  private resume(st: PartitionState): void {
+    if (!st.paused) return;
+    st.paused = false;
+    this.counters.resumes++;
+    this.consumer?.resume([{ topic: st.topic, partitions: [st.partition] }]);
+    this.opts.onResume?.(st.topic, st.partition);
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const st = this.state(batch.topic, batch.partition);
+    const sub = this.subscriber;
+    const live = (): boolean => !this.draining && sub !== null && !sub.closed && isRunning() && !isStale();
+    if (!live() || batch.messages.length === 0) return;
+
+    // On each assignment, read from where the model is (the checkpoint, or what was handed over since).
+    if (!st.positioned && st.emittedNext !== null) {
+      st.positioned = true;
+      const first = Number(batch.messages[0].offset);
+      if (first !== st.emittedNext) {
+        this.counters.seeks++;
+        this.consumer!.seek({ topic: st.topic, partition: st.partition, offset: String(st.emittedNext) });
+        return;
+      }
+    }
+    st.positioned = true;
+
+    let handed = 0;
+    for (const m of batch.messages) {
+      const off = Number(m.offset);
+      if (st.emittedNext !== null && off < st.emittedNext) continue; // already in flight or learned
+      if (this.inFlightOf(st) >= this.opts.maxInFlight) {
+        this.pause(st);
+        break;
+      }
+      if (!live()) break;
+      st.pending.push(off);
+      st.emittedNext = off + 1;
+      if (st.frontier === null) st.frontier = off;
+      handed++;
+      this.counters.emitted++;
+      const inFlight = this.inFlightOf(st);
+      if (inFlight > this.counters.maxInFlightSeen) this.counters.maxInFlightSeen = inFlight;
+      const origin: EventOrigin = {
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: m.offset,
+        timestamp: Number(m.timestamp),
+      };
+      sub!.next({
+        origin,
+        key: m.key === null ? null : m.key.toString('utf8'),
+        value: m.value ?? Buffer.alloc(0),
+        receivedAt: Date.now(),
+      });
+    }
+
+    // Nothing new to hand over: wait (bounded) for the pipeline instead of refetching in a spin.
+    if (handed === 0 && this.inFlightOf(st) > 0 && live()) {
+      await this.waitForAck(st, this.opts.ackWaitMs);
+    }
+    if (st.frontier !== null && st.frontier - 1 !== st.resolved && st.frontier > 0) {
+      // Resolve only what the pipeline acknowledged; kafkajs refetches from here.
+      resolveOffset(String(st.frontier - 1));
+      st.resolved = st.frontier - 1;
+    }
+    await heartbeat();
+  }
+
+  private waitForAck(st: PartitionState, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      st.waiters.push(done);
+    });
+  }
+}
+
+/** A Kafka topic as a source of raw messages with ack/commit handles; see {@link KafkaSource}. */
+export function fromKafka(options: FromKafkaOptions): KafkaSource {
+  return new KafkaSource(options);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,277 @@
+/**
+ * `runLivePipeline(options)`: the long-running consumer. fromKafka → decodeEvents → rebatch →
+ * prequential (every variant on identical batches) → publish predictions → checkpoint → commit.
+ *
+ * Guarantees (see DESIGN, "Delivery guarantees"):
+ * - every message changes the models exactly once: the checkpoint holds the model states and the next
+ *   offset per partition together, and the source seeks to those offsets on start and on assignment;
+ * - predictions are published at least once, keyed by event id: a checkpoint waits for the writes of
+ *   every batch it covers;
+ * - bounded memory: the source hands over at most `maxInFlight` unacknowledged messages per partition
+ *   and pauses the partition beyond that; messages are acknowledged as soon as they are learned, so
+ *   waiting for a checkpoint never stalls fetching;
+ * - SIGTERM / SIGINT (or `stop()`): stop taking messages, learn the batch in hand, checkpoint, commit,
+ *   disconnect.
+ */
+import { tap, type Subscription } from 'rxjs';
+import { ConfigError } from '../errors.js';
+import type { ModelState, OnlineModel } from '../models/types.js';
+import { checkpoint, type CheckpointAck } from './checkpoint.js';
+import { FileCheckpointStore, type Checkpoint, type CheckpointStore } from './checkpointStore.js';
+import { deadLetterTopic, type KafkaDeadLetterSink } from './deadLetterTopic.js';
+import { TeeDeadLetterSink, type DeadLetterSink } from './deadLetters.js';
+import { decodeEvents, type EventSchema } from './decodeEvents.js';
+import { fromKafka, type KafkaSource, type KafkaSourceEvents, type KafkaSourceStats } from './fromKafka.js';
+import { createKafka, streamLogger, type KafkaClient, type StreamLogger } from './kafka/client.js';
+import { prequential, type PrequentialResult, type RunningScore } from './prequential.js';
+import { rebatch, type RebatchPolicy } from './rebatch.js';
+import { KafkaPublisher, type OutgoingMessage } from './toKafka.js';
+
+export interface LivePipelineOptions extends KafkaSourceEvents {
+  kafka?: KafkaClient;
+  brokers?: string[] | string;
+  topic: string;
+  groupId: string;
+  /** Where predictions go (one record per event, key = event id). None: predictions are not published. */
+  outputTopic?: string;
+  /** A dead-letter topic, and/or any other sink (file, counter). */
+  deadLetterTopic?: string;
+  deadLetters?: DeadLetterSink;
+  /**
+   * Builds the model variants: from the checkpoint's saved states when there is one (`null` on a first
+   * start). The same names must come back, since the states are keyed by variant.
+   */
+  createModels: (states: Readonly<Record<string, ModelState>> | null) => Record<string, OnlineModel>;
+  /** Checkpoint directory (FileCheckpointStore) or a store. */
+  checkpoint: string | CheckpointStore;
+  /** Checkpoint every this many messages and at most this long after un-saved progress. Defaults 5000 / 1000 ms. */
+  checkpointEvery?: { messages?: number; ms?: number };
+  schema?: EventSchema;
+  /** Default `{ count: 32 }`. Count-based batching makes the models reproducible bit for bit. */
+  rebatch?: RebatchPolicy;
+  learn?: 'many' | 'one';
+  /** Unacknowledged messages per partition before it is paused. Default 2000; must exceed a count batch. */
+  maxInFlight?: number;
+  /** Stop gracefully on SIGTERM and SIGINT. Default true. */
+  handleSignals?: boolean;
+  fromBeginning?: boolean;
+  /** Every learned batch, for metrics (called synchronously, before the checkpoint). */
+  onResult?: (result: PrequentialResult) => void;
+  /** Every durable checkpoint. */
+  onCheckpointSaved?: (ack: CheckpointAck) => void;
+  clientId?: string;
+  logger?: StreamLogger;
+}
+
+export interface LiveSummary {
+  /** Messages (events and dead letters) covered by the final checkpoint, since the very first start. */
+  messages: number;
+  batches: number;
+  offsets: Record<string, string>;
+  scores: Record<string, RunningScore>;
+  checkpoints: number;
+  source: KafkaSourceStats;
+}
+
+export interface LivePipelineHandle {
+  /** Stop gracefully: finish the batch in hand, checkpoint, commit, disconnect. Resolves with the summary. */
+  stop(): Promise<LiveSummary>;
+  /** Settles when the pipeline ends: stopped (resolves), or failed (rejects with the cause). */
+  readonly done: Promise<LiveSummary>;
+  readonly source: KafkaSource;
+  readonly models: Readonly<Record<string, OnlineModel>>;
+  /** The checkpoint this run started from (null on a first start). */
+  readonly resumedFrom: Checkpoint | null;
+  lastCheckpoint(): CheckpointAck | null;
+}
+
+/** The value of a prediction record: the event's id and time, its origin and every variant's prediction. */
+export interface PredictionRecord {
+  id: string;
+  ts: number;
+  topic: string;
+  partition: number;
+  offset: string;
+  y?: number;
+  predictions: Record<string, { predicted: number; proba?: number[] }>;
+}
+
+export async function runLivePipeline(options: LivePipelineOptions): Promise<LivePipelineHandle> {
+  const logger = options.logger ?? streamLogger();
+  const store =
+    typeof options.checkpoint === 'string' ? new FileCheckpointStore(options.checkpoint) : options.checkpoint;
+  if (store instanceof FileCheckpointStore) await store.removeStaleTemporaries();
+  const resumedFrom = await store.load();
+  const models = options.createModels(resumedFrom?.models ?? null);
+  if (resumedFrom) {
+    const saved = Object.keys(resumedFrom.models).sort().join(',');
+    const built = Object.keys(models).sort().join(',');
+    if (saved !== built)
+      throw new ConfigError(`checkpoint holds variants [${saved}] but createModels built [${built}]`);
+  }
+  const policy = options.rebatch ?? { count: 32 };
+  const maxInFlight = options.maxInFlight ?? 2000;
+  if (typeof policy === 'object' && 'count' in policy && policy.count >= maxInFlight) {
+    throw new ConfigError(
+      `maxInFlight (${maxInFlight}) must exceed the batch count (${policy.count}), or no batch could ever fill`,
+    );
+  }
+  const kafka =
+    options.kafka ?? createKafka({ brokers: options.brokers!, clientId: options.clientId, logger });
+
+  const dlt: KafkaDeadLetterSink | null = options.deadLetterTopic
+    ? deadLetterTopic({ kafka, topic: options.deadLetterTopic })
+    : null;
+  const sinks = [dlt, options.deadLetters].filter((s): s is DeadLetterSink => s != null);
+  const deadLetters =
+    sinks.length === 0 ? undefined : sinks.length === 1 ? sinks[0] : new TeeDeadLetterSink(...sinks);
+  const publisher = options.outputTopic ? new KafkaPublisher({ kafka, topic: options.outputTopic }) : null;
+
+  const source = fromKafka({
+    ...options,
+    kafka,
+    maxInFlight,
+    logger,
+    startOffsets: () => resumedFrom?.offsets ?? {},
+    // On a rebalance the checkpoint timer (checkpointEvery.ms) saves what was learned; within this process
+    // a reassigned partition resumes from what was handed over, so nothing is learned twice.
+    onRevoke: () => logger.info({ topic: options.topic }, 'rebalance: partitions may be revoked'),
+  });
+
+  let last: CheckpointAck | null = null;
+  let checkpoints = 0;
+  const lastScores: Record<string, RunningScore> = { ...(resumedFrom?.scores ?? {}) };
+  let commitChain: Promise<void> = Promise.resolve();
+
+  let settle!: { resolve: (s: LiveSummary) => void; reject: (e: unknown) => void };
+  const done = new Promise<LiveSummary>((resolve, reject) => (settle = { resolve, reject }));
+  done.catch(() => undefined);
+
+  const summary = (): LiveSummary => ({
+    messages: last?.messages ?? resumedFrom?.messages ?? 0,
+    batches: last?.batches ?? resumedFrom?.batches ?? 0,
+    offsets: last?.offsets ?? resumedFrom?.offsets ?? {},
+    scores: lastScores,
+    checkpoints,
+    source: source.stats(),
+  });
+
+  const finish = async (error: unknown): Promise<void> => {
+    removeSignals();
+    const closing = [
+      commitChain.catch((e: unknown) => (error ??= e)),
+      deadLetters?.close().catch((e: unknown) => (error ??= e)),
+    ];
+    await Promise.all(closing);
+    await publisher?.close();
+    await source.close().catch((e: unknown) => (error ??= e));
+    if (error !== undefined) settle.reject(error);
+    else settle.resolve(summary());
+  };
+
+  const checkpointOp = checkpoint(store, {
+    everyEvents: options.checkpointEvery?.messages ?? 5000,
+    everyMs: options.checkpointEvery?.ms ?? 1000,
+    resume: resumedFrom,
+    meta: { topic: options.topic, groupId: options.groupId },
+  });
+
+  const subscription: Subscription = source
+    .pipe(
+      decodeEvents(options.schema ?? {}, { deadLetters }),
+      rebatch(policy),
+      prequential(models, {
+        learn: options.learn,
+        resume: { scores: resumedFrom?.scores, batches: resumedFrom?.batches },
+      }),
+      tap((r) => {
+        // Learned: the source may move past these messages (the checkpoint decides what survives a crash).
+        for (const e of r.envelopes) source.ack(e.origin);
+        for (const d of r.deadLetters) source.ack(d.origin);
+        if (publisher && r.envelopes.length > 0) r.pending.push(publisher.publish(predictionRecords(r)));
+        if (dlt && r.deadLetters.length > 0) r.pending.push(dlt.flush());
+        for (const v of r.variants) lastScores[v.variant] = v.running;
+        options.onResult?.(r);
+      }),
+      checkpointOp,
+    )
+    .subscribe({
+      next(ack) {
+        last = ack;
+        checkpoints++;
+        options.onCheckpointSaved?.(ack);
+        // Commit to the group only what is durable; commits are for monitoring, so a failed one is logged.
+        commitChain = commitChain.then(() =>
+          source
+            .commit(ack.offsets)
+            .catch((error: unknown) => logger.warn({ err: String(error) }, 'offset commit failed')),
+        );
+      },
+      error(error: unknown) {
+        void finish(error);
+      },
+      complete() {
+        void finish(undefined);
+      },
+    });
+
+  let stopping: Promise<LiveSummary> | null = null;
+  const stop = (): Promise<LiveSummary> => {
+    stopping ??= (async () => {
+      // Completing the source flushes the last batch through prequential and the final checkpoint.
+      source.drain();
+      return done;
+    })();
+    return stopping;
+  };
+  const onSignal = (): void => {
+    void stop().catch(() => undefined);
+  };
+  const handleSignals = options.handleSignals ?? true;
+  const removeSignals = (): void => {
+    if (!handleSignals) return;
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
+  if (handleSignals) {
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+  void subscription;
+
+  return {
+    stop,
+    done,
+    source,
+    models,
+    resumedFrom,
+    lastCheckpoint: () => last,
+  };
+}
+
+/** One prediction record per event (all variants together), keyed by event id. */
+export function predictionRecords(r: PrequentialResult): OutgoingMessage[] {
+  const out: OutgoingMessage[] = new Array(r.envelopes.length);
+  for (let j = 0; j < r.envelopes.length; j++) {
+    const { event, origin } = r.envelopes[j];
+    const predictions: PredictionRecord['predictions'] = {};
+    for (const v of r.variants) {
+      const p = v.predictions[j];
+      if (p)
+        predictions[v.variant] = p.proba
+          ? { predicted: p.predicted, proba: p.proba }
+          : { predicted: p.predicted };
+    }
+    const rec: PredictionRecord = {
+      id: event.id,
+      ts: event.ts,
+      topic: origin.topic,
+      partition: origin.partition,
+      offset: origin.offset,
+      predictions,
+    };
+    if (event.y !== undefined) rec.y = event.y;
+    out[j] = { key: event.id, value: JSON.stringify(rec) };
+  }
+  return out;
+}
