@@ -56,10 +56,9 @@ export interface NormalizerStats {
   trainInferenceGap?: number;
 }
 
-/** What {@link PipelineMetrics.observeModel} reads from a model (every `OnlineModel` has the first two). */
+/** What {@link PipelineMetrics.observeModel} reads from a model (every `OnlineModel` has `weightStats`). */
 export interface ObservableModel {
   weightStats(): WeightStats;
-  readonly rejectedUpdates: number;
   normalizerStats?(): NormalizerStats;
 }
 
@@ -130,7 +129,6 @@ export class PipelineMetrics {
   private readonly now: () => number;
   private readonly seenVariants = new Set<string>();
   private readonly seenDeadLetterScopes = new Set<string>();
-  private readonly lastRejected = new Map<string, number>();
   /** Per mode: ms of the last durable checkpoint, or of expectCheckpoints() while there is none. */
   private readonly checkpointClock = new Map<PipelineMode, number>();
   private connected = false;
@@ -174,13 +172,13 @@ export class PipelineMetrics {
     });
     this.prequentialLoss = new Gauge({
       name: 'streamnorm_prequential_loss',
-      help: 'Running prequential (predict-then-learn) loss of a model variant.',
+      help: 'Prequential (predict-then-learn) loss of a model variant, exponentially faded so it follows the current stream.',
       labelNames: variantLabels,
       registers,
     });
     this.prequentialErrorRatio = new Gauge({
       name: 'streamnorm_prequential_error_ratio',
-      help: 'Running prequential error (1 - accuracy) of a classifier variant, between 0 and 1.',
+      help: 'Prequential error (1 - accuracy) of a classifier variant, exponentially faded, between 0 and 1.',
       labelNames: variantLabels,
       registers,
     });
@@ -360,9 +358,8 @@ export class PipelineMetrics {
   }
 
   /**
-   * Read a model's weight statistics, rejected-update count (cumulative in the model, turned into
-   * counter increments here) and, for nets, its normalizer statistics. O(weights): call per batch
-   * or on a timer, not per event.
+   * Read a model's weight statistics and, for nets, its normalizer statistics. O(weights): call it per
+   * batch or on a timer, not per event. (Rejected updates are counted by {@link nonFiniteUpdatesRejected}.)
    */
   observeModel(variant: string, mode: PipelineMode, model: ObservableModel): void {
     this.registerVariant(variant, mode);
@@ -372,15 +369,14 @@ export class PipelineMetrics {
     if (Number.isFinite(ws.l2)) this.weightNorm.set({ ...labels, norm: 'l2' }, ws.l2);
     if (Number.isFinite(ws.sparsity)) this.weightSparsityRatio.set(labels, ws.sparsity);
     if (Number.isFinite(ws.count)) this.weightCount.set(labels, ws.count);
-    const key = `${variant}\u0000${mode}`;
-    const rejected = model.rejectedUpdates;
-    const before = this.lastRejected.get(key) ?? 0;
-    if (Number.isFinite(rejected) && rejected > before) {
-      this.nonFiniteUpdatesRejectedTotal.inc(labels, rejected - before);
-      this.lastRejected.set(key, rejected);
-    }
     if (typeof model.normalizerStats === 'function')
       this.observeNormalizer(variant, mode, model.normalizerStats());
+  }
+
+  /** `n` model updates were rejected because they would have made a weight non-finite. */
+  nonFiniteUpdatesRejected(variant: string, mode: PipelineMode, n = 1): void {
+    this.registerVariant(variant, mode);
+    if (Number.isFinite(n) && n > 0) this.nonFiniteUpdatesRejectedTotal.inc({ variant, mode }, n);
   }
 
   /** Record normalizer statistics of a variant (missing or non-finite fields are left as they were). */

@@ -32,9 +32,9 @@ function exerciseEverything(m: PipelineMetrics): void {
   });
   m.observeModel('linear-l1', 'live', {
     weightStats: () => ({ l1: 3, l2: Math.sqrt(5), sparsity: 0.5, count: 4 }),
-    rejectedUpdates: 2,
     normalizerStats: () => ({ runningMeanDrift: 0.1, runningVarianceDrift: 0.2, trainInferenceGap: 0.05 }),
   });
+  m.nonFiniteUpdatesRejected('linear-l1', 'live', 2);
   m.driftAlarm('linear-l1', 'live');
   m.eventSeen(1_700_000_000_000, 'events', 'live');
   m.deadLetter('bad_json', 'events', 'live');
@@ -104,16 +104,13 @@ describe('PipelineMetrics catalog', () => {
     expect(await value(registry, 'streamnorm_prequential_loss{variant="bn",mode="replay"}')).toBe(0.7);
   });
 
-  it('turns the model cumulative rejectedUpdates into counter increments, once each', async () => {
+  it('exports weight norms and sparsity of a model, and counts rejected updates', async () => {
     const registry = createRegistry({ defaultMetrics: false });
     const m = new PipelineMetrics(registry);
-    const model = { rejectedUpdates: 0, weightStats: () => ({ l1: 2, l2: 1.5, sparsity: 0.25, count: 8 }) };
-    m.observeModel('v', 'live', model);
-    model.rejectedUpdates = 3;
-    m.observeModel('v', 'live', model);
-    m.observeModel('v', 'live', model);
-    model.rejectedUpdates = 4;
-    m.observeModel('v', 'live', model);
+    m.observeModel('v', 'live', { weightStats: () => ({ l1: 2, l2: 1.5, sparsity: 0.25, count: 8 }) });
+    m.nonFiniteUpdatesRejected('v', 'live', 3);
+    m.nonFiniteUpdatesRejected('v', 'live', 0);
+    m.nonFiniteUpdatesRejected('v', 'live');
     const s = samples(await registry.metrics());
     expect(s.get('streamnorm_nonfinite_updates_rejected_total{variant="v",mode="live"}')).toBe(4);
     expect(s.get('streamnorm_weight_norm{variant="v",mode="live",norm="l1"}')).toBe(2);

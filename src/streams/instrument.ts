@@ -1,0 +1,215 @@
+import type { MonoTypeOperatorFunction } from 'rxjs';
+import { Registry } from 'prom-client';
+import { ConfigError } from '../errors.js';
+import type { Features, OnlineModel } from '../models/types.js';
+import { PipelineMetrics, type NormalizerStats, type PipelineMode } from '../metrics/catalog.js';
+import { operate } from './operate.js';
+import type { PrequentialResult } from './prequential.js';
+
+/** Options for {@link instrument}. */
+export interface InstrumentOptions {
+  /** `'live'` (Kafka) or `'replay'` (a recording fed straight into the models): the `mode` label. */
+  mode: PipelineMode;
+  /**
+   * How the upstream `prequential` learns (its `learn` option, default `'many'`). With `'many'` a model
+   * takes one step per batch, so a rejected or skipped step means every labeled event of the batch was not
+   * learned; with `'one'` each step is one event.
+   */
+  learn?: 'many' | 'one';
+  /**
+   * Read weight statistics, normalizer statistics and the train-versus-inference gap at most this often
+   * (ms, default 1000; 0 = every batch). They cost O(weights) or two extra forward passes, so not per batch.
+   */
+  modelEveryMs?: number;
+  /** Measure the train-versus-inference gap on the current batch for nets that support it (default true). */
+  trainInferenceGap?: boolean;
+  /** Clock in ms (latency, throttling). Default `Date.now`. */
+  now?: () => number;
+}
+
+/** What the operator may find on a model beyond `OnlineModel` (nets: normalizer statistics, training-mode prediction). */
+interface NetLike {
+  normalizerStats?(): NormalizerStats & { singletonEvents?: { skipped: number } };
+  predictProbaMany?(X: Features[], opts?: { training?: boolean }): number[][];
+}
+
+interface VariantTrack {
+  rejected: number;
+  skipped: number;
+  lastModelAt: number;
+}
+
+const registryMetrics = new WeakMap<Registry, PipelineMetrics>();
+
+/** The one {@link PipelineMetrics} of a registry (metric names can be registered only once per registry). */
+export function pipelineMetricsFor(registry: Registry): PipelineMetrics {
+  let m = registryMetrics.get(registry);
+  if (m === undefined) {
+    m = new PipelineMetrics(registry);
+    registryMetrics.set(registry, m);
+  }
+  return m;
+}
+
+/**
+ * Report every prequential result to the metric catalog and pass it on unchanged: events by variant and
+ * outcome, batch sizes, processing and event-to-prediction latency, the faded prequential loss and error,
+ * rejected non-finite and skipped (singleton-batch) updates, dead letters by reason, the latest event time,
+ * and, throttled, weight norms and sparsity, normalizer running-statistics drift and the train-versus-inference
+ * gap (total variation between the class probabilities in training and in inference mode, as `compare` does).
+ *
+ * Put it right after `prequential` (before `checkpoint`): it reads the live models synchronously. It never
+ * changes a result, so removing it changes nothing but the metrics.
+ *
+ * @example
+ * const metrics = new PipelineMetrics(registry);
+ * decoded$.pipe(rebatch({ count: 32 }), prequential(models), instrument(metrics, { mode: 'live' }), checkpoint(store))
+ */
+export function instrument(
+  metrics: PipelineMetrics | Registry,
+  options: InstrumentOptions,
+): MonoTypeOperatorFunction<PrequentialResult> {
+  const m = metrics instanceof Registry ? pipelineMetricsFor(metrics) : metrics;
+  if (!(m instanceof PipelineMetrics)) {
+    throw new ConfigError(
+      `instrument needs PipelineMetrics or a prom-client Registry, got ${String(metrics)}`,
+    );
+  }
+  const mode = options?.mode;
+  if (mode !== 'live' && mode !== 'replay') {
+    throw new ConfigError(`instrument mode must be 'live' or 'replay', got ${JSON.stringify(mode)}`);
+  }
+  const learn = options.learn ?? 'many';
+  if (learn !== 'many' && learn !== 'one') {
+    throw new ConfigError(`instrument learn must be 'many' or 'one', got ${JSON.stringify(learn)}`);
+  }
+  const modelEveryMs = options.modelEveryMs ?? 1000;
+  if (!Number.isFinite(modelEveryMs) || modelEveryMs < 0) {
+    throw new ConfigError(`instrument modelEveryMs must be a finite number >= 0, got ${modelEveryMs}`);
+  }
+  const measureGap = options.trainInferenceGap ?? true;
+  const now = options.now ?? Date.now;
+
+  return operate<PrequentialResult, PrequentialResult>((out) => {
+    const tracks = new Map<string, VariantTrack>();
+    let last: PrequentialResult | null = null;
+
+    const observeModel = (variant: string, model: OnlineModel, X: Features[] | null): void => {
+      m.observeModel(variant, mode, model);
+      if (!measureGap || X === null || X.length < 2) return;
+      const net = model as OnlineModel & NetLike;
+      if (typeof net.normalizerStats !== 'function' || typeof net.predictProbaMany !== 'function') return;
+      let gap: number;
+      try {
+        gap = trainInferenceGap(net.predictProbaMany.bind(net), X);
+      } catch {
+        // e.g. a normalizer that cannot run in training mode on this batch: keep the last value.
+        return;
+      }
+      m.observeNormalizer(variant, mode, { trainInferenceGap: gap });
+    };
+
+    return {
+      next(r) {
+        last = r;
+        const t = now();
+        const n = r.envelopes.length;
+        const latencies = new Float64Array(n);
+        const latestTs = new Map<string, number>();
+        for (let i = 0; i < n; i++) {
+          const e = r.envelopes[i];
+          latencies[i] = (t - e.receivedAt) / 1000;
+          const topic = e.origin.topic;
+          const ts = e.event.ts;
+          if (Number.isFinite(ts) && ts > (latestTs.get(topic) ?? -Infinity)) latestTs.set(topic, ts);
+        }
+        for (const [topic, ts] of latestTs) m.eventSeen(ts, topic, mode);
+        for (const dl of r.deadLetters) m.deadLetter(dl.reason, dl.origin.topic, mode);
+
+        let X: Features[] | null = null;
+        for (const v of r.variants) {
+          const model = r.models[v.variant];
+          const net = model as OnlineModel & NetLike;
+          const skippedNow =
+            typeof net.normalizerStats === 'function'
+              ? (net.normalizerStats().singletonEvents?.skipped ?? 0)
+              : 0;
+          // Steps this batch could have taken: a baseline for models resumed with earlier counts.
+          const maxSteps = learn === 'many' ? (v.labeled > 0 ? 1 : 0) : v.labeled;
+          let track = tracks.get(v.variant);
+          if (track === undefined) {
+            track = {
+              rejected: Math.max(0, v.rejectedUpdates - maxSteps),
+              skipped: Math.max(0, skippedNow - maxSteps),
+              lastModelAt: -Infinity,
+            };
+            tracks.set(v.variant, track);
+          }
+          const rejectedSteps = Math.max(0, v.rejectedUpdates - track.rejected);
+          const skippedSteps = Math.max(0, skippedNow - track.skipped);
+          track.rejected = Math.max(track.rejected, v.rejectedUpdates);
+          track.skipped = Math.max(track.skipped, skippedNow);
+          const perStep = learn === 'many' ? v.labeled : 1;
+          const skipped = Math.min(v.labeled, skippedSteps * perStep);
+          const rejected = Math.min(v.labeled - skipped, rejectedSteps * perStep);
+
+          m.observeBatch({
+            variant: v.variant,
+            mode,
+            size: n,
+            outcomes: {
+              learned: v.labeled - skipped - rejected,
+              predicted: n - v.labeled,
+              skipped,
+              rejected,
+            },
+            processingSeconds: v.processingSeconds,
+            latenciesSeconds: latencies,
+            loss: v.running.fadedLoss,
+            errorRatio: v.running.fadedError,
+          });
+          m.nonFiniteUpdatesRejected(v.variant, mode, rejectedSteps);
+          if (model !== undefined && t - track.lastModelAt >= modelEveryMs) {
+            track.lastModelAt = t;
+            if (X === null) X = r.envelopes.map((e) => e.event.x);
+            observeModel(v.variant, model, X);
+          }
+        }
+        out.next(r);
+      },
+      complete() {
+        // The final state is always exported, however recent the last throttled read was.
+        if (last !== null) {
+          const X = last.envelopes.map((e) => e.event.x);
+          for (const v of last.variants) {
+            const model = last.models[v.variant];
+            if (model !== undefined) observeModel(v.variant, model, X);
+          }
+        }
+        out.complete();
+      },
+      finalize() {
+        last = null;
+        tracks.clear();
+      },
+    };
+  });
+}
+
+/** Mean over events of the total variation ½·Σ_k |p_train − p_inference| (dropout off in both). */
+function trainInferenceGap(
+  predict: (X: Features[], opts?: { training?: boolean }) => number[][],
+  X: Features[],
+): number {
+  const inference = predict(X, { training: false });
+  const training = predict(X, { training: true });
+  let sum = 0;
+  for (let i = 0; i < X.length; i++) {
+    const a = inference[i];
+    const b = training[i];
+    let tv = 0;
+    for (let k = 0; k < a.length; k++) tv += Math.abs(b[k] - a[k]);
+    sum += tv / 2;
+  }
+  return sum / X.length;
+}
