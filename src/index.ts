@@ -5,3 +5,4 @@ export * from './models/index.js';
 export * from './streams/index.js';
 export * from './metrics/index.js';
 export * from './datasets/index.js';
+export * from './experiment/index.js';

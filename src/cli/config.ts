@@ -1,0 +1,246 @@
+/**
+ * Settings of the `streamnorm` command from three places, merged with a fixed precedence:
+ * flags > environment variables > config file (YAML or JSON) > defaults. Everything is validated with zod;
+ * a failure is one ConfigError naming the field and where it came from.
+ *
+ * Environment: STREAMNORM_CONFIG (config file), STREAMNORM_BROKERS or KAFKA_BROKERS, STREAMNORM_TOPIC,
+ * STREAMNORM_OUTPUT_TOPIC, STREAMNORM_GROUP, STREAMNORM_METRICS_PORT, STREAMNORM_METRICS_HOST,
+ * STREAMNORM_CHECKPOINT_DIR, STREAMNORM_LOG_LEVEL.
+ *
+ * @example config.yaml
+ * brokers: 127.0.0.1:9092
+ * topic: sensor
+ * outputTopic: sensor-predictions
+ * group: streamnorm
+ * metrics: { port: 9464, host: 127.0.0.1 }
+ * batch: { count: 32 }
+ * variants:
+ *   - { name: bn, model: windownet, normalizer: batch }
+ *   - { name: ln, model: windownet, normalizer: layer }
+ */
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { ConfigError, DatasetError } from '../errors.js';
+
+const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'expected host:port');
+const brokers = z.union([z.string().min(1), z.array(hostPort).min(1)]).transform((v, ctx) => {
+  const list = (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s.length > 0);
+  for (const b of list) {
+    if (!/^[^\s:,]+:\d{1,5}$/.test(b)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected host:port, got '${b}'` });
+      return z.NEVER;
+    }
+  }
+  if (list.length === 0) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'expected at least one host:port' });
+    return z.NEVER;
+  }
+  return list;
+});
+const port = z.coerce.number().int().min(0).max(65535);
+const normalizerSpec = z
+  .string()
+  .regex(
+    /^(batch|layer|instance|group:\d+|batchrenorm|online|none)$/,
+    "expected 'batch' | 'layer' | 'instance' | 'group:G' | 'batchrenorm' | 'online' | 'none'",
+  );
+
+/** A model variant as a config file (or --variant) describes it; the model module builds it. */
+export const variantSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected 1-64 characters of [A-Za-z0-9_.:-]'),
+    model: z.enum(['windownet', 'mlp', 'linear']).optional(),
+    normalizer: normalizerSpec.optional(),
+    hidden: z.union([z.number().int().positive(), z.array(z.number().int().positive())]).optional(),
+    kernel: z.number().int().positive().optional(),
+    dropout: z.union([z.number().min(0).lt(1), z.array(z.number().min(0).lt(1))]).optional(),
+    lr: z.number().positive().optional(),
+    weightDecay: z.number().min(0).optional(),
+    l1: z.number().min(0).optional(),
+    l2: z.number().min(0).optional(),
+    singletonPolicy: z.enum(['error', 'running-stats', 'skip']).optional(),
+    seed: z.number().int().optional(),
+  })
+  .strict();
+export type VariantConfig = z.infer<typeof variantSchema>;
+
+const batchPolicy = z.union([
+  z.literal('arrival'),
+  z.object({ count: z.number().int().positive() }).strict(),
+  z.object({ poisson: z.number().min(1), seed: z.number().int().default(1) }).strict(),
+  z.object({ timeMs: z.number().positive(), maxCount: z.number().int().positive().optional() }).strict(),
+]);
+
+export const configSchema = z
+  .object({
+    brokers: brokers.optional(),
+    topic: z.string().min(1).optional(),
+    outputTopic: z.string().min(1).optional(),
+    deadLetterTopic: z.string().min(1).optional(),
+    group: z.string().min(1).optional(),
+    clientId: z.string().min(1).optional(),
+    checkpointDir: z.string().min(1).optional(),
+    metrics: z
+      .object({ port: port.optional(), host: z.string().min(1).optional() })
+      .strict()
+      .optional(),
+    batch: batchPolicy.optional(),
+    variants: z.array(variantSchema).min(1).optional(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+    compare: z
+      .object({
+        dataset: z.string().min(1).optional(),
+        recording: z.string().min(1).optional(),
+        normalizers: z.union([z.string(), z.array(normalizerSpec)]).optional(),
+        batchSizes: z
+          .union([z.string(), z.array(z.union([z.number().int().positive(), z.string()]))])
+          .optional(),
+        seeds: z.number().int().positive().optional(),
+        out: z.string().min(1).optional(),
+        limit: z.number().int().positive().optional(),
+        jobs: z.number().int().positive().optional(),
+        model: z
+          .object({
+            hidden: z.number().int().positive().optional(),
+            kernel: z.number().int().positive().optional(),
+            dropout: z.number().min(0).lt(1).optional(),
+            lr: z.number().positive().optional(),
+            weightDecay: z.number().min(0).optional(),
+            singletonPolicy: z.enum(['error', 'running-stats', 'skip']).optional(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** The flag that sets each field, so an error about a flag names the flag. */
+const flagNames: Record<string, string> = {
+  brokers: '--brokers',
+  topic: '--topic',
+  outputTopic: '--output-topic',
+  deadLetterTopic: '--dead-letter-topic',
+  group: '--group',
+  clientId: '--client-id',
+  checkpointDir: '--checkpoint-dir',
+  'metrics.port': '--metrics-port',
+  'metrics.host': '--metrics-host',
+  logLevel: '--log-level',
+  variants: '--variant',
+};
+
+function issueLine(err: z.ZodError, origin: string): string {
+  const issue = err.issues[0];
+  const dotted = issue.path.join('.');
+  const path =
+    issue.path.length === 0
+      ? '(root)'
+      : origin === 'flags'
+        ? (flagNames[dotted] ?? flagNames[String(issue.path[0])] ?? dotted)
+        : dotted;
+  const extra = err.issues.length > 1 ? ` (and ${err.issues.length - 1} more)` : '';
+  if (issue.code === z.ZodIssueCode.unrecognized_keys)
+    return `${origin}: unknown field ${issue.keys.map((k) => (path === '(root)' ? k : `${path}.${k}`)).join(', ')}${extra}`;
+  return `${origin}: bad value for ${path}: ${issue.message}${extra}`;
+}
+
+/** Validates one layer of settings, naming its origin ('config file x.yaml', 'environment', 'flags') in errors. */
+export function parseConfig(raw: unknown, origin: string): Config {
+  const r = configSchema.safeParse(raw);
+  if (!r.success) throw new ConfigError(issueLine(r.error, origin));
+  return r.data;
+}
+
+/** Reads a YAML or JSON config file. Missing file: DatasetError-like I/O failure; bad content: ConfigError. */
+export function readConfigFile(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new DatasetError(`cannot read config file ${path} (${code})`, { cause: err });
+  }
+  let raw: unknown;
+  try {
+    raw = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : YAML.parse(text);
+  } catch (err) {
+    const msg = (err as Error).message.split('\n')[0];
+    throw new ConfigError(
+      `config file ${path}: not valid ${extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${msg}`,
+      { cause: err },
+    );
+  }
+  if (raw === null || raw === undefined) raw = {};
+  return parseConfig(raw, `config file ${path}`);
+}
+
+/** Settings from environment variables (only the ones set). */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  const b = env.STREAMNORM_BROKERS ?? env.KAFKA_BROKERS;
+  if (b !== undefined && b !== '') raw.brokers = b;
+  if (env.STREAMNORM_TOPIC) raw.topic = env.STREAMNORM_TOPIC;
+  if (env.STREAMNORM_OUTPUT_TOPIC) raw.outputTopic = env.STREAMNORM_OUTPUT_TOPIC;
+  if (env.STREAMNORM_GROUP) raw.group = env.STREAMNORM_GROUP;
+  if (env.STREAMNORM_CHECKPOINT_DIR) raw.checkpointDir = env.STREAMNORM_CHECKPOINT_DIR;
+  if (env.STREAMNORM_LOG_LEVEL) raw.logLevel = env.STREAMNORM_LOG_LEVEL;
+  const metrics: Record<string, unknown> = {};
+  if (env.STREAMNORM_METRICS_PORT) metrics.port = env.STREAMNORM_METRICS_PORT;
+  if (env.STREAMNORM_METRICS_HOST) metrics.host = env.STREAMNORM_METRICS_HOST;
+  if (Object.keys(metrics).length > 0) raw.metrics = metrics;
+  return parseConfig(raw, 'environment');
+}
+
+/** Later layers win, field by field (nested `metrics` and `compare` merge too). */
+export function mergeConfigs(...layers: Config[]): Config {
+  const out: Config = {};
+  for (const l of layers) {
+    for (const [k, v] of Object.entries(l) as [keyof Config, unknown][]) {
+      if (v === undefined) continue;
+      if ((k === 'metrics' || k === 'compare') && typeof v === 'object' && v !== null) {
+        (out as Record<string, unknown>)[k] = {
+          ...((out[k] as object | undefined) ?? {}),
+          ...Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined)),
+        };
+      } else {
+        (out as Record<string, unknown>)[k] = v;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The effective settings: the config file (from `configPath` or STREAMNORM_CONFIG), then the environment,
+ * then the flags (already shaped like the config).
+ */
+export function resolveConfig(
+  flags: ConfigInput,
+  configPath?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Config {
+  const path = configPath ?? (env.STREAMNORM_CONFIG || undefined);
+  const file = path === undefined ? {} : readConfigFile(path);
+  const fromFlags = parseConfig(
+    Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
+    'flags',
+  );
+  return mergeConfigs(file, configFromEnv(env), fromFlags);
+}
+
+/** Throws a usage error naming the flag, the config field and the env var that could supply a missing setting. */
+export function requireSetting<T>(value: T | undefined, flag: string, field: string, env?: string): T {
+  if (value === undefined) {
+    throw new ConfigError(
+      `missing ${flag} (or '${field}' in the config file${env === undefined ? '' : `, or ${env}`})`,
+    );
+  }
+  return value;
+}

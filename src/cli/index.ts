@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+/**
+ * The `streamnorm` command. Subcommands: run (live Kafka consumer), record, replay, produce, compare (the
+ * normalization experiment) and main (what `npm start` runs). Failures print one line on stderr and exit
+ * with a code that says what kind of failure it was (see exit.ts).
+ */
+import { Command, CommanderError } from 'commander';
+import { registerCompare } from './compare.js';
+import { EXIT, errorLine, exitCodeFor } from './exit.js';
+
+export function buildProgram(): Command {
+  const program = new Command('streamnorm');
+  program
+    .description(
+      'online learning on event streams: Batch vs Layer/Instance/Group Normalization under varying batch sizes',
+    )
+    .version('0.1.0', '-V, --version')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      outputError: (str, write) => write(`streamnorm: ${str.replace(/^error: /, '').trimEnd()}\n`),
+    })
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 internal error, 2 usage/config, 3 I/O (files, datasets, ports), 4 Kafka, 130 interrupted.\n' +
+        'Environment: STREAMNORM_CONFIG, STREAMNORM_BROKERS or KAFKA_BROKERS, STREAMNORM_TOPIC, STREAMNORM_OUTPUT_TOPIC, STREAMNORM_GROUP,\n' +
+        '  STREAMNORM_METRICS_PORT, STREAMNORM_METRICS_HOST, STREAMNORM_CHECKPOINT_DIR, STREAMNORM_LOG_LEVEL, STREAMNORM_DEBUG=1 (stack traces).\n',
+    );
+  registerCompare(program);
+  for (const sub of program.commands) sub.exitOverride().configureOutput(program.configureOutput());
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return EXIT.OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander already printed its one line (or the help / version)
+      return exitCodeFor(err);
+    }
+    process.stderr.write(errorLine(err) + '\n');
+    if (process.env.STREAMNORM_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+    return exitCodeFor(err);
+  }
+}
+
+const code = await main();
+process.exitCode = code;
