@@ -113,7 +113,7 @@ export class BatchRenorm implements Normalizer {
       throw new NormalizationError(`${who}: options object required`);
     this.channels = checkPositiveInt(who, 'channels', opts.channels);
     this.eps = checkEps(who, opts.eps ?? 1e-5);
-    this.momentum = checkMomentum(who, opts.momentum ?? 0.1, false) as number;
+    this.momentum = checkMomentum(who, opts.momentum === undefined ? 0.1 : opts.momentum, false) as number;
     this.affine = checkBool(who, 'affine', opts.affine ?? true);
     if (opts.schedule !== undefined && (opts.rMax !== undefined || opts.dMax !== undefined)) {
       throw new NormalizationError(`${who}: give either fixed rMax/dMax or a schedule, not both`);

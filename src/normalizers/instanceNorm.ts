@@ -89,7 +89,7 @@ export class InstanceNorm implements Normalizer {
     this.eps = checkEps(who, opts.eps ?? 1e-5);
     this.affine = checkBool(who, 'affine', opts.affine ?? false);
     this.trackRunningStats = checkBool(who, 'trackRunningStats', opts.trackRunningStats ?? false);
-    this.momentum = checkMomentum(who, opts.momentum ?? 0.1, false) as number;
+    this.momentum = checkMomentum(who, opts.momentum === undefined ? 0.1 : opts.momentum, false) as number;
     const c = this.channels;
     this.params = this.affine ? { gamma: new Float64Array(c).fill(1), beta: new Float64Array(c) } : {};
     this.grads = this.affine ? { gamma: new Float64Array(c), beta: new Float64Array(c) } : {};

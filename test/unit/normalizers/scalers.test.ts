@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { tensor } from '../../../src/core/tensor.js';
+import { NormalizationError } from '../../../src/errors.js';
+import { MinMaxScaler, StandardScaler } from '../../../src/normalizers/index.js';
+
+describe('StandardScaler', () => {
+  it('standardizes with the population statistics seen so far', () => {
+    const s = new StandardScaler();
+    s.learnOne([1, 10]).learnOne([3, 30]);
+    s.partialFit(tensor([2, 20, 2, 20], [2, 2]));
+    expect(s.count).toBe(4);
+    expect(Array.from(s.mean)).toEqual([2, 20]);
+    expect(Array.from(s.variance)).toEqual([0.5, 50]);
+    const z = s.transform(tensor([3, 10], [1, 2]));
+    expect(z.data[0]).toBeCloseTo(1 / Math.sqrt(0.5), 14);
+    expect(z.data[1]).toBeCloseTo(-10 / Math.sqrt(50), 14);
+  });
+
+  it('scales a zero-variance feature by 1 and round-trips its state', () => {
+    const s = new StandardScaler();
+    s.learnOne([5, 1]).learnOne([5, 3]);
+    expect(Array.from(s.transformOne([7, 2]))).toEqual([2, 0]);
+    const back = StandardScaler.fromState(JSON.parse(JSON.stringify(s.state())));
+    expect(Array.from(back.transformOne([7, 2]))).toEqual([2, 0]);
+    expect(back.count).toBe(2);
+  });
+
+  it('rejects non-finite values and wrong widths, unchanged', () => {
+    const s = new StandardScaler();
+    s.learnOne([1, 2]);
+    const before = JSON.stringify(s.state());
+    expect(() => s.learnOne([1, NaN])).toThrow(/non-finite value NaN at feature 1/);
+    expect(() => s.learnOne([1, 2, 3])).toThrow(/expected 2 features, got 3/);
+    expect(() => s.partialFit(tensor([1, Infinity], [1, 2]))).toThrow(NormalizationError);
+    expect(() => s.merge(new StandardScaler().learnOne([1]))).toThrow(/feature counts differ/);
+    expect(JSON.stringify(s.state())).toBe(before);
+  });
+});
+
+describe('MinMaxScaler', () => {
+  it('maps the range seen so far to [a, b]', () => {
+    const s = new MinMaxScaler({ range: [-1, 1] });
+    s.learnOne([0, 5]).learnOne([10, 15]);
+    expect(Array.from(s.transformOne([5, 10]))).toEqual([0, 0]);
+    expect(Array.from(s.transformOne([10, 5]))).toEqual([1, -1]);
+    expect(Array.from(s.transformOne([20, 5]))).toEqual([3, -1]);
+    const clipped = new MinMaxScaler({ clip: true }).partialFit(tensor([0, 10], [2, 1]));
+    expect(Array.from(clipped.transform(tensor([20, -5, 5], [3, 1])).data)).toEqual([1, 0, 0.5]);
+  });
+
+  it('merges exactly and round-trips its state', () => {
+    const a = new MinMaxScaler().partialFit(tensor([1, 2, 3, 4], [2, 2]));
+    const b = new MinMaxScaler().partialFit(tensor([-1, 9], [1, 2]));
+    a.merge(b);
+    expect(Array.from(a.dataMin)).toEqual([-1, 2]);
+    expect(Array.from(a.dataMax)).toEqual([3, 9]);
+    const back = MinMaxScaler.fromState(JSON.parse(JSON.stringify(a.state())));
+    expect(Array.from(back.transformOne([1, 5.5]))).toEqual(Array.from(a.transformOne([1, 5.5])));
+  });
+
+  it('rejects a bad range naming it', () => {
+    expect(() => new MinMaxScaler({ range: [1, 1] })).toThrow(/got \[1,1\]/);
+    expect(() => new MinMaxScaler({ range: [0, NaN] })).toThrow(NormalizationError);
+  });
+});
