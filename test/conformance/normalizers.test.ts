@@ -114,8 +114,8 @@ describe.each(normalizerRegistry.map((e) => [e.name, e] as const))('conformance:
         // Leave the initial running statistics so inference normalizes with something non-trivial.
         const rng = new Rng(5);
         if (!check.why) trainSteps(n, shape, 6, 2);
-      n.params.gamma?.forEach((_, j, g) => (g[j] = 0.5 + 0.3 * j));
-      n.params.beta?.forEach((_, j, b) => (b[j] = 0.1 * j - 0.2));
+        n.params.gamma?.forEach((_, j, g) => (g[j] = 0.5 + 0.3 * j));
+        n.params.beta?.forEach((_, j, b) => (b[j] = 0.1 * j - 0.2));
         const xShape =
           entry.gradientCheck && training && entry.name.startsWith('OnlineNorm')
             ? [1, ...shape.slice(1)]

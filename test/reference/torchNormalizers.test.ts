@@ -66,7 +66,7 @@ function expectClose(actual: ArrayLike<number>, expected: number[], what: string
 }
 
 function build(c: Case): Normalizer {
-  const o = c.options as Record<string, never>;
+  const o = c.options as never;
   switch (c.kind) {
     case 'batch':
       return new BatchNorm(o);
