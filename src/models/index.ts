@@ -7,3 +7,4 @@ export * from './optim/index.js';
 export * from './guard.js';
 export * from './linearModel.js';
 export * from './registry.js';
+export * from './drift/index.js';

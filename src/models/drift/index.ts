@@ -1,0 +1,3 @@
+export * from './pageHinkley.js';
+export * from './adwin.js';
+export * from './driftDetector.js';
