@@ -4,6 +4,8 @@ import { ConfigError } from '../errors.js';
 import type { Features, OnlineModel } from '../models/types.js';
 import { PipelineMetrics, type NormalizerStats, type PipelineMode } from '../metrics/catalog.js';
 import { operate } from './operate.js';
+import type { CheckpointAck } from './checkpoint.js';
+import type { KafkaSourceEvents } from './fromKafka.js';
 import type { PrequentialResult } from './prequential.js';
 
 /** Options for {@link instrument}. */
@@ -69,6 +71,39 @@ export function instrument(
   metrics: PipelineMetrics | Registry,
   options: InstrumentOptions,
 ): MonoTypeOperatorFunction<PrequentialResult> {
+  createInstrumenter(metrics, options); // validate now, not at subscription
+  return operate<PrequentialResult, PrequentialResult>((out) => {
+    // Per subscription: rejected/skipped baselines belong to one run.
+    const instrumenter = createInstrumenter(metrics, options);
+    return {
+      next(r) {
+        instrumenter.observe(r);
+        out.next(r);
+      },
+      complete() {
+        instrumenter.flush();
+        out.complete();
+      },
+    };
+  });
+}
+
+/** The state behind {@link instrument}, for pipelines that report results through a callback. */
+export interface Instrumenter {
+  /** Record one prequential result. */
+  observe(r: PrequentialResult): void;
+  /** Export the models' latest statistics now (at the end of a run), regardless of throttling. */
+  flush(): void;
+}
+
+/**
+ * {@link instrument} without the operator: `observe` each result yourself (e.g. from `runLivePipeline`'s
+ * `onResult`). Validates the options like `instrument`.
+ */
+export function createInstrumenter(
+  metrics: PipelineMetrics | Registry,
+  options: InstrumentOptions,
+): Instrumenter {
   const m = metrics instanceof Registry ? pipelineMetricsFor(metrics) : metrics;
   if (!(m instanceof PipelineMetrics)) {
     throw new ConfigError(
@@ -89,111 +124,100 @@ export function instrument(
   }
   const measureGap = options.trainInferenceGap ?? true;
   const now = options.now ?? Date.now;
+  const tracks = new Map<string, VariantTrack>();
+  let last: PrequentialResult | null = null;
 
-  return operate<PrequentialResult, PrequentialResult>((out) => {
-    const tracks = new Map<string, VariantTrack>();
-    let last: PrequentialResult | null = null;
+  const observeModel = (variant: string, model: OnlineModel, X: Features[] | null): void => {
+    m.observeModel(variant, mode, model);
+    if (!measureGap || X === null || X.length < 2) return;
+    const net = model as OnlineModel & NetLike;
+    if (typeof net.normalizerStats !== 'function' || typeof net.predictProbaMany !== 'function') return;
+    let gap: number;
+    try {
+      gap = trainInferenceGap(net.predictProbaMany.bind(net), X);
+    } catch {
+      // e.g. a normalizer that cannot run in training mode on this batch: keep the last value.
+      return;
+    }
+    m.observeNormalizer(variant, mode, { trainInferenceGap: gap });
+  };
 
-    const observeModel = (variant: string, model: OnlineModel, X: Features[] | null): void => {
-      m.observeModel(variant, mode, model);
-      if (!measureGap || X === null || X.length < 2) return;
-      const net = model as OnlineModel & NetLike;
-      if (typeof net.normalizerStats !== 'function' || typeof net.predictProbaMany !== 'function') return;
-      let gap: number;
-      try {
-        gap = trainInferenceGap(net.predictProbaMany.bind(net), X);
-      } catch {
-        // e.g. a normalizer that cannot run in training mode on this batch: keep the last value.
-        return;
+  return {
+    observe(r) {
+      last = r;
+      const t = now();
+      const n = r.envelopes.length;
+      const latencies = new Float64Array(n);
+      const latestTs = new Map<string, number>();
+      for (let i = 0; i < n; i++) {
+        const e = r.envelopes[i];
+        latencies[i] = (t - e.receivedAt) / 1000;
+        const topic = e.origin.topic;
+        const ts = e.event.ts;
+        if (Number.isFinite(ts) && ts > (latestTs.get(topic) ?? -Infinity)) latestTs.set(topic, ts);
       }
-      m.observeNormalizer(variant, mode, { trainInferenceGap: gap });
-    };
+      for (const [topic, ts] of latestTs) m.eventSeen(ts, topic, mode);
+      for (const dl of r.deadLetters) m.deadLetter(dl.reason, dl.origin.topic, mode);
 
-    return {
-      next(r) {
-        last = r;
-        const t = now();
-        const n = r.envelopes.length;
-        const latencies = new Float64Array(n);
-        const latestTs = new Map<string, number>();
-        for (let i = 0; i < n; i++) {
-          const e = r.envelopes[i];
-          latencies[i] = (t - e.receivedAt) / 1000;
-          const topic = e.origin.topic;
-          const ts = e.event.ts;
-          if (Number.isFinite(ts) && ts > (latestTs.get(topic) ?? -Infinity)) latestTs.set(topic, ts);
+      let X: Features[] | null = null;
+      for (const v of r.variants) {
+        const model = r.models[v.variant];
+        const net = model as OnlineModel & NetLike;
+        const skippedNow =
+          typeof net?.normalizerStats === 'function'
+            ? (net.normalizerStats().singletonEvents?.skipped ?? 0)
+            : 0;
+        // Steps this batch could have taken: the baseline for a model resumed with earlier counts.
+        const maxSteps = learn === 'many' ? (v.labeled > 0 ? 1 : 0) : v.labeled;
+        let track = tracks.get(v.variant);
+        if (track === undefined) {
+          track = {
+            rejected: Math.max(0, v.rejectedUpdates - maxSteps),
+            skipped: Math.max(0, skippedNow - maxSteps),
+            lastModelAt: -Infinity,
+          };
+          tracks.set(v.variant, track);
         }
-        for (const [topic, ts] of latestTs) m.eventSeen(ts, topic, mode);
-        for (const dl of r.deadLetters) m.deadLetter(dl.reason, dl.origin.topic, mode);
+        const rejectedSteps = Math.max(0, v.rejectedUpdates - track.rejected);
+        const skippedSteps = Math.max(0, skippedNow - track.skipped);
+        track.rejected = Math.max(track.rejected, v.rejectedUpdates);
+        track.skipped = Math.max(track.skipped, skippedNow);
+        const perStep = learn === 'many' ? v.labeled : 1;
+        const skipped = Math.min(v.labeled, skippedSteps * perStep);
+        const rejected = Math.min(v.labeled - skipped, rejectedSteps * perStep);
 
-        let X: Features[] | null = null;
-        for (const v of r.variants) {
-          const model = r.models[v.variant];
-          const net = model as OnlineModel & NetLike;
-          const skippedNow =
-            typeof net.normalizerStats === 'function'
-              ? (net.normalizerStats().singletonEvents?.skipped ?? 0)
-              : 0;
-          // Steps this batch could have taken: a baseline for models resumed with earlier counts.
-          const maxSteps = learn === 'many' ? (v.labeled > 0 ? 1 : 0) : v.labeled;
-          let track = tracks.get(v.variant);
-          if (track === undefined) {
-            track = {
-              rejected: Math.max(0, v.rejectedUpdates - maxSteps),
-              skipped: Math.max(0, skippedNow - maxSteps),
-              lastModelAt: -Infinity,
-            };
-            tracks.set(v.variant, track);
-          }
-          const rejectedSteps = Math.max(0, v.rejectedUpdates - track.rejected);
-          const skippedSteps = Math.max(0, skippedNow - track.skipped);
-          track.rejected = Math.max(track.rejected, v.rejectedUpdates);
-          track.skipped = Math.max(track.skipped, skippedNow);
-          const perStep = learn === 'many' ? v.labeled : 1;
-          const skipped = Math.min(v.labeled, skippedSteps * perStep);
-          const rejected = Math.min(v.labeled - skipped, rejectedSteps * perStep);
-
-          m.observeBatch({
-            variant: v.variant,
-            mode,
-            size: n,
-            outcomes: {
-              learned: v.labeled - skipped - rejected,
-              predicted: n - v.labeled,
-              skipped,
-              rejected,
-            },
-            processingSeconds: v.processingSeconds,
-            latenciesSeconds: latencies,
-            loss: v.running.fadedLoss,
-            errorRatio: v.running.fadedError,
-          });
-          m.nonFiniteUpdatesRejected(v.variant, mode, rejectedSteps);
-          if (model !== undefined && t - track.lastModelAt >= modelEveryMs) {
-            track.lastModelAt = t;
-            if (X === null) X = r.envelopes.map((e) => e.event.x);
-            observeModel(v.variant, model, X);
-          }
+        m.observeBatch({
+          variant: v.variant,
+          mode,
+          size: n,
+          outcomes: {
+            learned: v.labeled - skipped - rejected,
+            predicted: n - v.labeled,
+            skipped,
+            rejected,
+          },
+          processingSeconds: v.processingSeconds,
+          latenciesSeconds: latencies,
+          loss: v.running.fadedLoss,
+          errorRatio: v.running.fadedError,
+        });
+        m.nonFiniteUpdatesRejected(v.variant, mode, rejectedSteps);
+        if (model !== undefined && t - track.lastModelAt >= modelEveryMs) {
+          track.lastModelAt = t;
+          if (X === null) X = r.envelopes.map((e) => e.event.x);
+          observeModel(v.variant, model, X);
         }
-        out.next(r);
-      },
-      complete() {
-        // The final state is always exported, however recent the last throttled read was.
-        if (last !== null) {
-          const X = last.envelopes.map((e) => e.event.x);
-          for (const v of last.variants) {
-            const model = last.models[v.variant];
-            if (model !== undefined) observeModel(v.variant, model, X);
-          }
-        }
-        out.complete();
-      },
-      finalize() {
-        last = null;
-        tracks.clear();
-      },
-    };
-  });
+      }
+    },
+    flush() {
+      if (last === null) return;
+      const X = last.envelopes.map((e) => e.event.x);
+      for (const v of last.variants) {
+        const model = last.models[v.variant];
+        if (model !== undefined) observeModel(v.variant, model, X);
+      }
+    },
+  };
 }
 
 /** Mean over events of the total variation ½·Σ_k |p_train − p_inference| (dropout off in both). */
@@ -212,4 +236,55 @@ function trainInferenceGap(
     sum += tv / 2;
   }
   return sum / X.length;
+}
+
+/** Callbacks of `runLivePipeline` that feed the metric catalog. */
+export interface LiveMetricsHooks extends Required<
+  Pick<KafkaSourceEvents, 'onGroupJoin' | 'onRebalancing' | 'onBatch' | 'onCrash'>
+> {
+  onResult(r: PrequentialResult): void;
+  onCheckpointSaved(ack: CheckpointAck): void;
+}
+
+/**
+ * Wire a live Kafka pipeline to the metric catalog: spread the result into `runLivePipeline`'s options.
+ * Group joins set the assignment and mark the consumer connected, rebalances and crashes are counted (a crash
+ * kafkajs does not restart marks it disconnected), `END_BATCH_PROCESS` lag is exported per partition,
+ * every result goes through {@link createInstrumenter} (`mode: 'live'`), and every durable checkpoint resets
+ * the checkpoint age. Call `metrics.consumerConnectedChanged(false, groupId)` after stopping.
+ *
+ * @example
+ * const handle = await runLivePipeline({ ...options, ...liveMetricsHooks(metrics, { groupId: options.groupId }) });
+ */
+export function liveMetricsHooks(
+  metrics: PipelineMetrics | Registry,
+  options: Omit<InstrumentOptions, 'mode'> & { groupId: string },
+): LiveMetricsHooks {
+  const m = metrics instanceof Registry ? pipelineMetricsFor(metrics) : metrics;
+  const { groupId, ...rest } = options;
+  const instrumenter = createInstrumenter(m, { ...rest, mode: 'live' });
+  m.expectCheckpoints('live');
+  m.consumerConnectedChanged(false, groupId);
+  return {
+    onGroupJoin(info) {
+      m.consumerConnectedChanged(true, info.groupId);
+      m.partitionsAssigned(info.assignment);
+    },
+    onRebalancing() {
+      m.rebalance();
+    },
+    onBatch(info) {
+      m.consumerLagObserved(info.topic, info.partition, info.offsetLag);
+    },
+    onCrash(_error, info) {
+      m.consumerCrashed(info.restart);
+      if (!info.restart) m.consumerConnectedChanged(false, groupId);
+    },
+    onResult(r) {
+      instrumenter.observe(r);
+    },
+    onCheckpointSaved() {
+      m.checkpointWritten('live');
+    },
+  };
 }
