@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
 import { ModelError } from '../../src/errors.js';
 import { modelRegistry, type ModelEntry } from '../../src/models/registry.js';
-import { isClassifier, type Features, type OnlineModel } from '../../src/models/types.js';
+import { isClassifier, isSparse, type Features, type OnlineModel } from '../../src/models/types.js';
 
 /** The shared checks every model in `modelRegistry` must pass (River's check_estimator). */
 function stream(entry: ModelEntry, seed: number, n: number): { X: Features[]; Y: number[] } {
@@ -21,6 +21,15 @@ function train(m: OnlineModel, X: Features[], Y: number[]): void {
     if (i % 7 === 6) m.learnMany(X.slice(i - 2, i + 1), Y.slice(i - 2, i + 1));
     else m.learnOne(X[i], Y[i]);
   }
+}
+
+/** A copy of x with one NaN feature (dense, sparse or window). */
+function poisoned(x: Features): Features {
+  const c = structuredClone(x);
+  if (isSparse(c)) c.values[0] = NaN;
+  else if (Array.isArray(c[0])) (c as number[][])[0][1] = NaN;
+  else (c as number[] | Float64Array)[1] = NaN;
+  return c;
 }
 
 function outputs(m: OnlineModel, X: Features[]): number[][] {
@@ -73,9 +82,7 @@ describe.each(modelRegistry.map((e) => [e.name, e] as const))('model conformance
     expect(() => m.learnOne(entry.wrongDimX(rng), Y[0])).toThrow(ModelError);
     expect(() => m.learnOne(entry.wrongDimX(rng), Y[0])).toThrow(/dim|range/);
     expect(() => m.predictOne(entry.wrongDimX(rng))).toThrow(ModelError);
-    const x = structuredClone(X[0]);
-    if (Array.isArray(x)) (x as number[])[1] = NaN;
-    else if ('values' in x) x.values[0] = NaN;
+    const x = poisoned(X[0]);
     expect(() => m.learnOne(x, Y[0])).toThrow(/NaN/);
     expect(() => m.learnMany([X[1], x], [Y[1], Y[0]])).toThrow(/NaN/);
     expect(() => m.learnOne(X[0], NaN)).toThrow(/y=NaN/);
