@@ -1,6 +1,9 @@
 import type { Rng } from '../core/rng.js';
 import type { Features, ModelState, OnlineModel } from './types.js';
 import { LinearModel, type LinearModelOptions, type LinearModelState } from './linearModel.js';
+import { Mlp, type MlpOptions } from './nets/mlp.js';
+import type { NetState } from './nets/softmaxNet.js';
+import { WindowNet, type WindowNetOptions } from './nets/windowNet.js';
 
 /**
  * One entry of the model conformance registry (River's `check_estimator` idea): every model variant the
@@ -165,3 +168,75 @@ export const modelRegistry: ModelEntry[] = [
     4,
   ),
 ];
+
+// ---- Small nets (WindowNet, Mlp): one entry per normalizer family, with the regularizers spread over them.
+
+const WIN = { inChannels: 2, length: 8 };
+
+function window(rng: Rng, channels = WIN.inChannels, length = WIN.length): number[][] {
+  return Array.from({ length: channels }, () => Array.from({ length }, () => rng.normal()));
+}
+
+function windowNet(
+  name: string,
+  opts: Omit<WindowNetOptions, 'inChannels' | 'length' | 'classes'>,
+): ModelEntry {
+  const full = (seed: number): WindowNetOptions => ({
+    ...WIN,
+    hidden: 4,
+    kernel: 3,
+    classes: 3,
+    ...opts,
+    seed,
+  });
+  return {
+    name,
+    make: (seed) => new WindowNet(full(seed)),
+    makeWith: (extra) => new WindowNet({ ...full(0), ...extra } as WindowNetOptions),
+    fromState: (s) => WindowNet.fromState(s as NetState),
+    sampleX: (rng) => window(rng),
+    sampleY: (rng) => rng.int(3),
+    wrongDimX: (rng) => window(rng, WIN.inChannels + 1),
+    badLabel: 3,
+  };
+}
+
+function mlp(name: string, opts: Omit<MlpOptions, 'inputs' | 'classes'>): ModelEntry {
+  const full = (seed: number): MlpOptions => ({ inputs: D, hidden: [8], classes: 2, ...opts, seed });
+  return {
+    name,
+    make: (seed) => new Mlp(full(seed)),
+    makeWith: (extra) => new Mlp({ ...full(0), ...extra } as MlpOptions),
+    fromState: (s) => Mlp.fromState(s as NetState),
+    sampleX: (rng) => dense(rng),
+    sampleY: bit,
+    wrongDimX: (rng) => dense(rng, D + 1),
+    badLabel: 2,
+  };
+}
+
+modelRegistry.push(
+  windowNet('windownet/layer/adam', { normalizer: 'layer' }),
+  windowNet('windownet/batch/sgd-momentum/dropout', {
+    normalizer: 'batch',
+    dropout: 0.2,
+    optimizer: { type: 'sgd', lr: 0.05, momentum: 0.9 },
+  }),
+  windowNet('windownet/instance/l2', { normalizer: 'instance', l2: 0.01 }),
+  windowNet('windownet/group:2/adamw/augment', {
+    normalizer: 'group:2',
+    weightDecay: 0.01,
+    augment: { jitter: 0.05, scale: 0.1, shift: 1 },
+  }),
+  windowNet('windownet/batchrenorm', { normalizer: 'batchrenorm' }),
+  windowNet('windownet/online/l1', { normalizer: 'online', l1: 0.001 }),
+  mlp('mlp/batch/running-stats', { normalizer: 'batch', singletonPolicy: 'running-stats' }),
+  mlp('mlp/layer/per-layer-dropout/l2-decay', {
+    normalizer: 'layer',
+    hidden: [8, 4],
+    dropout: [0.3, 0.1],
+    weightDecay: 0.01,
+    weightDecayMode: 'l2',
+  }),
+  mlp('mlp/none/sgd', { optimizer: { type: 'sgd', lr: 0.1 } }),
+);

@@ -7,7 +7,14 @@ import { heNormalInit, xavierUniformInit } from './init.js';
 import { checkNormalizerSpec, makeNormalizer } from './normalizerFactory.js';
 import { NormSlot } from './normSlot.js';
 import type { Param } from './param.js';
-import { type NetOptions, type NetState, SoftmaxNet, checkRate, resolveNetOptions } from './softmaxNet.js';
+import {
+  type NetOptions,
+  type NetState,
+  SoftmaxNet,
+  checkKnownOptions,
+  checkRate,
+  resolveNetOptions,
+} from './softmaxNet.js';
 
 export interface MlpOptions extends NetOptions {
   /** Input dimension d of the dense vectors. */
@@ -45,6 +52,7 @@ export class Mlp extends SoftmaxNet {
   constructor(options: MlpOptions) {
     super(resolveNetOptions(options));
     const o = options;
+    checkKnownOptions('Mlp', o, ['inputs', 'hidden']);
     if (typeof o.inputs !== 'number' || !Number.isInteger(o.inputs) || o.inputs < 1) {
       throw new ModelError(`inputs: expected an integer >= 1, got ${String(o.inputs)}`);
     }
@@ -148,7 +156,8 @@ export class Mlp extends SoftmaxNet {
           `${name}: Mlp takes dense vectors of ${d} numbers, got ${x === null ? 'null' : typeof x} (sparse inputs: use LinearModel)`,
         );
       }
-      if (x.length !== d) throw new ModelError(`${name}: expected ${d} features, got ${x.length}`);
+      if (x.length !== d)
+        throw new ModelError(`${name}: wrong dimension: expected ${d} features, got ${x.length}`);
       for (let j = 0; j < d; j++) {
         const v = x[j];
         if (typeof v !== 'number' || !Number.isFinite(v))

@@ -132,6 +132,28 @@ export function resolveNetOptions(o: NetOptions): ResolvedNetOptions {
   };
 }
 
+const COMMON_KEYS = [
+  'classes',
+  'normalizer',
+  'dropout',
+  'optimizer',
+  'weightDecay',
+  'weightDecayMode',
+  'l1',
+  'l2',
+  'singletonPolicy',
+  'seed',
+];
+
+/** Rejects option names the net does not know (a typo would otherwise silently fall back to a default). */
+export function checkKnownOptions(who: string, o: object, own: readonly string[]): void {
+  for (const k of Object.keys(o)) {
+    if (!COMMON_KEYS.includes(k) && !own.includes(k)) {
+      throw new ModelError(`${k}: unknown ${who} option (known: ${[...own, ...COMMON_KEYS].join(', ')})`);
+    }
+  }
+}
+
 /** Checks one dropout rate in [0, 1). */
 export function checkRate(field: string, r: unknown): number {
   if (typeof r !== 'number' || !Number.isFinite(r) || r < 0 || r >= 1) {
@@ -363,7 +385,10 @@ export abstract class SoftmaxNet implements Classifier {
 
   private checkLabel(field: string, y: unknown): void {
     if (typeof y !== 'number' || !Number.isInteger(y) || y < 0 || y >= this.classes) {
-      throw new ModelError(`${field}: expected an integer class in [0, ${this.classes}), got ${String(y)}`);
+      const at = field === 'y' ? '' : `${field}: `;
+      throw new ModelError(
+        `${at}y=${String(y)} is not a class label: expected an integer in [0, ${this.classes})`,
+      );
     }
   }
 

@@ -9,7 +9,14 @@ import { heNormalInit, xavierUniformInit } from './init.js';
 import { checkNormalizerSpec, makeNormalizer } from './normalizerFactory.js';
 import { NormSlot } from './normSlot.js';
 import type { Param } from './param.js';
-import { type NetOptions, type NetState, SoftmaxNet, checkRate, resolveNetOptions } from './softmaxNet.js';
+import {
+  type NetOptions,
+  type NetState,
+  SoftmaxNet,
+  checkKnownOptions,
+  checkRate,
+  resolveNetOptions,
+} from './softmaxNet.js';
 
 export interface WindowNetOptions extends NetOptions {
   /** Channels C of the `[C, L]` windows. */
@@ -59,6 +66,7 @@ export class WindowNet extends SoftmaxNet {
   constructor(options: WindowNetOptions) {
     super(resolveNetOptions(options));
     const o = options;
+    checkKnownOptions('WindowNet', o, ['inChannels', 'length', 'hidden', 'kernel', 'augment']);
     const posInt = (field: string, v: unknown): number => {
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
         throw new ModelError(`${field}: expected an integer >= 1, got ${String(v)}`);
@@ -154,12 +162,13 @@ export class WindowNet extends SoftmaxNet {
       const base = i * c * l;
       if (Array.isArray(x) && x.length > 0 && Array.isArray(x[0])) {
         const rows = x as number[][];
-        if (rows.length !== c) throw new ModelError(`${name}: expected ${c} channels, got ${rows.length}`);
+        if (rows.length !== c)
+          throw new ModelError(`${name}: wrong dimension: expected ${c} channels, got ${rows.length}`);
         for (let ch = 0; ch < c; ch++) {
           const row = rows[ch];
           if (!Array.isArray(row) || row.length !== l) {
             throw new ModelError(
-              `${name}[${ch}]: expected ${l} time steps, got ${Array.isArray(row) ? row.length : typeof row}`,
+              `${name}[${ch}]: wrong dimension: expected ${l} time steps, got ${Array.isArray(row) ? row.length : String(row)}`,
             );
           }
           for (let t = 0; t < l; t++) {
@@ -173,7 +182,7 @@ export class WindowNet extends SoftmaxNet {
         const flat = x as ArrayLike<unknown>;
         if (flat.length !== c * l) {
           throw new ModelError(
-            `${name}: expected a [${c}, ${l}] window (or ${c * l} values), got ${flat.length} values`,
+            `${name}: wrong dimension: expected a [${c}, ${l}] window (or ${c * l} values), got ${flat.length} values`,
           );
         }
         for (let j = 0; j < c * l; j++) {

@@ -67,7 +67,7 @@ describe('WindowNet', () => {
     );
     const net = new WindowNet(base);
     const { X } = windowTask(1, 1);
-    expect(() => net.learnOne(X[0], 2)).toThrow(/y: expected an integer class/);
+    expect(() => net.learnOne(X[0], 2)).toThrow(/y=2 is not a class label/);
     const bad = JSON.parse(JSON.stringify(X[0])) as number[][];
     bad[1][4] = NaN;
     expect(() => net.learnOne(bad, 0)).toThrow(/x\[1\]\[4\]/);
