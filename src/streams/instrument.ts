@@ -1,6 +1,11 @@
 import type { MonoTypeOperatorFunction } from 'rxjs';
 import { Registry } from 'prom-client';
 import { ConfigError } from '../errors.js';
+import {
+  createDriftDetector,
+  type DriftDetector,
+  type DriftDetectorSpec,
+} from '../models/drift/driftDetector.js';
 import type { Features, OnlineModel } from '../models/types.js';
 import { PipelineMetrics, type NormalizerStats, type PipelineMode } from '../metrics/catalog.js';
 import { operate } from './operate.js';
@@ -25,6 +30,12 @@ export interface InstrumentOptions {
   modelEveryMs?: number;
   /** Measure the train-versus-inference gap on the current batch for nets that support it (default true). */
   trainInferenceGap?: boolean;
+  /**
+   * A drift detector per variant on its prequential loss (each labeled event's loss; the batch mean when
+   * predictions are not kept); each alarm increments `streamnorm_drift_alarms_total`. None by default. The
+   * detectors serve monitoring only: they start afresh with the process.
+   */
+  drift?: DriftDetectorSpec;
   /** Clock in ms (latency, throttling). Default `Date.now`. */
   now?: () => number;
 }
@@ -39,6 +50,7 @@ interface VariantTrack {
   rejected: number;
   skipped: number;
   lastModelAt: number;
+  detector: DriftDetector | null;
 }
 
 const registryMetrics = new WeakMap<Registry, PipelineMetrics>();
@@ -124,6 +136,8 @@ export function createInstrumenter(
   }
   const measureGap = options.trainInferenceGap ?? true;
   const now = options.now ?? Date.now;
+  const driftSpec = options.drift;
+  if (driftSpec !== undefined) createDriftDetector(driftSpec); // a bad spec fails here, not mid-stream
   const tracks = new Map<string, VariantTrack>();
   let last: PrequentialResult | null = null;
 
@@ -175,6 +189,7 @@ export function createInstrumenter(
             rejected: Math.max(0, v.rejectedUpdates - maxSteps),
             skipped: Math.max(0, skippedNow - maxSteps),
             lastModelAt: -Infinity,
+            detector: driftSpec === undefined ? null : createDriftDetector(driftSpec),
           };
           tracks.set(v.variant, track);
         }
@@ -202,6 +217,17 @@ export function createInstrumenter(
           errorRatio: v.running.fadedError,
         });
         m.nonFiniteUpdatesRejected(v.variant, mode, rejectedSteps);
+        if (track.detector !== null && v.labeled > 0) {
+          let alarms = 0;
+          if (v.predictions.length > 0) {
+            for (const p of v.predictions) {
+              if (p.loss !== undefined && Number.isFinite(p.loss) && track.detector.update(p.loss)) alarms++;
+            }
+          } else if (Number.isFinite(v.loss) && track.detector.update(v.loss)) {
+            alarms++;
+          }
+          for (let a = 0; a < alarms; a++) m.driftAlarm(v.variant, mode);
+        }
         if (model !== undefined && t - track.lastModelAt >= modelEveryMs) {
           track.lastModelAt = t;
           if (X === null) X = r.envelopes.map((e) => e.event.x);

@@ -169,12 +169,36 @@ describe('instrument() on a real pipeline (decode → rebatch → prequential �
     expect(s.get('streamnorm_events_total{variant="wild",outcome="rejected",mode="live"}')).toBe(12);
   });
 
+  it('counts drift alarms when the concept flips, and none on a stationary stream', async () => {
+    const alarms = async (flipAt: number): Promise<number> => {
+      const registry = createRegistry({ defaultMetrics: false });
+      const metrics = new PipelineMetrics(registry);
+      const events = streamEvents(1200).map((e, i) => (i >= flipAt ? { ...e, y: 1 - e.y! } : e));
+      const model = new LinearModel({ loss: 'logistic', optimizer: { type: 'sgd', lr: 0.1 } });
+      await firstValueFrom(
+        from(rawMessages(events, [])).pipe(
+          decodeEvents({}),
+          rebatch({ count: 8 }),
+          prequential({ lin: model }),
+          instrument(metrics, { mode: 'replay', drift: { type: 'page-hinkley', threshold: 20 } }),
+          toArray(),
+        ),
+      );
+      return samples(await registry.metrics()).get(
+        'streamnorm_drift_alarms_total{variant="lin",mode="replay"}',
+      )!;
+    };
+    expect(await alarms(Infinity)).toBe(0);
+    expect(await alarms(600)).toBeGreaterThanOrEqual(1);
+  });
+
   it('accepts a Registry (DESIGN: instrument(registry)) and shares one catalog per registry', () => {
     const registry = createRegistry({ defaultMetrics: false });
     expect(pipelineMetricsFor(registry)).toBe(pipelineMetricsFor(registry));
     expect(() => instrument(registry, { mode: 'live' })).not.toThrow();
     expect(() => instrument(registry, { mode: 'batch' as never })).toThrow(ConfigError);
     expect(() => instrument(registry, { mode: 'live', modelEveryMs: Number.NaN })).toThrow(/NaN/);
+    expect(() => instrument(registry, { mode: 'live', drift: { type: 'cusum' as never } })).toThrow(/cusum/);
   });
 });
 
