@@ -6,6 +6,11 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerCompare } from './compare.js';
+import { registerMain } from './main.js';
+import { registerProduce } from './produce.js';
+import { registerRecord } from './record.js';
+import { registerReplay } from './replay.js';
+import { registerRun } from './run.js';
 import { EXIT, errorLine, exitCodeFor } from './exit.js';
 
 export function buildProgram(): Command {
@@ -26,7 +31,12 @@ export function buildProgram(): Command {
         'Environment: STREAMNORM_CONFIG, STREAMNORM_BROKERS or KAFKA_BROKERS, STREAMNORM_TOPIC, STREAMNORM_OUTPUT_TOPIC, STREAMNORM_GROUP,\n' +
         '  STREAMNORM_METRICS_PORT, STREAMNORM_METRICS_HOST, STREAMNORM_CHECKPOINT_DIR, STREAMNORM_LOG_LEVEL, STREAMNORM_DEBUG=1 (stack traces).\n',
     );
+  registerRun(program);
+  registerRecord(program);
+  registerReplay(program);
+  registerProduce(program);
   registerCompare(program);
+  registerMain(program);
   for (const sub of program.commands) sub.exitOverride().configureOutput(program.configureOutput());
   return program;
 }

@@ -56,7 +56,7 @@ export function createProgress(opts: ProgressOptions): Progress {
     };
   }
   const interval = opts.intervalMs ?? 5000;
-  let last = -Infinity;
+  let last = performance.now();
   let lastValue = -1;
   const line = (value: number): void => {
     const s = (performance.now() - started) / 1000;

@@ -119,9 +119,7 @@ function mdTable(header: string[], rows: string[][]): string {
 }
 
 /** Per-normalizer summary: mean events/s over batch sizes, the BN-style train-eval gap, and the singleton policy at batch size 1. */
-export function summarize(
-  result: CompareResult,
-): {
+export function summarize(result: CompareResult): {
   normalizer: string;
   eventsPerSecond: number;
   gap: string;

@@ -9,6 +9,7 @@ import { DatasetError } from '../errors.js';
 import { isSparse } from '../models/types.js';
 import { createEventDecoder } from '../streams/decodeEvents.js';
 import type { StreamEvent } from '../streams/event.js';
+import { asRecordedMessage, fromRecordedMessage } from '../streams/recordedMessage.js';
 
 export type EventSource =
   { dataset: string; options?: DatasetOptions } | { recording: string; limit?: number };
@@ -38,36 +39,22 @@ export function readRecordingEvents(
   const decoder = createEventDecoder({ x: 'infer' });
   const events: StreamEvent[] = [];
   let skipped = 0;
-  let lineNo = 0;
   for (const line of text.split('\n')) {
     if (limit !== undefined && events.length >= limit) break;
     if (line.trim() === '') continue;
-    lineNo++;
-    let msg: {
-      topic?: string;
-      partition?: number;
-      offset?: string;
-      timestamp?: number;
-      key?: string | null;
-      value?: unknown;
-    };
+    let parsed: unknown;
     try {
-      msg = JSON.parse(line) as typeof msg;
+      parsed = JSON.parse(line);
     } catch {
       skipped++;
       continue;
     }
-    const decoded = decoder.decode({
-      origin: {
-        topic: msg.topic ?? 'recording',
-        partition: msg.partition ?? 0,
-        offset: String(msg.offset ?? lineNo - 1),
-        timestamp: msg.timestamp ?? 0,
-      },
-      key: msg.key ?? null,
-      value: msg.value,
-      receivedAt: 0,
-    });
+    const msg = asRecordedMessage(parsed);
+    if (msg === null) {
+      skipped++;
+      continue;
+    }
+    const decoded = decoder.decode(fromRecordedMessage(msg, 0));
     if ('event' in decoded && decoded.event.y !== undefined) events.push(decoded.event);
     else skipped++;
   }

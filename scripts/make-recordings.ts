@@ -1,0 +1,37 @@
+/**
+ * Writes the bundled recording(s) under data/: each dataset event becomes the Kafka message a producer
+ * would send (value = the event's JSON), recorded with the same code `streamnorm record` uses
+ * (toRecordedMessage), one JSON line per message, offsets 0, 1, 2, ... on partition 0.
+ *
+ *   npx tsx scripts/make-recordings.ts            # data/sensor.jsonl
+ *
+ * The sensor recording is the `sensor` dataset with its defaults (windows [2 x 16], stride 2), so
+ * `compare --recording data/sensor.jsonl` and `compare --dataset sensor` see the same events.
+ */
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadDataset } from '../src/datasets/registry.js';
+import { toRecordedMessage } from '../src/streams/recordedMessage.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function writeRecording(name: string, topic: string): void {
+  const events = loadDataset(name);
+  const lines = events.map((event, i) =>
+    JSON.stringify(
+      toRecordedMessage({
+        origin: { topic, partition: 0, offset: String(i), timestamp: event.ts },
+        key: event.key ?? null,
+        value: JSON.stringify(event),
+        receivedAt: 0,
+      }),
+    ),
+  );
+  const path = join(root, 'data', `${name}.jsonl`);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, lines.join('\n') + '\n');
+  console.log(`${path}: ${events.length} messages, ${(statSync(path).size / 1e6).toFixed(2)} MB`);
+}
+
+writeRecording('sensor', 'sensor');
