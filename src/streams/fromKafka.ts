@@ -86,6 +86,8 @@ export interface FromKafkaOptions extends KafkaSourceEvents {
   onRevoke?: () => void | Promise<void>;
   /** Longest wait inside one batch handler for acknowledgements before returning to fetch. Default 50 ms. */
   ackWaitMs?: number;
+  /** Longest synchronous stretch of handing over messages before yielding to the event loop. Default 10 ms. */
+  yieldEveryMs?: number;
   /** Batches of different partitions handled concurrently. Default 4. */
   partitionsConsumedConcurrently?: number;
   sessionTimeoutMs?: number;
@@ -133,7 +135,8 @@ interface PartitionState {
  * give the pipeline control over offsets. Subscribing connects and starts consuming.
  */
 export class KafkaSource extends Observable<RawMessage> {
-  private readonly opts: Required<Pick<FromKafkaOptions, 'maxInFlight' | 'ackWaitMs'>> & FromKafkaOptions;
+  private readonly opts: Required<Pick<FromKafkaOptions, 'maxInFlight' | 'ackWaitMs' | 'yieldEveryMs'>> &
+    FromKafkaOptions;
   private readonly parts = new Map<string, PartitionState>();
   private consumer: Consumer | null = null;
   private subscriber: Subscriber<RawMessage> | null = null;
@@ -175,7 +178,10 @@ export class KafkaSource extends Observable<RawMessage> {
       throw new ConfigError('fromKafka needs `kafka` or `brokers`');
     if (typeof options.groupId !== 'string' || options.groupId.length === 0)
       throw new ConfigError(`groupId must be a non-empty string, got ${JSON.stringify(options.groupId)}`);
-    this.opts = { ...options, maxInFlight, ackWaitMs };
+    const yieldEveryMs = options.yieldEveryMs ?? 10;
+    if (!Number.isFinite(yieldEveryMs) || yieldEveryMs < 0)
+      throw new ConfigError(`yieldEveryMs must be a finite number >= 0, got ${yieldEveryMs}`);
+    this.opts = { ...options, maxInFlight, ackWaitMs, yieldEveryMs };
     this.logger = options.logger ?? streamLogger();
   }
 
@@ -415,7 +421,15 @@ export class KafkaSource extends Observable<RawMessage> {
     st.positioned = true;
 
     let handed = 0;
+    let sliceStart = performance.now();
     for (const m of batch.messages) {
+      // Downstream runs synchronously inside next(): give the event loop (checkpoint writes, timers,
+      // heartbeats) a turn every `yieldEveryMs` so a slow model cannot starve them for a whole fetch.
+      if (performance.now() - sliceStart >= this.opts.yieldEveryMs) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        await heartbeat();
+        sliceStart = performance.now();
+      }
       const off = Number(m.offset);
       if (st.emittedNext !== null && off < st.emittedNext) continue; // already in flight or learned
       if (this.inFlightOf(st) >= this.opts.maxInFlight) {

@@ -52,6 +52,12 @@ export interface LivePipelineOptions extends KafkaSourceEvents {
   learn?: 'many' | 'one';
   /** Unacknowledged messages per partition before it is paused. Default 2000; must exceed a count batch. */
   maxInFlight?: number;
+  /**
+   * Consumer group session timeout: how long a dead consumer (kill -9) holds its partitions before the
+   * group moves them. Default 30 000 ms; the broker's group.min.session.timeout.ms (6 s) is the floor.
+   */
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
   /** Stop gracefully on SIGTERM and SIGINT. Default true. */
   handleSignals?: boolean;
   fromBeginning?: boolean;
