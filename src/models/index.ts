@@ -8,3 +8,4 @@ export * from './guard.js';
 export * from './linearModel.js';
 export * from './registry.js';
 export * from './drift/index.js';
+export * from './earlyStopping.js';
