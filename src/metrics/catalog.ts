@@ -214,7 +214,7 @@ export class PipelineMetrics {
     });
     this.normalizerTrainInferenceGap = new Gauge({
       name: 'streamnorm_normalizer_train_inference_gap',
-      help: 'Mean absolute difference between predictions in training and in inference mode (0 for per-sample normalizers).',
+      help: 'Mean total variation between class probabilities in training and in inference mode, dropout off (0 for per-sample normalizers).',
       labelNames: variantLabels,
       registers,
     });
@@ -244,7 +244,7 @@ export class PipelineMetrics {
     });
     this.predictionsPublishedTotal = new Counter({
       name: 'streamnorm_predictions_published_total',
-      help: 'Predictions published to the output topic (at least once).',
+      help: 'Predictions published to the output topic and acknowledged by the broker (at least once).',
       labelNames: ['topic'],
       registers,
     });

@@ -284,10 +284,14 @@ export interface LiveMetricsHooks extends Required<
  */
 export function liveMetricsHooks(
   metrics: PipelineMetrics | Registry,
-  options: Omit<InstrumentOptions, 'mode'> & { groupId: string },
+  options: Omit<InstrumentOptions, 'mode'> & {
+    groupId: string;
+    /** The pipeline's `outputTopic`: predictions are counted once the batch's pending publishes settle. */
+    outputTopic?: string;
+  },
 ): LiveMetricsHooks {
   const m = metrics instanceof Registry ? pipelineMetricsFor(metrics) : metrics;
-  const { groupId, ...rest } = options;
+  const { groupId, outputTopic, ...rest } = options;
   const instrumenter = createInstrumenter(m, { ...rest, mode: 'live' });
   m.expectCheckpoints('live');
   m.consumerConnectedChanged(false, groupId);
@@ -308,6 +312,14 @@ export function liveMetricsHooks(
     },
     onResult(r) {
       instrumenter.observe(r);
+      const n = r.envelopes.length;
+      if (outputTopic !== undefined && n > 0) {
+        // A failed publish fails the pipeline itself; here it only means "not published".
+        Promise.all(r.pending).then(
+          () => m.predictionsPublished(outputTopic, n),
+          () => undefined,
+        );
+      }
     },
     onCheckpointSaved() {
       m.checkpointWritten('live');

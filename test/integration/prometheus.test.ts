@@ -75,6 +75,7 @@ describe.runIf(haveTool(PROMETHEUS))('Prometheus scraping a live pipeline', () =
   const metrics = new PipelineMetrics(registry);
   const group = uniqueName('prom-g');
   const topic = uniqueName('prom-in');
+  const output = uniqueName('prom-out');
   const dir = mkdtempSync(join(tmpdir(), 'streamnorm-prom-'));
   let server: MetricsServer;
   let prometheus: ChildProcess;
@@ -140,6 +141,7 @@ describe.runIf(haveTool(PROMETHEUS))('Prometheus scraping a live pipeline', () =
     );
 
     await createTopic(kafka, topic, 2);
+    await createTopic(kafka, output, 1);
     const events = makeEvents(EVENTS, 11);
     const records = eventRecords(events).map((r, i) => ({ ...r, partition: i % 2 }));
     // Malformed messages in the middle of partition 0, so full event batches follow them.
@@ -150,13 +152,14 @@ describe.runIf(haveTool(PROMETHEUS))('Prometheus scraping a live pipeline', () =
       kafka,
       topic,
       groupId: group,
+      outputTopic: output,
       createModels: () => variants(),
       checkpoint: join(dir, 'checkpoints'),
       checkpointEvery: { ms: 200 },
       rebatch: { count: BATCH },
       schema: { x: { kind: 'vector', dim: 4 }, label: { classes: 2 } },
       handleSignals: false,
-      ...liveMetricsHooks(metrics, { groupId: group, modelEveryMs: 0 }),
+      ...liveMetricsHooks(metrics, { groupId: group, outputTopic: output, modelEveryMs: 0 }),
     });
     await waitFor(
       () => handle!.source.stats().emitted >= EVENTS + BAD.length,
@@ -197,6 +200,11 @@ describe.runIf(haveTool(PROMETHEUS))('Prometheus scraping a live pipeline', () =
     for (const s of learned) expect(Number(s.value[1])).toBe(EVENTS);
     expect(await scalarOf('sum(streamnorm_dead_letters_total{mode="live"})')).toBe(BAD.length);
     expect(await scalarOf(`sum(streamnorm_batch_size_sum{mode="live",variant="linear-l1"})`)).toBe(EVENTS);
+    await waitFor(
+      async () => (await scalarOf(`streamnorm_predictions_published_total{topic="${output}"}`)) === EVENTS,
+      30_000,
+      'every prediction published',
+    );
   });
 
   it('has sane model metrics: loss finite and >= 0, error in [0, 1], weights, normalizer gap', async () => {
