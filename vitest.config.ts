@@ -19,7 +19,9 @@ export default defineConfig({
           globalSetup: ['test/integration/globalSetup.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
-          fileParallelism: false,
+          // One broker for all files; tests that stop it or kill consumers must not overlap others.
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],
