@@ -9,3 +9,4 @@ export * from './linearModel.js';
 export * from './registry.js';
 export * from './drift/index.js';
 export * from './earlyStopping.js';
+export * from './variant.js';
