@@ -73,6 +73,15 @@ export class FileCheckpointStore implements CheckpointStore {
     return run;
   }
 
+  /** Resolves once no save is in progress (e.g. before handing the directory to another process). */
+  async whenIdle(): Promise<void> {
+    let chain: Promise<unknown>;
+    do {
+      chain = this.chain;
+      await chain;
+    } while (chain !== this.chain);
+  }
+
   async load(): Promise<Checkpoint | null> {
     let buf: Buffer;
     try {

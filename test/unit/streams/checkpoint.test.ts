@@ -13,7 +13,7 @@ import {
 } from '../../../src/streams/checkpointStore.js';
 import type { Envelope } from '../../../src/streams/event.js';
 import { prequential, type PrequentialResult } from '../../../src/streams/prequential.js';
-import { TinyLogistic, eventJson } from './helpers.js';
+import { eventJson, logistic } from './helpers.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -107,7 +107,7 @@ describe('FileCheckpointStore', () => {
 describe('checkpoint operator', () => {
   it('snapshots every N messages and on complete; acks carry durable offsets and the saved state matches', async () => {
     const store = new FileCheckpointStore(dir);
-    const model = new TinyLogistic(3);
+    const model = logistic();
     const acks = await firstValueFrom(
       from(batches(5, 4)).pipe(
         prequential({ m: model }),
@@ -134,7 +134,7 @@ describe('checkpoint operator', () => {
     const acks: CheckpointAck[] = [];
     let done = false;
     src
-      .pipe(prequential(new TinyLogistic(3)), checkpoint(store, { everyEvents: 6, everyMs: Infinity }))
+      .pipe(prequential(logistic()), checkpoint(store, { everyEvents: 6, everyMs: Infinity }))
       .subscribe({ next: (a) => acks.push(a), complete: () => (done = true) });
     const bs = batches(8, 2);
     for (let k = 0; k < bs.length; k++) {
@@ -165,7 +165,7 @@ describe('checkpoint operator', () => {
     };
     const acks = await firstValueFrom(
       from(batches(1, 4)).pipe(
-        prequential(new TinyLogistic(3), { resume: { batches: 10 } }),
+        prequential(logistic(), { resume: { batches: 10 } }),
         checkpoint(new FileCheckpointStore(dir), { resume }),
         toArray(),
       ),
@@ -204,12 +204,10 @@ describe('checkpoint operator', () => {
     const src = new Subject<Envelope[]>();
     const acks: CheckpointAck[] = [];
     let done = false;
-    src
-      .pipe(prequential(new TinyLogistic(3)), checkpoint(slow, { everyEvents: 1, everyMs: Infinity }))
-      .subscribe({
-        next: (a) => acks.push(a),
-        complete: () => (done = true),
-      });
+    src.pipe(prequential(logistic()), checkpoint(slow, { everyEvents: 1, everyMs: Infinity })).subscribe({
+      next: (a) => acks.push(a),
+      complete: () => (done = true),
+    });
     const bs = batches(4, 1);
     for (const b of bs) src.next(b); // all processed synchronously while the first save waits
     expect(gates).toHaveLength(1);
@@ -230,7 +228,7 @@ describe('checkpoint operator', () => {
     const acks: CheckpointAck[] = [];
     src
       .pipe(
-        prequential(new TinyLogistic(3)),
+        prequential(logistic()),
         // A synchronous stage that starts publishing the batch's predictions and registers the send.
         map((r) => {
           r.pending.push(published);
@@ -252,7 +250,7 @@ describe('checkpoint operator', () => {
     const src = new Subject<Envelope[]>();
     const results: PrequentialResult[] = [];
     let error: unknown = null;
-    src.pipe(prequential(new TinyLogistic(3))).subscribe((r) => results.push(r));
+    src.pipe(prequential(logistic())).subscribe((r) => results.push(r));
     const delayed = new Subject<PrequentialResult>();
     delayed
       .pipe(checkpoint(new FileCheckpointStore(dir), { everyEvents: 1 }))
@@ -286,7 +284,7 @@ describe('checkpoint operator', () => {
       },
     };
     const src = new Subject<Envelope[]>();
-    const sub = src.pipe(prequential(new TinyLogistic(3)), checkpoint(store, { everyMs: 500 })).subscribe();
+    const sub = src.pipe(prequential(logistic()), checkpoint(store, { everyMs: 500 })).subscribe();
     src.next(batches(1, 2)[0]);
     expect(vi.getTimerCount()).toBe(1);
     await vi.advanceTimersByTimeAsync(499);

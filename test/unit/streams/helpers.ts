@@ -1,5 +1,6 @@
-import type { Classifier, Features, ModelState, WeightStats } from '../../../src/models/types.js';
-import type { RawMessage, StreamEvent } from '../../../src/streams/event.js';
+import { LinearModel, type LinearModelOptions } from '../../../src/models/linearModel.js';
+import type { Features } from '../../../src/models/types.js';
+import type { Envelope, RawMessage, StreamEvent } from '../../../src/streams/event.js';
 
 /** A raw message carrying `value` at `offset` of topic t, partition 0. */
 export function raw(value: unknown, offset: number, partition = 0, topic = 't'): RawMessage {
@@ -18,73 +19,35 @@ export function eventJson(i: number, dim = 3, labeled = true): StreamEvent {
   return ev;
 }
 
-/**
- * A tiny dense logistic regression (one SGD step on the mean gradient per learnMany), enough to exercise the
- * operators' contract with a model whose predictions move when it learns.
- */
-export class TinyLogistic implements Classifier {
-  readonly kind = 'tiny-logistic';
-  readonly task = 'classification' as const;
-  readonly classes = 2;
-  rejectedUpdates = 0;
-  w: number[];
-  b = 0;
-  lr: number;
-  learnCalls: number[][] = [];
+export function envelope(ev: StreamEvent, offset: number, partition = 0): Envelope {
+  return {
+    event: ev,
+    origin: { topic: 't', partition, offset: String(offset), timestamp: ev.ts },
+    receivedAt: 0,
+  };
+}
 
-  constructor(dim: number, lr = 0.5) {
-    this.w = new Array(dim).fill(0);
-    this.lr = lr;
-  }
+/** `n` batches of `size` labeled events with consecutive offsets. */
+export function envelopeBatches(n: number, size: number, dim = 3): Envelope[][] {
+  return Array.from({ length: n }, (_, k) =>
+    Array.from({ length: size }, (_, i) => envelope(eventJson(k * size + i, dim), k * size + i)),
+  );
+}
 
-  private dense(x: Features): number[] {
-    if (Array.isArray(x) && !Array.isArray(x[0])) return x as number[];
-    if (x instanceof Float64Array) return Array.from(x);
-    throw new Error('dense vectors only');
-  }
+/** A logistic LinearModel (the real one) with a visible learning rate. */
+export function logistic(lr = 0.5, extra: Partial<LinearModelOptions> = {}): SpyLinearModel {
+  return new SpyLinearModel({ loss: 'logistic', optimizer: { type: 'sgd', lr }, ...extra });
+}
 
-  private p1(x: Features): number {
-    const v = this.dense(x);
-    let z = this.b;
-    for (let i = 0; i < this.w.length; i++) z += this.w[i] * v[i];
-    return 1 / (1 + Math.exp(-z));
+/** The real LinearModel, recording which labels each learn call received (and in which order). */
+export class SpyLinearModel extends LinearModel {
+  learnCalls: { method: 'many' | 'one'; y: number[] }[] = [];
+  override learnMany(X: Features[], Y: number[]): void {
+    this.learnCalls.push({ method: 'many', y: [...Y] });
+    super.learnMany(X, Y);
   }
-
-  predictProbaOne(x: Features): number[] {
-    const p = this.p1(x);
-    return [1 - p, p];
-  }
-  predictProbaMany(X: Features[]): number[][] {
-    return X.map((x) => this.predictProbaOne(x));
-  }
-  predictOne(x: Features): number {
-    return this.p1(x) >= 0.5 ? 1 : 0;
-  }
-  predictMany(X: Features[]): number[] {
-    return X.map((x) => this.predictOne(x));
-  }
-  learnOne(x: Features, y: number): void {
-    this.learnMany([x], [y]);
-  }
-  learnMany(X: Features[], Y: number[]): void {
-    this.learnCalls.push([...Y]);
-    const g = new Array(this.w.length).fill(0);
-    let gb = 0;
-    for (let j = 0; j < X.length; j++) {
-      const v = this.dense(X[j]);
-      const r = this.p1(v) - Y[j];
-      for (let i = 0; i < g.length; i++) g[i] += (r * v[i]) / X.length;
-      gb += r / X.length;
-    }
-    for (let i = 0; i < g.length; i++) this.w[i] -= this.lr * g[i];
-    this.b -= this.lr * gb;
-  }
-  weightStats(): WeightStats {
-    const l1 = this.w.reduce((s, v) => s + Math.abs(v), 0);
-    const l2 = Math.sqrt(this.w.reduce((s, v) => s + v * v, 0));
-    return { l1, l2, sparsity: this.w.filter((v) => v === 0).length / this.w.length, count: this.w.length };
-  }
-  state(): ModelState {
-    return { kind: this.kind, w: [...this.w], b: this.b, lr: this.lr };
+  override learnOne(x: Features, y: number, w?: number): void {
+    this.learnCalls.push({ method: 'one', y: [y] });
+    super.learnOne(x, y, w);
   }
 }

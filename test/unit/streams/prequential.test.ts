@@ -1,19 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { firstValueFrom, from, toArray } from 'rxjs';
 import { ConfigError, ModelError } from '../../../src/errors.js';
-import type { Features, ModelState, OnlineModel, WeightStats } from '../../../src/models/types.js';
+import { LinearModel, type LinearModelState } from '../../../src/models/linearModel.js';
+import type { OnlineModel } from '../../../src/models/types.js';
 import type { Decoded } from '../../../src/streams/decodeEvents.js';
-import type { DeadLetter, Envelope, StreamEvent } from '../../../src/streams/event.js';
+import type { DeadLetter } from '../../../src/streams/event.js';
 import { LOG_LOSS_EPS, prequential, type PrequentialResult } from '../../../src/streams/prequential.js';
-import { TinyLogistic, eventJson } from './helpers.js';
+import { SpyLinearModel, envelope as env, eventJson, logistic } from './helpers.js';
 
-function env(ev: StreamEvent, offset: number, partition = 0): Envelope {
-  return {
-    event: ev,
-    origin: { topic: 't', partition, offset: String(offset), timestamp: ev.ts },
-    receivedAt: 0,
-  };
-}
 function dead(offset: number, partition = 0): DeadLetter {
   return {
     origin: { topic: 't', partition, offset: String(offset), timestamp: 0 },
@@ -32,62 +26,43 @@ async function run(
   return firstValueFrom(from(batches).pipe(prequential(model, opts), toArray()));
 }
 
-/** A regressor that predicts the mean of the labels it has learned (0 before any). */
-class MeanRegressor implements OnlineModel {
-  readonly kind = 'mean';
-  readonly task = 'regression' as const;
-  readonly classes = 1;
-  readonly rejectedUpdates = 0;
-  sum = 0;
-  n = 0;
-  learnOne(_x: Features, y: number): void {
-    this.sum += y;
-    this.n++;
-  }
-  learnMany(X: Features[], Y: number[]): void {
-    Y.forEach((y) => this.learnOne(X[0], y));
-  }
-  predictOne(): number {
-    return this.n ? this.sum / this.n : 0;
-  }
-  predictMany(X: Features[]): number[] {
-    return X.map(() => this.predictOne());
-  }
-  weightStats(): WeightStats {
-    return { l1: 0, l2: 0, sparsity: 0, count: 0 };
-  }
-  state(): ModelState {
-    return { kind: 'mean', sum: this.sum, n: this.n };
-  }
-}
+const clone = (m: LinearModel): LinearModel => LinearModel.fromState(m.state() as LinearModelState);
+const regressor = (lr = 0.5) => new SpyLinearModel({ loss: 'squared', optimizer: { type: 'sgd', lr } });
 
 describe('prequential', () => {
   it('predicts every event of a batch before learning any of it', async () => {
-    // A model whose prediction for the event flips once it has learned it.
-    const model = new MeanRegressor();
-    const [r] = await run(
-      [[env({ id: 'a', ts: 0, x: [0], y: 10 }, 0), env({ id: 'b', ts: 0, x: [0], y: 20 }, 1)]],
-      model,
+    const model = regressor();
+    const batch = [
+      env({ id: 'a', ts: 0, x: [1, 2], y: 10 }, 0),
+      env({ id: 'b', ts: 0, x: [2, -1], y: 20 }, 1),
+    ];
+    const before = clone(model);
+    const [r] = await run([batch], model);
+    const predicted = r.variants[0].predictions.map((p) => p.predicted);
+    expect(predicted).toEqual(batch.map((e) => before.predictOne(e.event.x)));
+    // Learning the batch moved the model, so a predict-after-learn loop would have given other numbers.
+    const after = batch.map((e) => model.predictOne(e.event.x));
+    after.forEach((v, j) => expect(Math.abs(v - predicted[j])).toBeGreaterThan(1));
+    expect(r.variants[0].predictions.map((p) => p.loss)).toEqual(
+      batch.map((e, j) => (e.event.y! - predicted[j]) ** 2),
     );
-    expect(r.variants[0].predictions.map((p) => p.predicted)).toEqual([0, 0]);
-    expect(r.variants[0].predictions.map((p) => p.loss)).toEqual([100, 400]);
-    expect(r.variants[0].loss).toBe(250);
     expect(Number.isNaN(r.variants[0].error)).toBe(true);
-    expect(model.predictOne()).toBe(15);
-    const [r2] = await run([[env({ id: 'c', ts: 0, x: [0], y: 15 }, 2)]], model);
-    expect(r2.variants[0].predictions[0]).toMatchObject({ id: 'c', predicted: 15, y: 15, loss: 0 });
+    expect(r.variants[0].task).toBe('regression');
   });
 
   it('classifier: log loss of the pre-learning probability, 0/1 error, one learnMany per batch', async () => {
-    const model = new TinyLogistic(3);
+    const model = logistic(0.5);
+    model.learnMany([eventJson(100).x, eventJson(101).x], [1, 0]); // leave the all-0.5 start
+    model.learnCalls = [];
     const events = [0, 1, 2, 3].map((i) => eventJson(i));
     const before = events.map((e) => model.predictProbaOne(e.x));
     const [r] = await run([events.map((e, i) => env(e, i))], model);
     const v = r.variants[0];
-    expect(model.learnCalls).toEqual([events.map((e) => e.y)]);
+    expect(model.learnCalls).toEqual([{ method: 'many', y: events.map((e) => e.y) }]);
     v.predictions.forEach((p, j) => {
       expect(p.proba).toEqual(before[j]);
       expect(p.loss).toBeCloseTo(-Math.log(before[j][events[j].y!]), 12);
+      expect(p.predicted).toBe(before[j][1] > before[j][0] ? 1 : 0);
       expect(p.error).toBe(p.predicted === events[j].y ? 0 : 1);
     });
     expect(v.running.events).toBe(4);
@@ -97,26 +72,27 @@ describe('prequential', () => {
   });
 
   it("learn: 'one' makes one learnOne per labeled event, after predicting the whole batch", async () => {
-    const model = new TinyLogistic(3);
+    const model = logistic();
     const events = [0, 1, 2].map((i) => eventJson(i));
     const before = events.map((e) => model.predictProbaOne(e.x));
     const [r] = await run([events.map((e, i) => env(e, i))], model, { learn: 'one' });
-    expect(model.learnCalls).toEqual(events.map((e) => [e.y]));
+    expect(model.learnCalls).toEqual(events.map((e) => ({ method: 'one', y: [e.y] })));
     expect(r.variants[0].predictions.map((p) => p.proba)).toEqual(before);
   });
 
   it('clips log loss at 1e-15', async () => {
-    const model = new TinyLogistic(1);
-    model.w = [1000];
+    const model = logistic(1000);
+    for (let i = 0; i < 5; i++) model.learnOne([1], 1);
+    expect(model.predictProbaOne([1])[0]).toBeLessThan(LOG_LOSS_EPS);
     const [r] = await run([[env({ id: 'a', ts: 0, x: [1], y: 0 }, 0)]], model);
     expect(r.variants[0].loss).toBeCloseTo(-Math.log(LOG_LOSS_EPS), 9);
   });
 
   it('predicts unlabeled events without learning them, and never shows dead letters to the model', async () => {
-    const model = new TinyLogistic(3);
+    const model = logistic();
     const unlabeled = eventJson(1, 3, false);
     const [r] = await run([[env(eventJson(0), 0), dead(1), env(unlabeled, 2), dead(3, 1)]], model);
-    expect(model.learnCalls).toEqual([[eventJson(0).y]]);
+    expect(model.learnCalls).toEqual([{ method: 'many', y: [eventJson(0).y] }]);
     expect(r.variants[0].predictions.map((p) => p.id)).toEqual(['e0', 'e1']);
     expect(r.variants[0].predictions[1].loss).toBeUndefined();
     expect(r.variants[0].labeled).toBe(1);
@@ -127,7 +103,7 @@ describe('prequential', () => {
   });
 
   it('a batch of dead letters only moves offsets', async () => {
-    const model = new TinyLogistic(3);
+    const model = logistic();
     const [r] = await run([[dead(41)]], model);
     expect(model.learnCalls).toEqual([]);
     expect(r.variants[0].labeled).toBe(0);
@@ -140,16 +116,15 @@ describe('prequential', () => {
       ...dead(0),
       origin: { topic: 't', partition: 0, offset: o, timestamp: 0 },
     });
-    const [r] = await run([[big('9007199254740993'), big('999')]], new TinyLogistic(1));
+    const [r] = await run([[big('9007199254740993'), big('999')]], logistic());
     expect(r.offsets).toEqual({ 't:0': '9007199254740994' });
   });
 
   it('keeps cumulative and faded running scores across batches', async () => {
-    const model = new MeanRegressor();
     const ys = [1, 3, 2, 8, 4];
     const results = await run(
-      ys.map((y, i) => [env({ id: `${i}`, ts: 0, x: [0], y }, i)]),
-      model,
+      ys.map((y, i) => [env({ id: `${i}`, ts: 0, x: [1], y }, i)]),
+      regressor(0.1),
       { fading: 0.5 },
     );
     const losses = results.map((r) => r.variants[0].loss);
@@ -166,9 +141,9 @@ describe('prequential', () => {
   });
 
   it('resumes scores and batch numbers from a checkpoint', async () => {
-    const first = await run([[env({ id: 'a', ts: 0, x: [0], y: 2 }, 0)]], new MeanRegressor());
+    const first = await run([[env({ id: 'a', ts: 0, x: [1], y: 2 }, 0)]], regressor());
     const scores = { default: first[0].variants[0].running };
-    const [r] = await run([[env({ id: 'b', ts: 0, x: [0], y: 2 }, 1)]], new MeanRegressor(), {
+    const [r] = await run([[env({ id: 'b', ts: 0, x: [1], y: 2 }, 1)]], regressor(), {
       resume: { scores, batches: 1 },
     });
     expect(r.batch).toBe(1);
@@ -177,8 +152,8 @@ describe('prequential', () => {
   });
 
   it('runs several variants on identical batches, labeled by name, in the order given', async () => {
-    const a = new TinyLogistic(3, 0.1);
-    const b = new TinyLogistic(3, 1.0);
+    const a = logistic(0.1);
+    const b = logistic(1.0);
     const batches = [0, 1, 2].map((k) => [0, 1, 2, 3].map((i) => env(eventJson(4 * k + i), 4 * k + i)));
     const results = await run(batches, { slow: a, fast: b });
     expect(results.map((r) => r.variants.map((v) => v.variant))).toEqual([
@@ -187,18 +162,18 @@ describe('prequential', () => {
       ['slow', 'fast'],
     ]);
     expect(a.learnCalls).toEqual(b.learnCalls);
-    expect(a.w).not.toEqual(b.w);
+    expect(Array.from(a.weights)).not.toEqual(Array.from(b.weights));
     expect(Object.keys(results[0].models)).toEqual(['slow', 'fast']);
   });
 
   it('a label outside the classes errors the stream with a ModelError', async () => {
-    await expect(
-      run([[env({ id: 'a', ts: 0, x: [1], y: 3 }, 0)]], new TinyLogistic(1)),
-    ).rejects.toBeInstanceOf(ModelError);
+    await expect(run([[env({ id: 'a', ts: 0, x: [1], y: 3 }, 0)]], logistic())).rejects.toBeInstanceOf(
+      ModelError,
+    );
   });
 
   it('a throwing model errors the stream', async () => {
-    const m = new TinyLogistic(1);
+    const m = logistic();
     m.learnMany = () => {
       throw new Error('model broke');
     };
@@ -207,10 +182,8 @@ describe('prequential', () => {
 
   it('rejects bad options at construction', () => {
     expect(() => prequential({})).toThrow(ConfigError);
-    expect(() => prequential(new TinyLogistic(1), { fading: 0 })).toThrow(
-      /fading must be in \(0, 1\], got 0/,
-    );
-    expect(() => prequential({ 'bad name': new TinyLogistic(1) })).toThrow(/variant name/);
+    expect(() => prequential(logistic(), { fading: 0 })).toThrow(/fading must be in \(0, 1\], got 0/);
+    expect(() => prequential({ 'bad name': logistic() })).toThrow(/variant name/);
     expect(() => prequential({ x: {} as OnlineModel })).toThrow(/not an OnlineModel/);
   });
 });
