@@ -170,7 +170,8 @@ describe('Grafana provisioning and compose wiring', () => {
     expect(compose).toContain('9464');
     expect(DATASOURCES.datasources[0].url).toBe('http://prometheus:9090');
     const unit = readFileSync(repoPath('deploy/systemd/streamnorm.service'), 'utf8');
-    expect(unit).toMatch(/^ExecStart=.*dist\/cli\/index\.js run /m);
+    expect(unit).toMatch(/^ExecStart=.*dist\/cli\/index\.js run$/m);
+    expect(unit).toContain('Environment=STREAMNORM_METRICS_PORT=9464');
   });
 });
 
