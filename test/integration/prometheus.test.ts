@@ -26,7 +26,7 @@ import {
   unknownNames,
 } from '../unit/metrics/promql.js';
 import { variants } from '../unit/metrics/pipeline.js';
-import { haveTool, PROMETHEUS } from '../unit/metrics/tools.js';
+import { haveTool, PROMETHEUS, PROMTOOL, promtool } from '../unit/metrics/tools.js';
 import {
   createTopic,
   eventRecords,
@@ -69,7 +69,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-describe.runIf(haveTool(PROMETHEUS))('Prometheus scraping a live pipeline', () => {
+describe.runIf(haveTool(PROMETHEUS) && haveTool(PROMTOOL))('Prometheus scraping a live pipeline', () => {
   const kafka = testKafka();
   const registry = createRegistry();
   const metrics = new PipelineMetrics(registry);
@@ -295,8 +295,12 @@ describe.runIf(haveTool(PROMETHEUS))('Prometheus scraping a live pipeline', () =
     );
   });
 
-  it('every metric name the dashboard and the rules use is in the live /metrics output', async () => {
+  it('the live /metrics output lints clean and has every name the dashboard and the rules use', async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toContain(`streamnorm_consumer_lag{topic="${topic}",partition="1"}`);
+    const lint = promtool(['check', 'metrics'], text);
+    expect(lint.stdout + lint.stderr).toBe('');
+    expect(lint.status).toBe(0);
     expect(unknownNames(exposedNames(text))).toEqual([]);
   });
 });
