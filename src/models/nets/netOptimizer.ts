@@ -37,8 +37,8 @@ export interface NetOptimizerState {
  * AdamW (Loshchilov & Hutter 2019) shrinks the weights by lr·λ·w outside the adaptive scaling, which
  * for Adam is not the same as an L2 term in the loss.
  *
- * `step` stages the previous values so the model's non-finite guard can `undo` a step whose result
- * is not finite (values and moments both come back, bit for bit).
+ * The model runs `step` under the shared NonFiniteGuard over the parameters and `moments()`; when the
+ * guard restores them, `rewind()` puts the step counter back too, so a rejected step leaves no trace.
  */
 export class NetOptimizer {
   readonly spec: NetOptimizerSpec;
@@ -46,10 +46,6 @@ export class NetOptimizer {
   private t = 0;
   private readonly m: Float64Array[];
   private readonly v: Float64Array[];
-  private readonly backupValues: Float64Array[];
-  private readonly backupM: Float64Array[];
-  private readonly backupV: Float64Array[];
-  private backupT = 0;
   private readonly sizes: number[];
 
   constructor(spec: NetOptimizerSpec, sizes: readonly number[]) {
@@ -60,9 +56,6 @@ export class NetOptimizer {
     const moments = spec.type === 'sgd' ? (spec.momentum ?? 0) > 0 : true;
     this.m = sizes.map((s) => new Float64Array(moments ? s : 0));
     this.v = sizes.map((s) => new Float64Array(adam ? s : 0));
-    this.backupValues = sizes.map((s) => new Float64Array(s));
-    this.backupM = this.m.map((a) => new Float64Array(a.length));
-    this.backupV = this.v.map((a) => new Float64Array(a.length));
   }
 
   /** Number of steps taken (Adam's t). */
@@ -77,12 +70,6 @@ export class NetOptimizer {
   step(params: readonly Param[], weightDecay: number): void {
     if (params.length !== this.m.length) {
       throw new ModelError(`optimizer: expected ${this.m.length} parameter tensors, got ${params.length}`);
-    }
-    this.backupT = this.t;
-    for (let p = 0; p < params.length; p++) {
-      this.backupValues[p].set(params[p].value);
-      this.backupM[p].set(this.m[p]);
-      this.backupV[p].set(this.v[p]);
     }
     this.t++;
     const lr = this.lr;
@@ -125,22 +112,14 @@ export class NetOptimizer {
     }
   }
 
-  /** True when every parameter and moment is finite after the last step. */
-  allFinite(params: readonly Param[]): boolean {
-    for (let p = 0; p < params.length; p++) {
-      if (!finite(params[p].value) || !finite(this.m[p]) || !finite(this.v[p])) return false;
-    }
-    return true;
+  /** The optimizer's per-parameter statistics (for the guard to snapshot with the parameters). */
+  moments(): Float64Array[] {
+    return [...this.m, ...this.v].filter((a) => a.length > 0);
   }
 
-  /** Reverts the last `step` (values and moments). */
-  undo(params: readonly Param[]): void {
-    this.t = this.backupT;
-    for (let p = 0; p < params.length; p++) {
-      params[p].value.set(this.backupValues[p]);
-      this.m[p].set(this.backupM[p]);
-      this.v[p].set(this.backupV[p]);
-    }
+  /** Undoes the step counter of a step whose values the guard restored. */
+  rewind(): void {
+    this.t--;
   }
 
   state(): NetOptimizerState {
@@ -162,11 +141,6 @@ export class NetOptimizer {
     s.v.forEach((a, i) => o.v[i].set(a));
     return o;
   }
-}
-
-function finite(a: Float64Array): boolean {
-  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
-  return true;
 }
 
 /** Checks a spec, naming the bad field; returns it unchanged. */

@@ -2,6 +2,7 @@ import { Rng, type RngState } from '../../core/rng.js';
 import type { Tensor } from '../../core/tensor.js';
 import { ModelError } from '../../errors.js';
 import type { NormalizerState } from '../../normalizers/normalizer.js';
+import { NonFiniteGuard } from '../guard.js';
 import type { Classifier, Features, ModelState, WeightStats } from '../types.js';
 import {
   NetOptimizer,
@@ -187,6 +188,8 @@ export abstract class SoftmaxNet implements Classifier {
   readonly singletonEvents: SingletonEvents = { skipped: 0, runningStats: 0 };
   protected rng: Rng;
   protected optimizer!: NetOptimizer;
+  /** Snapshots parameters and optimizer moments around a step; restores them when a value went non-finite. */
+  private readonly guard = new NonFiniteGuard();
 
   constructor(opts: ResolvedNetOptions) {
     this.opts = opts;
@@ -425,9 +428,10 @@ export abstract class SoftmaxNet implements Classifier {
       if (!Number.isFinite(total)) throw new NonFinite();
       for (const p of params) if (!allFinite(p.grad)) throw new NonFinite();
       const decoupled = this.opts.weightDecayMode === 'decoupled' ? this.opts.weightDecay : 0;
+      this.guard.save([...params.map((p) => p.value), ...this.optimizer.moments()]);
       this.optimizer.step(params, decoupled);
-      if (!this.optimizer.allFinite(params)) {
-        this.optimizer.undo(params);
+      if (!this.guard.commit()) {
+        this.optimizer.rewind();
         throw new NonFinite();
       }
       this.steps++;
