@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { OperatorFunction } from 'rxjs';
 import { ConfigError } from '../errors.js';
 import type { Features } from '../models/types.js';
@@ -104,20 +105,26 @@ function validateSchema(schema: EventSchema): void {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Check one number of `x`: JSON.stringify writes NaN and Infinity as null, so null counts as non-finite. */
-function checkNumber(v: unknown, where: string): void {
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) reject('non_finite', `${where} is ${v}`);
-  } else if (v === null) {
-    reject('non_finite', `${where} is null (NaN or Infinity after JSON serialization)`);
-  } else {
-    reject('bad_shape', `${where} must be a number, got ${typeof v}`);
-  }
+/** Reject a value that is not a finite number: JSON.stringify writes NaN and Infinity as null, so null counts as non-finite. */
+function rejectNumber(v: unknown, where: () => string): never {
+  if (typeof v === 'number') return reject('non_finite', `${where()} is ${v}`);
+  if (v === null)
+    return reject('non_finite', `${where()} is null (NaN or Infinity after JSON serialization)`);
+  return reject('bad_shape', `${where()} must be a number, got ${typeof v}`);
 }
 
-function checkVector(a: unknown[], where: string): void {
-  if (a.length === 0) reject('bad_shape', `${where} is empty`);
-  for (let i = 0; i < a.length; i++) checkNumber(a[i], `${where}[${i}]`);
+function checkNumber(v: unknown, where: string): void {
+  if (!(typeof v === 'number' && Number.isFinite(v))) rejectNumber(v, () => where);
+}
+
+/** Hot path: no strings are built unless an element is bad. */
+function checkVector(a: ArrayLike<unknown>, where: string): void {
+  const n = a.length;
+  if (n === 0) reject('bad_shape', `${where} is empty`);
+  for (let i = 0; i < n; i++) {
+    const v = a[i];
+    if (!(typeof v === 'number' && Number.isFinite(v))) rejectNumber(v, () => `${where}[${i}]`);
+  }
 }
 
 /** Validate `x` and return its shape (sparse shapes carry the schema's dim, if any). */
@@ -131,7 +138,7 @@ function shapeOf(x: unknown, expected: XShape | null): XShape {
         if (!Array.isArray(row)) reject('bad_shape', `x[${i}] must be an array (window rows)`);
         if (row.length !== l)
           reject('bad_shape', `window rows differ in length: x[0] has ${l}, x[${i}] has ${row.length}`);
-        checkVector(row, `x[${i}]`);
+        checkVector(row, 'x[' + i + ']');
       }
       return { kind: 'window', shape: [c, l] };
     }
@@ -139,8 +146,7 @@ function shapeOf(x: unknown, expected: XShape | null): XShape {
     return { kind: 'vector', dim: x.length };
   }
   if (x instanceof Float64Array) {
-    for (let i = 0; i < x.length; i++) checkNumber(x[i], `x[${i}]`);
-    if (x.length === 0) reject('bad_shape', 'x is empty');
+    checkVector(x, 'x');
     return { kind: 'vector', dim: x.length };
   }
   if (x !== null && typeof x === 'object') {
@@ -156,7 +162,8 @@ function shapeOf(x: unknown, expected: XShape | null): XShape {
         reject('bad_shape', `x.indices[${i}] must be a non-negative integer`);
       if (dim !== undefined && (k as number) >= dim)
         reject('bad_shape', `x.indices[${i}] = ${k} is out of range [0, ${dim})`);
-      checkNumber(values[i], `x.values[${i}]`);
+      const v = values[i];
+      if (!(typeof v === 'number' && Number.isFinite(v))) rejectNumber(v, () => `x.values[${i}]`);
     }
     return { kind: 'sparse', dim };
   }
@@ -217,13 +224,11 @@ export function createEventDecoder(schema: EventSchema = {}): EventDecoder {
     if (Buffer.isBuffer(value) || value instanceof Uint8Array) {
       if (value.byteLength > maxBytes)
         reject('oversized', `${value.byteLength} bytes > maxBytes ${maxBytes}`);
-      let text: string;
-      try {
-        text = utf8.decode(value);
-      } catch {
-        return reject('binary', 'value is not valid UTF-8');
-      }
-      return parseText(text);
+      const buf = Buffer.isBuffer(value)
+        ? value
+        : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      if (!isUtf8(buf)) return reject('binary', 'value is not valid UTF-8');
+      return parseText(buf.toString('utf8'));
     }
     if (typeof value === 'string') {
       if (value.length > maxBytes || (value.length * 3 > maxBytes && Buffer.byteLength(value) > maxBytes))
