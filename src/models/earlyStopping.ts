@@ -1,4 +1,5 @@
 import { ModelError } from '../errors.js';
+import type { NetNormalizerStats } from './nets/softmaxNet.js';
 import {
   type Classifier,
   type Features,
@@ -230,10 +231,10 @@ export class EarlyStopping implements Classifier {
     return this.model.weightStats();
   }
 
-  /** Pass-through for nets, so metrics see the wrapped model's normalizer statistics. */
-  normalizerStats(): unknown {
-    const m = this.model as OnlineModel & { normalizerStats?: () => unknown };
-    return typeof m.normalizerStats === 'function' ? m.normalizerStats() : undefined;
+  /** Pass-through for nets, so metrics see the wrapped model's normalizer statistics (empty for other models). */
+  normalizerStats(): Partial<NetNormalizerStats> {
+    const m = this.model as OnlineModel & { normalizerStats?: () => NetNormalizerStats };
+    return typeof m.normalizerStats === 'function' ? m.normalizerStats() : {};
   }
 
   state(): EarlyStoppingState {

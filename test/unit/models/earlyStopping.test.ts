@@ -98,3 +98,14 @@ describe('EarlyStopping', () => {
     expect(() => new EarlyStopping(m, restore).learnOne([1, 2, 3, 4, 5, 6], 5)).toThrow(ModelError);
   });
 });
+
+describe('EarlyStopping pass-through', () => {
+  it('exposes the wrapped net normalizer statistics and counts rejections across restores', () => {
+    const es = new EarlyStopping(new Mlp({ ...opts, normalizer: 'batch' }), restore);
+    const { X, Y } = vectorTask(20, 4);
+    es.learnMany(X, Y);
+    expect(es.normalizerStats().normalizer).toBe('batch');
+    expect(es.normalizerStats().layers?.[0].numBatchesTracked).toBe(1);
+    expect(es.rejectedUpdates).toBe(0);
+  });
+});
