@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Subject, firstValueFrom, from, map, toArray } from 'rxjs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CheckpointError, ConfigError } from '../../../src/errors.js';
 import { checkpoint, type CheckpointAck } from '../../../src/streams/checkpoint.js';
 import {
@@ -303,4 +304,40 @@ describe('checkpoint operator', () => {
     expect(() => checkpoint(store, { everyEvents: 0 })).toThrow(ConfigError);
     expect(() => checkpoint(store, { everyMs: NaN })).toThrow(/everyMs.*NaN/);
   });
+});
+
+describe('FileCheckpointStore under kill -9', () => {
+  it('a process killed at random points while saving always leaves a complete checkpoint, at least as new as the last acknowledged', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = join(dirname(fileURLToPath(import.meta.url)), 'checkpointCrashChild.ts');
+    for (let round = 0; round < 2; round++) {
+      const d = join(dir, `r${round}`);
+      const proc = spawn(process.execPath, ['--import', 'tsx', child, d], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let acked = 0;
+      let target = 3 + Math.floor(Math.random() * 20);
+      await new Promise<void>((resolve, reject) => {
+        proc.on('error', reject);
+        proc.on('exit', () => resolve());
+        proc.stdout.on('data', (b: Buffer) => {
+          for (const l of b.toString().split('\n')) if (l) acked = Number(l);
+          if (acked >= target) {
+            target = Infinity;
+            // Kill somewhere inside the next save(s).
+            setTimeout(() => proc.kill('SIGKILL'), Math.random() * 20);
+          }
+        });
+      });
+      expect(proc.signalCode).toBe('SIGKILL');
+      const cp = await new FileCheckpointStore(d).load();
+      expect(cp).not.toBeNull();
+      const n = Number(cp!.offsets['t:0']);
+      expect(n).toBeGreaterThanOrEqual(acked);
+      expect(cp!.sequence).toBe(n);
+      const w = cp!.models.m.w as number[];
+      expect(w).toHaveLength(20_000);
+      expect(w.every((v) => v === n)).toBe(true);
+    }
+  }, 90_000);
 });
