@@ -42,6 +42,8 @@ export interface InstrumentOptions {
 
 /** What the operator may find on a model beyond `OnlineModel` (nets: normalizer statistics, training-mode prediction). */
 interface NetLike {
+  /** Singleton-batch counters of a net (read per batch: cheaper than normalizerStats()). */
+  readonly singletonEvents?: { skipped: number };
   normalizerStats?(): NormalizerStats & { singletonEvents?: { skipped: number } };
   predictProbaMany?(X: Features[], opts?: { training?: boolean }): number[][];
 }
@@ -178,9 +180,11 @@ export function createInstrumenter(
         const model = r.models[v.variant];
         const net = model as OnlineModel & NetLike;
         const skippedNow =
-          typeof net?.normalizerStats === 'function'
-            ? (net.normalizerStats().singletonEvents?.skipped ?? 0)
-            : 0;
+          net?.singletonEvents !== undefined
+            ? net.singletonEvents.skipped
+            : typeof net?.normalizerStats === 'function'
+              ? (net.normalizerStats().singletonEvents?.skipped ?? 0)
+              : 0;
         // Steps this batch could have taken: the baseline for a model resumed with earlier counts.
         const maxSteps = learn === 'many' ? (v.labeled > 0 ? 1 : 0) : v.labeled;
         let track = tracks.get(v.variant);
