@@ -23,6 +23,12 @@ export interface RebatchOptions<T> {
    * poison messages is cut into exactly the same event batches as one without.
    */
   weight?: (item: T) => number;
+  /**
+   * Batches a previous run already emitted (a checkpoint's `batches`). A resumed `{ poisson }` stream then
+   * continues the same sequence of sizes instead of starting over, so it cuts the remaining events exactly as
+   * an uninterrupted run would. Other policies ignore it.
+   */
+  skipBatches?: number;
 }
 
 function defaultWeight(item: unknown): number {
@@ -81,6 +87,9 @@ export function rebatch<T>(
 ): OperatorFunction<T | readonly T[], T[]> {
   validatePolicy(policy);
   const weight = options.weight ?? defaultWeight;
+  const skip = options.skipBatches ?? 0;
+  if (!(Number.isInteger(skip) && skip >= 0))
+    throw new ConfigError(`rebatch skipBatches must be an integer >= 0, got ${skip}`);
 
   if (policy === 'arrival') {
     return operate<T | readonly T[], T[]>((out) => ({
@@ -107,6 +116,7 @@ export function rebatch<T>(
       nextSize = () => n;
     } else if ('poisson' in policy) {
       nextSize = poissonSizes(policy.poisson, policy.seed);
+      for (let i = 0; i < skip; i++) nextSize();
     } else {
       const cap = policy.maxCount ?? Infinity;
       nextSize = () => cap;

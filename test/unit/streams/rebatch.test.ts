@@ -59,6 +59,17 @@ describe('rebatch', () => {
     expect(a.slice(0, -1).map((x) => x.length)).toEqual(a.slice(0, -1).map(() => next()));
   });
 
+  it('skipBatches continues the poisson size sequence where a previous run stopped', async () => {
+    const input = range(300);
+    const whole = await firstValueFrom(from(input).pipe(rebatch<number>({ poisson: 3, seed: 9 }), toArray()));
+    const k = 10;
+    const done = whole.slice(0, k).flat().length;
+    const rest = await firstValueFrom(
+      from(input.slice(done)).pipe(rebatch<number>({ poisson: 3, seed: 9 }, { skipBatches: k }), toArray()),
+    );
+    expect(rest).toEqual(whole.slice(k));
+  });
+
   it('poisson sizes have the requested mean', () => {
     for (const mean of [1, 2.5, 8, 64]) {
       const next = poissonSizes(mean, 123);
@@ -135,5 +146,8 @@ describe('rebatch', () => {
     expect(() => rebatch({ poisson: 0.5, seed: 1 })).toThrow(/poisson mean must be a number >= 1, got 0.5/);
     expect(() => rebatch({ poisson: 3, seed: 1.5 })).toThrow(/seed/);
     expect(() => rebatch({ bogus: 1 } as never)).toThrow(ConfigError);
+    expect(() => rebatch({ count: 2 }, { skipBatches: -1 })).toThrow(
+      /skipBatches must be an integer >= 0, got -1/,
+    );
   });
 });

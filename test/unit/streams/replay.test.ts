@@ -90,10 +90,15 @@ describe('replayIntoModels', () => {
     ).rejects.toBeInstanceOf(ConfigError);
   });
 
-  it.each(['graceful stop', 'crash'] as const)(
-    'a run cut short (%s) and resumed from its checkpoint ends exactly like an uninterrupted run',
-    async (how) => {
-      const full = await replay(poisoned);
+  it.each([
+    ['graceful stop', { count: 8 }],
+    ['crash', { count: 8 }],
+    ['graceful stop', { poisson: 6, seed: 5 }],
+    ['crash', { poisson: 6, seed: 5 }],
+  ] as const)(
+    'a run cut short (%s, %o) and resumed from its checkpoint ends exactly like an uninterrupted run',
+    async (how, policy) => {
+      const full = await replay(poisoned, { policy });
       const store = new FileCheckpointStore(dir);
       // First run, cut after 13 batches with checkpoints every 16 messages before that. A graceful stop completes
       // the stream (the operator writes a final checkpoint); a crash errors it (no final checkpoint: the last
@@ -104,7 +109,7 @@ describe('replayIntoModels', () => {
           fromRecording(poisoned)
             .pipe(
               decodeEvents(schema),
-              rebatch({ count: 8 }),
+              rebatch(policy),
               prequential(fresh()),
               tap(() => {
                 if (++batches > 13 && how === 'crash') throw new Error('crash');
@@ -131,7 +136,7 @@ describe('replayIntoModels', () => {
         fromRecording(poisoned, { startOffsets: cp.offsets })
           .pipe(
             decodeEvents(schema),
-            rebatch({ count: 8 }),
+            rebatch(policy, { skipBatches: cp.batches }),
             prequential(models, { resume: { scores: cp.scores, batches: cp.batches } }),
             tap((r) => (lastRunning = r.variants.map((v) => v.running))),
             checkpoint(store, { everyEvents: 16, everyMs: Infinity, resume: cp }),
