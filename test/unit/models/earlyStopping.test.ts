@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ModelError } from '../../../src/errors.js';
 import { EarlyStopping, type EarlyStoppingState } from '../../../src/models/earlyStopping.js';
+import { LinearModel, type LinearModelState } from '../../../src/models/linearModel.js';
 import { Mlp, type MlpOptions } from '../../../src/models/nets/mlp.js';
 import type { NetState } from '../../../src/models/nets/softmaxNet.js';
 import type { ModelState } from '../../../src/models/types.js';
@@ -107,5 +108,22 @@ describe('EarlyStopping pass-through', () => {
     expect(es.normalizerStats().normalizer).toBe('batch');
     expect(es.normalizerStats().layers?.[0].numBatchesTracked).toBe(1);
     expect(es.rejectedUpdates).toBe(0);
+  });
+});
+
+describe('EarlyStopping around a LinearModel', () => {
+  it('wraps any model with state()/fromState(); lr-drop needs scaleLearningRate', () => {
+    const make = (): LinearModel =>
+      new LinearModel({ loss: 'logistic', optimizer: { type: 'sgd', lr: 0.1 }, dim: 6 });
+    const back = (s: ModelState): LinearModel => LinearModel.fromState(s as LinearModelState);
+    expect(() => new EarlyStopping(make(), back, { onPlateau: 'lr-drop' })).toThrow(/scaleLearningRate/);
+    const es = new EarlyStopping(make(), back, { holdoutEvery: 5, evalEvery: 20, patience: 3 });
+    const { X, Y } = risingLossStream(1000, 1000);
+    for (let i = 0; i < 2000; i++) es.learnOne(X[i], Y[i]);
+    expect(es.stats().rounds).toBe(20);
+    expect(es.stats().restored).toBeGreaterThanOrEqual(1);
+    expect(es.inner.kind).toBe('LinearModel');
+    const b = EarlyStopping.fromState(JSON.parse(JSON.stringify(es.state())) as EarlyStoppingState, back);
+    expect(b.predictProbaMany(X.slice(0, 5))).toEqual(es.predictProbaMany(X.slice(0, 5)));
   });
 });
