@@ -14,6 +14,7 @@ import {
   ensure,
   floatsFromState,
   readDims,
+  outputBuffer,
   readGrad,
   shapeText,
 } from './input.js';
@@ -106,6 +107,7 @@ export class BatchNorm implements Normalizer {
   forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
     const training = opts.training ?? true;
     const d = readDims(x, 'BatchNorm', this.channels);
+    const out = outputBuffer(opts.out, x.data.length, 'BatchNorm', x.data);
     const { n, c, l } = d;
     const useBatch = training || !this.trackRunningStats;
     const m = n * l;
@@ -140,7 +142,6 @@ export class BatchNorm implements Normalizer {
       }
     }
     this.xhat = ensure(this.xhat, size);
-    const out = new Float64Array(size);
     normalizeChannels(
       n,
       c,
@@ -158,9 +159,9 @@ export class BatchNorm implements Normalizer {
     return { data: out, shape: [...x.shape] };
   }
 
-  backward(dy: Tensor): Tensor {
+  backward(dy: Tensor, out?: Float64Array): Tensor {
     const { n, c, l } = readGrad(dy, 'BatchNorm', this.last);
-    const dx = new Float64Array(n * c * l);
+    const dx = outputBuffer(out, dy.data.length, 'BatchNorm', dy.data);
     channelBackward(
       n,
       c,

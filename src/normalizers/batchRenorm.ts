@@ -15,6 +15,7 @@ import {
   ensure,
   floatsFromState,
   readDims,
+  outputBuffer,
   readGrad,
   shapeText,
 } from './input.js';
@@ -161,6 +162,7 @@ export class BatchRenorm implements Normalizer {
   forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
     const training = opts.training ?? true;
     const dims = readDims(x, 'BatchRenorm', this.channels);
+    const out = outputBuffer(opts.out, x.data.length, 'BatchRenorm', x.data);
     const { n, c, l } = dims;
     const m = n * l;
     if (training && m <= 1) {
@@ -203,16 +205,15 @@ export class BatchRenorm implements Normalizer {
       }
     }
     this.xhat = ensure(this.xhat, size);
-    const out = new Float64Array(size);
     normalizeChannels(n, c, l, x.data, mean, invStd, this.gEff, this.bEff, this.xhat, out);
     this.last = dims;
     this.lastTraining = training;
     return { data: out, shape: [...x.shape] };
   }
 
-  backward(dy: Tensor): Tensor {
+  backward(dy: Tensor, out?: Float64Array): Tensor {
     const { n, c, l } = readGrad(dy, 'BatchRenorm', this.last);
-    const dx = new Float64Array(n * c * l);
+    const dx = outputBuffer(out, dy.data.length, 'BatchRenorm', dy.data);
     const dgamma = this.grads.gamma ?? null;
     const dbeta = this.grads.beta ?? null;
     channelBackward(

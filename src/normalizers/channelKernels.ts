@@ -2,6 +2,7 @@
  * Allocation-free per-channel kernels shared by the batch-statistics layers (BatchNorm, BatchRenorm,
  * InstanceNorm in eval). Layout is `[N, C, L]` row-major; `[N, C]` is `L = 1`. Callers own every buffer.
  */
+import { dotRange, sqDevRange, sumRange } from './reduce.js';
 
 /**
  * Per-channel mean and biased variance over N and L (two passes, for accuracy when |mean| ≫ std).
@@ -29,23 +30,11 @@ export function batchMoments(
     }
   } else {
     for (let i = 0, o = 0; i < n; i++) {
-      for (let j = 0; j < c; j++, o += l) {
-        let s = 0;
-        for (let k = 0; k < l; k++) s += x[o + k];
-        mean[j] += s;
-      }
+      for (let j = 0; j < c; j++, o += l) mean[j] += sumRange(x, o, o + l);
     }
     for (let j = 0; j < c; j++) mean[j] /= m;
     for (let i = 0, o = 0; i < n; i++) {
-      for (let j = 0; j < c; j++, o += l) {
-        const mu = mean[j];
-        let s = 0;
-        for (let k = 0; k < l; k++) {
-          const t = x[o + k] - mu;
-          s += t * t;
-        }
-        variance[j] += s;
-      }
+      for (let j = 0; j < c; j++, o += l) variance[j] += sqDevRange(x, o, o + l, mean[j]);
     }
   }
   for (let j = 0; j < c; j++) variance[j] /= m;
@@ -103,15 +92,8 @@ export function channelBackward(
   sumDyXhat.fill(0, 0, c);
   for (let i = 0, o = 0; i < n; i++) {
     for (let j = 0; j < c; j++, o += l) {
-      let s = 0;
-      let sh = 0;
-      for (let k = o, e = o + l; k < e; k++) {
-        const g = dy[k];
-        s += g;
-        sh += g * xhat[k];
-      }
-      sumDy[j] += s;
-      sumDyXhat[j] += sh;
+      sumDy[j] += sumRange(dy, o, o + l);
+      sumDyXhat[j] += dotRange(dy, xhat, o, o + l);
     }
   }
   if (dgamma !== null) dgamma.set(sumDyXhat.subarray(0, c));

@@ -12,6 +12,7 @@ import {
   ensure,
   floatsFromState,
   readDims,
+  outputBuffer,
   readGrad,
 } from './input.js';
 import type { ForwardOptions, Normalizer, NormalizerParams, NormalizerState } from './normalizer.js';
@@ -80,23 +81,23 @@ export class GroupNorm implements Normalizer {
     this.grads = this.affine ? { gamma: new Float64Array(c), beta: new Float64Array(c) } : {};
   }
 
-  forward(x: Tensor, _opts: ForwardOptions = {}): Tensor {
+  forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
     const d = readDims(x, 'GroupNorm', this.channels);
+    const out = outputBuffer(opts.out, x.data.length, 'GroupNorm', x.data);
     const { n, c, l } = d;
     const total = n * c * l;
     const cpg = c / this.groups;
     this.affineSpec = this.affineFor(l);
     this.xhat = ensure(this.xhat, total);
     this.invStd = ensure(this.invStd, n * this.groups);
-    const out = new Float64Array(total);
     rowsForward(n * this.groups, cpg * l, x.data, this.eps, this.affineSpec, this.xhat, this.invStd, out);
     this.last = d;
     return { data: out, shape: [...x.shape] };
   }
 
-  backward(dy: Tensor): Tensor {
+  backward(dy: Tensor, out?: Float64Array): Tensor {
     const { n, c, l } = readGrad(dy, 'GroupNorm', this.last);
-    const dx = new Float64Array(n * c * l);
+    const dx = outputBuffer(out, dy.data.length, 'GroupNorm', dy.data);
     rowsBackward(
       n * this.groups,
       (c / this.groups) * l,

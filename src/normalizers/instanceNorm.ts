@@ -16,6 +16,7 @@ import {
   ensure,
   floatsFromState,
   readDims,
+  outputBuffer,
   readGrad,
   shapeText,
 } from './input.js';
@@ -105,6 +106,7 @@ export class InstanceNorm implements Normalizer {
   forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
     const training = opts.training ?? true;
     const d = readDims(x, 'InstanceNorm', this.channels);
+    const out = outputBuffer(opts.out, x.data.length, 'InstanceNorm', x.data);
     const { n, c, l } = d;
     if (d.rank !== 3 || l < 2) {
       throw new NormalizationError(
@@ -113,7 +115,6 @@ export class InstanceNorm implements Normalizer {
     }
     const total = n * c * l;
     this.xhat = ensure(this.xhat, total);
-    const out = new Float64Array(total);
     const useRunning = !training && this.trackRunningStats;
     if (useRunning) {
       for (let j = 0; j < c; j++) {
@@ -170,9 +171,9 @@ export class InstanceNorm implements Normalizer {
     }
   }
 
-  backward(dy: Tensor): Tensor {
+  backward(dy: Tensor, out?: Float64Array): Tensor {
     const { n, c, l } = readGrad(dy, 'InstanceNorm', this.last);
-    const dx = new Float64Array(n * c * l);
+    const dx = outputBuffer(out, dy.data.length, 'InstanceNorm', dy.data);
     const dgamma = this.grads.gamma ?? null;
     const dbeta = this.grads.beta ?? null;
     if (this.lastUsedRunning) {

@@ -12,6 +12,7 @@ import {
   ensure,
   floatsFromState,
   readDims,
+  outputBuffer,
   readGrad,
   shapeText,
 } from './input.js';
@@ -93,8 +94,9 @@ export class LayerNorm implements Normalizer {
     }
   }
 
-  forward(x: Tensor, _opts: ForwardOptions = {}): Tensor {
+  forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
     const d = readDims(x, 'LayerNorm', null);
+    const out = outputBuffer(opts.out, x.data.length, 'LayerNorm', x.data);
     const trailing = x.shape.slice(x.shape.length - this.shape.length);
     if (x.shape.length <= this.shape.length || trailing.some((v, i) => v !== this.shape[i])) {
       throw new NormalizationError(
@@ -105,16 +107,15 @@ export class LayerNorm implements Normalizer {
     const rows = total / this.size;
     this.xhat = ensure(this.xhat, total);
     this.invStd = ensure(this.invStd, rows);
-    const out = new Float64Array(total);
     rowsForward(rows, this.size, x.data, this.eps, this.affine, this.xhat, this.invStd, out);
     this.last = d;
     return { data: out, shape: [...x.shape] };
   }
 
-  backward(dy: Tensor): Tensor {
+  backward(dy: Tensor, out?: Float64Array): Tensor {
     const { n, c, l } = readGrad(dy, 'LayerNorm', this.last);
     const total = n * c * l;
-    const dx = new Float64Array(total);
+    const dx = outputBuffer(out, dy.data.length, 'LayerNorm', dy.data);
     rowsBackward(
       total / this.size,
       this.size,

@@ -9,6 +9,11 @@ export interface NormalizerParams {
 export interface ForwardOptions {
   /** Training mode (default true): batch statistics, running statistics updated. */
   training?: boolean;
+  /**
+   * Caller-owned buffer (exactly the input's size, not overlapping it) to write the output into instead of
+   * allocating one; the returned tensor's `data` is then this buffer. For hot loops at large shapes.
+   */
+  out?: Float64Array;
 }
 
 /**
@@ -23,8 +28,8 @@ export interface Normalizer {
   readonly params: NormalizerParams;
   readonly grads: NormalizerParams;
   forward(x: Tensor, opts?: ForwardOptions): Tensor;
-  /** dx for the last forward; also sets `grads`. */
-  backward(dy: Tensor): Tensor;
+  /** dx for the last forward; also sets `grads`. `out`, when given, receives dx (as `ForwardOptions.out`). */
+  backward(dy: Tensor, out?: Float64Array): Tensor;
   /** JSON-safe snapshot (parameters, running statistics, counters, schedule position). */
   state(): NormalizerState;
 }

@@ -13,6 +13,7 @@ import {
   ensure,
   floatsFromState,
   readDims,
+  outputBuffer,
   readGrad,
 } from './input.js';
 import type { ForwardOptions, Normalizer, NormalizerParams, NormalizerState } from './normalizer.js';
@@ -109,11 +110,11 @@ export class OnlineNorm implements Normalizer {
   forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
     const training = opts.training ?? true;
     const dims = readDims(x, 'OnlineNorm', this.channels);
+    const out = outputBuffer(opts.out, x.data.length, 'OnlineNorm', x.data);
     const { n, c, l } = dims;
     const size = n * c * l;
     this.y = ensure(this.y, size);
     this.scale = ensure(this.scale, n * c);
-    const out = new Float64Array(size);
     const xs = x.data;
     const ys = this.y;
     const gamma = this.params.gamma;
@@ -154,9 +155,9 @@ export class OnlineNorm implements Normalizer {
     return { data: out, shape: [...x.shape] };
   }
 
-  backward(dy: Tensor): Tensor {
+  backward(dy: Tensor, out?: Float64Array): Tensor {
     const { n, c, l } = readGrad(dy, 'OnlineNorm', this.last);
-    const dx = new Float64Array(n * c * l);
+    const dx = outputBuffer(out, dy.data.length, 'OnlineNorm', dy.data);
     const g = dy.data;
     const ys = this.y;
     const gamma = this.params.gamma;

@@ -1,0 +1,178 @@
+/**
+ * Forward (training) + backward time per element for every normalizer, at streaming shapes (N ∈ {1, 2, 4, 8},
+ * C·L ≤ 1024) and at a large shape (N = 64, C = 64, L = 128), beside PyTorch float64 on one thread
+ * (bench/torch/normalizers.py) and plain C -O2 loops for BN/LN/GN (bench/native/normalizers.c), all in
+ * this run. Ratios are time ratios (below 1: TypeScript is faster).
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Rng } from '../../src/core/rng.js';
+import type { Tensor } from '../../src/core/tensor.js';
+import { createNormalizer, type Normalizer } from '../../src/normalizers/index.js';
+import {
+  type Case,
+  type SuiteResult,
+  benchDir,
+  compileC,
+  hasTorch,
+  header,
+  measure,
+  runJson,
+} from '../lib.js';
+
+interface Shape {
+  n: number;
+  c: number;
+  l: number;
+  /** groups for GroupNorm */
+  g: number;
+  scale: 'streaming' | 'large';
+}
+
+const shapes: Shape[] = [];
+for (const [c, l] of [
+  [8, 128],
+  [32, 32],
+] as const) {
+  for (const n of [1, 2, 4, 8]) shapes.push({ n, c, l, g: c === 8 ? 4 : 8, scale: 'streaming' });
+}
+shapes.push({ n: 64, c: 64, l: 128, g: 8, scale: 'large' });
+
+const specs = ['batch', 'layer', 'instance', 'group', 'batchrenorm', 'online'] as const;
+const torchKinds = new Set(['batch', 'layer', 'instance', 'group']);
+const cKinds = new Set(['batch', 'layer', 'group']);
+
+const key = (kind: string, s: Shape): string => `${kind} [${s.n},${s.c},${s.l}]`;
+
+/**
+ * One forward (training) + backward call. `owned`: outputs written into caller-owned buffers
+ * (`ForwardOptions.out`, `backward(dy, out)`), the allocation-free path the C loops also take;
+ * otherwise the default API that returns fresh arrays.
+ */
+function makeTask(spec: string, s: Shape, owned: boolean): () => void {
+  const norm = createNormalizer(spec === 'group' ? `group:${s.g}` : spec, {
+    channels: s.c,
+    length: s.l,
+  }) as Normalizer;
+  const rng = new Rng(1);
+  const size = s.n * s.c * s.l;
+  const x: Tensor = {
+    data: Float64Array.from({ length: size }, () => 1 + rng.normal()),
+    shape: [s.n, s.c, s.l],
+  };
+  const dy: Tensor = {
+    data: Float64Array.from({ length: size }, () => rng.normal()),
+    shape: [s.n, s.c, s.l],
+  };
+  if (!owned) {
+    return () => {
+      norm.forward(x, { training: true });
+      norm.backward(dy);
+    };
+  }
+  const out = new Float64Array(size);
+  const dx = new Float64Array(size);
+  const opts = { training: true, out };
+  return () => {
+    norm.forward(x, opts);
+    norm.backward(dy, dx);
+  };
+}
+
+interface External {
+  kind: string;
+  shape: number[];
+  medianNs: number;
+}
+
+export async function run(): Promise<SuiteResult> {
+  const notes: string[] = [];
+  const cBin = compileC('normalizers.c');
+  const withTorch = hasTorch();
+  const torchVersion = withTorch
+    ? execFileSync('/usr/bin/python3', ['-c', 'import torch; print(torch.__version__)'], {
+        encoding: 'utf8',
+      }).trim()
+    : 'absent';
+  if (!withTorch) notes.push('PyTorch not importable by /usr/bin/python3: no torch column');
+  const extKey = (e: External): string => `${e.kind} [${e.shape.join(',')}]`;
+  const cMap = new Map<string, number>();
+  const tMap = new Map<string, number>();
+  const tsRes: Record<string, number> = {};
+  const allocRes: Record<string, number> = {};
+  // Shape by shape, C then PyTorch then TypeScript, so all three see the same machine load.
+  for (const s of shapes) {
+    const cArgs = [...cKinds].flatMap((k) => [k, String(s.n), String(s.c), String(s.l), String(s.g)]);
+    for (const e of runJson(cBin, cArgs) as External[]) cMap.set(extKey(e), e.medianNs);
+    if (withTorch) {
+      const torchArgs = [...torchKinds].map((k) => `${k}:${s.n}:${s.c}:${s.l}:${s.g}`);
+      const res = runJson('/usr/bin/python3', [
+        join(benchDir, 'torch', 'normalizers.py'),
+        ...torchArgs,
+      ]) as External[];
+      for (const e of res) tMap.set(extKey(e), e.medianNs);
+    }
+    const tasks: Record<string, () => void> = {};
+    for (const spec of specs) {
+      tasks[key(spec, s)] = makeTask(spec, s, true);
+      tasks[`alloc ${key(spec, s)}`] = makeTask(spec, s, false);
+    }
+    const res = await measure(tasks, { time: 400, warmupTime: 150 });
+    for (const spec of specs) {
+      tsRes[key(spec, s)] = res[key(spec, s)];
+      allocRes[key(spec, s)] = res[`alloc ${key(spec, s)}`];
+    }
+  }
+
+  const cases: Case[] = [];
+  const ratios: Record<string, number> = {};
+  for (const s of shapes) {
+    const units = s.n * s.c * s.l;
+    for (const spec of specs) {
+      const k = key(spec, s);
+      const ts = tsRes[k];
+      const tsAlloc = allocRes[k];
+      const c = cMap.get(k);
+      const torch = tMap.get(k);
+      cases.push({
+        name: `ts ${k}`,
+        medianNs: ts,
+        units,
+        perUnitNs: ts / units,
+        scale: s.scale,
+        freshOutputsNs: tsAlloc,
+        ...(torch !== undefined ? { torchNs: torch, torchPerUnitNs: torch / units } : {}),
+        ...(c !== undefined ? { cNs: c, cPerUnitNs: c / units } : {}),
+      });
+      if (torch !== undefined) ratios[`ts/torch ${k}`] = ts / torch;
+      if (c !== undefined) ratios[`ts/c ${k}`] = ts / c;
+      if (torch !== undefined) ratios[`ts-fresh/torch ${k}`] = tsAlloc / torch;
+      if (c !== undefined) ratios[`ts-fresh/c ${k}`] = tsAlloc / c;
+    }
+  }
+
+  // Summary: worst ratio per scale, the targets being ts/torch < 1 at streaming shapes and ts/c <= 2 at large.
+  const worst = (prefix: string, scale: string): number =>
+    Math.max(
+      ...Object.entries(ratios)
+        .filter(
+          ([name]) =>
+            name.startsWith(prefix) &&
+            shapes.some((s) => s.scale === scale && name.endsWith(`[${s.n},${s.c},${s.l}]`)),
+        )
+        .map(([, v]) => v),
+    );
+  ratios['max ts/torch streaming'] = worst('ts/torch', 'streaming');
+  ratios['max ts/torch large'] = worst('ts/torch', 'large');
+  ratios['max ts/c streaming'] = worst('ts/c', 'streaming');
+  ratios['max ts/c large'] = worst('ts/c', 'large');
+  ratios['max ts-fresh/torch streaming'] = worst('ts-fresh/torch', 'streaming');
+  ratios['max ts-fresh/c large'] = worst('ts-fresh/c', 'large');
+  notes.push(
+    `torch ${torchVersion} float64, torch.set_num_threads(1); C: gcc -O2; TypeScript: tinybench median of forward(training)+backward per call`,
+    'ts = outputs into caller-owned buffers (as the C loops); ts-fresh = default API returning fresh arrays',
+    'C, PyTorch and TypeScript are measured shape by shape in turn, so a loaded machine colours all three alike',
+    'GroupNorm uses G = 4 for C = 8 and G = 8 otherwise; InstanceNorm affine; LayerNorm over [C, L]',
+  );
+  return { ...header('normalizers'), cases, ratios, notes };
+}
