@@ -4,7 +4,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import kafkajs from 'kafkajs';
-import { inject } from 'vitest';
 import {
   createKafka,
   createProducer,
@@ -16,7 +15,8 @@ import { Rng } from '../../../src/core/rng.js';
 import type { StreamEvent } from '../../../src/streams/event.js';
 
 export function brokers(): string {
-  const b = process.env.KAFKA_BROKERS ?? inject('kafkaBrokers');
+  // Set by test/integration/globalSetup.ts (workers inherit it) or by whoever runs the tests.
+  const b = process.env.KAFKA_BROKERS;
   if (!b) throw new Error('KAFKA_BROKERS is not set and the global setup provided no broker');
   return b;
 }
