@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { datasetNames, isDatasetName } from '../datasets/registry.js';
 import { ConfigError, DatasetError } from '../errors.js';
 import { parseBatchSizes } from '../experiment/cell.js';
-import { defaultBatchSizes, defaultNormalizers, runCompare } from '../experiment/compare.js';
+import { defaultBatchSizes, defaultNormalizers, runCompare, validateGrid } from '../experiment/compare.js';
 import { formatTable, writeResults } from '../experiment/results.js';
 import type { EventSource } from '../experiment/source.js';
 import { resolveConfig } from './config.js';
@@ -54,8 +54,11 @@ export function registerCompare(program: Command): void {
       'comma-separated arrival batch sizes; poisson:M for random sizes of mean M',
       defaultBatchSizes,
     )
-    .option('--seeds <n>', 'runs per cell (seeds 1..n)', positiveInt)
-    .option('--out <dir>', 'output directory for results.json, results.csv, results.md, chart.svg')
+    .option('--seeds <n>', 'runs per cell, seeds 1..n (default 3)', positiveInt)
+    .option(
+      '--out <dir>',
+      'output directory for results.json, results.csv, results.md, chart.svg (default compare-results)',
+    )
     .option('--limit <n>', 'use only the first n events', positiveInt)
     .option('--jobs <n>', `worker threads (default: ${availableParallelism()} = cores)`, positiveInt)
     .option('--hidden <n>', 'conv channels of the WindowNet (default 16)', positiveInt)
@@ -124,6 +127,7 @@ export function registerCompare(program: Command): void {
       const seeds = flags.seeds ?? c.seeds ?? 3;
       const out = flags.out ?? c.out ?? 'compare-results';
       const jobs = flags.jobs ?? c.jobs;
+      validateGrid(normalizers, seeds, jobs);
       const total = normalizers.length * batchSizes.length * seeds;
       log.info(
         {

@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { DatasetError } from '../errors.js';
 import { resolveConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { port } from './options.js';
+import { port, positiveInt } from './options.js';
 import { formatVariantTable, replayIntoModels } from './replayModels.js';
 import { runLive } from './run.js';
 import { parseVariantList } from './variants.js';
@@ -27,6 +27,7 @@ interface MainFlags {
   variants: string;
   metricsPort?: number;
   metricsHost?: string;
+  maxEvents?: number;
   config?: string;
   logLevel?: string;
   quiet?: boolean;
@@ -42,6 +43,7 @@ export function registerMain(program: Command): void {
     .option('--variants <list>', 'comma-separated normalizers or NAME=NORMALIZER', 'batch,layer,group:4,none')
     .option('--metrics-port <port>', 'metrics port (default 9464; 0 = any free port)', port)
     .option('--metrics-host <host>', 'metrics bind address (default 127.0.0.1)')
+    .option('--max-events <n>', 'with Kafka: stop gracefully after learning n events', positiveInt)
     .option('--config <file>', 'config file (YAML or JSON)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | silent')
     .option('--quiet', 'no progress and no table')
@@ -59,7 +61,7 @@ export function registerMain(program: Command): void {
       const log = createLogger(cfg.logLevel ?? 'info');
       const variants = parseVariantList(flags.variants, '--variants');
       if (cfg.brokers !== undefined) {
-        log.info({ brokers: cfg.brokers }, 'KAFKA_BROKERS set: consuming from Kafka');
+        log.debug({ brokers: cfg.brokers }, 'KAFKA_BROKERS set: consuming from Kafka');
         await runLive(
           cfg,
           {

@@ -1,6 +1,6 @@
 /**
  * The `synthetic` stream: seeded multichannel windows `[C][L]` whose class is the frequency of a noisy
- * sinusoid (class k makes k + 2 cycles per window, random phase), under covariate shift of two kinds:
+ * sinusoid (class k makes 1 + 3k cycles per window, random phase), under covariate shift of two kinds:
  * - per sample: a random gain (log-normal) and offset shared by all channels of the window;
  * - over time: the channel means and scales drift slowly across the stream.
  *
@@ -22,7 +22,7 @@ export interface SyntheticOptions {
   length?: number;
   /** Number of classes (default 2). */
   classes?: number;
-  /** Noise standard deviation relative to the unit signal amplitude (default 0.6). */
+  /** Noise standard deviation relative to the unit signal amplitude (default 0.3). */
   noise?: number;
   /** Standard deviation of the log of the per-sample gain (default 0.7). */
   gainSpread?: number;
@@ -52,7 +52,7 @@ export function syntheticEvents(opts: SyntheticOptions = {}): StreamEvent[] {
   const C = check('channels', opts.channels ?? 3, true, 1);
   const L = check('length', opts.length ?? 32, true, 2);
   const K = check('classes', opts.classes ?? 2, true, 2);
-  const noise = check('noise', opts.noise ?? 0.6, false, 0);
+  const noise = check('noise', opts.noise ?? 0.3, false, 0);
   const gainSpread = check('gainSpread', opts.gainSpread ?? 0.7, false, 0);
   const offsetSpread = check('offsetSpread', opts.offsetSpread ?? 2, false, 0);
   const drift = check('drift', opts.drift ?? 4, false, 0);
@@ -65,7 +65,7 @@ export function syntheticEvents(opts: SyntheticOptions = {}): StreamEvent[] {
   for (let i = 0; i < n; i++) {
     const progress = n === 1 ? 0 : i / (n - 1);
     const y = rng.int(K);
-    const cycles = y + 2;
+    const cycles = 1 + 3 * y;
     const phase = rng.uniform(0, 2 * Math.PI);
     const gain = Math.exp(rng.normal(0, gainSpread));
     const offset = rng.normal(0, offsetSpread);
