@@ -33,9 +33,11 @@ export interface PublisherOptions {
 }
 
 /**
- * Writes records to one topic. Writes run concurrently (one request per call, batched by the caller);
- * each call's promise settles when its records are acknowledged, or rejects with a {@link KafkaError}
- * (cause attached) once the client's retries are exhausted.
+ * Writes records to one topic, in call order: one request in flight at a time, and the records of the
+ * calls made meanwhile go together in the next request (group commit), so order holds without giving up
+ * throughput. Each call's promise settles when its records are acknowledged, or rejects with a
+ * {@link KafkaError} (cause attached) once the client's retries are exhausted; after a failure every
+ * later call rejects too (nothing is written out of order).
  */
 export class KafkaPublisher {
   readonly topic: string;
@@ -43,6 +45,12 @@ export class KafkaPublisher {
   private readonly owned: boolean;
   private readonly connected: Promise<void>;
   private published = 0;
+  private queue: OutgoingMessage[] = [];
+  private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  private sending = false;
+  private failure: KafkaError | null = null;
+  private idle: Promise<void> = Promise.resolve();
+  private markIdle: (() => void) | null = null;
 
   constructor(options: PublisherOptions) {
     if (typeof options.topic !== 'string' || options.topic.length === 0) {
@@ -65,24 +73,49 @@ export class KafkaPublisher {
     return this.published;
   }
 
-  async publish(records: OutgoingMessage[]): Promise<void> {
-    if (records.length === 0) return;
-    try {
-      await this.connected;
-      await this.producer.send({ topic: this.topic, acks: -1, messages: records });
-      this.published += records.length;
-    } catch (error) {
-      throw new KafkaError(
-        `write to ${this.topic} failed: ${error instanceof Error ? error.message : String(error)}`,
-        {
-          cause: error,
-        },
-      );
-    }
+  publish(records: OutgoingMessage[]): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (records.length === 0 && !this.sending && this.queue.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      for (const r of records) this.queue.push(r);
+      this.waiters.push({ resolve, reject });
+      if (!this.sending) void this.drain();
+    });
   }
 
+  /** Waits until everything published so far is acknowledged, then disconnects an owned producer. */
   async close(): Promise<void> {
+    await this.idle;
     if (this.owned) await this.connected.then(() => this.producer.disconnect()).catch(() => undefined);
+  }
+
+  private async drain(): Promise<void> {
+    this.sending = true;
+    this.idle = new Promise<void>((r) => (this.markIdle = r));
+    while (this.waiters.length > 0) {
+      const records = this.queue;
+      const waiters = this.waiters;
+      this.queue = [];
+      this.waiters = [];
+      try {
+        await this.connected;
+        if (records.length > 0) await this.producer.send({ topic: this.topic, acks: -1, messages: records });
+        this.published += records.length;
+        for (const w of waiters) w.resolve();
+      } catch (error) {
+        this.failure = new KafkaError(
+          `write to ${this.topic} failed: ${error instanceof Error ? error.message : String(error)}`,
+          {
+            cause: error,
+          },
+        );
+        for (const w of [...waiters, ...this.waiters]) w.reject(this.failure);
+        this.waiters = [];
+        this.queue = [];
+      }
+    }
+    this.sending = false;
+    this.markIdle?.();
   }
 }
 
@@ -92,8 +125,8 @@ export interface ToKafkaOptions<T> extends PublisherOptions {
 }
 
 /**
- * Writes each item's records and emits the item after they are acknowledged, in input order (writes
- * themselves overlap). A failed write errors the stream with a {@link KafkaError}.
+ * Writes each item's records and emits the item after they are acknowledged, in input order (records
+ * reach the topic in input order too). A failed write errors the stream with a {@link KafkaError}.
  *
  * @example
  * predictions$.pipe(toKafka({ brokers, topic: 'predictions', messages: (p) => [{ key: p.id, value: JSON.stringify(p) }] }))
