@@ -12,3 +12,4 @@ export * from './registry.js';
 export * from './weightStandardization.js';
 export * from './standardScaler.js';
 export * from './minMaxScaler.js';
+export * from './reduce.js';

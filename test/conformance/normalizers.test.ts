@@ -137,6 +137,31 @@ describe.each(normalizerRegistry.map((e) => [e.name, e] as const))('conformance:
         else expect(JSON.stringify(n.state())).toBe(before);
       });
 
+      it('writes into caller-owned buffers exactly what it returns fresh, and refuses bad ones untouched', () => {
+        const a = entry.create(feature);
+        const b = entry.create(feature);
+        const size = shape.reduce((p, q) => p * q, 1);
+        const out = new Float64Array(size);
+        const dxBuf = new Float64Array(size);
+        const rng = new Rng(13);
+        for (const training of [true, false]) {
+          const x = randomTensor(rng, shape, 1, 2);
+          const dy = randomTensor(rng, shape);
+          const y = a.forward(x, { training, out });
+          expect(y.data).toBe(out);
+          expect(Array.from(out)).toEqual(Array.from(b.forward(x, { training }).data));
+          expect(a.backward(dy, dxBuf).data).toBe(dxBuf);
+          expect(Array.from(dxBuf)).toEqual(Array.from(b.backward(dy).data));
+        }
+        const before = snapshot(a);
+        const x = randomTensor(rng, shape);
+        expect(() => a.forward(x, { out: new Float64Array(size + 1) })).toThrow(
+          /out must be a Float64Array of/,
+        );
+        expect(() => a.forward(x, { out: x.data })).toThrow(/overlap/);
+        expect(snapshot(a)).toBe(before);
+      });
+
       it('does not modify its input or dy', () => {
         const n = entry.create(feature);
         const rng = new Rng(9);
