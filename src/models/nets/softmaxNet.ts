@@ -278,15 +278,19 @@ export abstract class SoftmaxNet implements Classifier {
 
   /**
    * Objective and gradients of a training-mode step on (X, Y) with dropout off, without changing the model
-   * (running statistics restored). For gradient checks and diagnostics.
+   * (running statistics restored). For gradient checks and diagnostics. A singleton batch is differentiated
+   * through the running statistics unless the policy is 'error'.
    */
   gradients(X: Features[], Y: number[]): { loss: number; grads: Record<string, Float64Array> } {
     Y.forEach((y, i) => this.checkLabel(`Y[${i}]`, y));
     const x = this.encode(X, 'X');
     const slots = this.normSlots();
     const snaps = slots.map((s) => s.snapshot());
+    // A singleton batch under 'running-stats' or 'skip' is differentiated as 'running-stats' trains it.
+    const singleton = slots.some((s) => s.singleton(this.valuesPerChannel(Y.length)));
+    const normTraining = !(singleton && this.opts.singletonPolicy !== 'error');
     try {
-      const logits = this.forwardLogits(x, true, false);
+      const logits = this.forwardLogits(x, normTraining, false);
       const { loss, dlogits } = this.softmaxLoss(logits, Y, 1);
       this.backwardLogits(dlogits);
       const params = this.parameters();

@@ -8,7 +8,8 @@ import { WindowNet } from '../../../src/models/nets/windowNet.js';
 /**
  * The nets against PyTorch 1.13 in float64 (fixtures from ./fixtures/generate.py): same weights, same
  * batches → same objective and gradients, and the same parameters and BatchNorm running statistics after
- * three steps of AdamW (decoupled decay) or Nesterov SGD (L2-mode decay), with L1/L2 penalties.
+ * three steps of AdamW (decoupled decay) or Nesterov SGD (L2-mode decay), with L1/L2 penalties; and
+ * BatchNorm's 'running-stats' singleton policy equals a torch step with the BN layers in eval mode.
  */
 interface Case {
   kind: 'WindowNet' | 'Mlp';
@@ -27,6 +28,7 @@ interface Case {
   after: Record<string, number[]>;
   running: { mean: number[]; var: number[] }[] | null;
   inferenceProba: number[][];
+  singletonPolicy: 'running-stats' | null;
 }
 
 const fx = JSON.parse(readFileSync(new URL('./fixtures/torch_nets.json', import.meta.url), 'utf8')) as {
@@ -40,7 +42,12 @@ const fx = JSON.parse(readFileSync(new URL('./fixtures/torch_nets.json', import.
 };
 
 function build(c: Case): SoftmaxNet {
-  const common = { normalizer: c.normalizer, ...c.options, seed: 0 };
+  const common = {
+    normalizer: c.normalizer,
+    ...c.options,
+    seed: 0,
+    ...(c.singletonPolicy ? { singletonPolicy: c.singletonPolicy } : {}),
+  };
   const net =
     c.kind === 'WindowNet'
       ? new WindowNet({ inChannels: fx.C, length: fx.L, hidden: fx.H, kernel: fx.K, classes: 3, ...common })
@@ -59,7 +66,10 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe.each(
-  fx.cases.map((c, i) => [`${i}: ${c.kind}/${c.normalizer}/${c.options.optimizer.type}`, c] as const),
+  fx.cases.map((c, i) => {
+    const tag = c.singletonPolicy === 'running-stats' ? ' (one-event batches, running-stats policy)' : '';
+    return [`${i}: ${c.kind}/${c.normalizer}/${c.options.optimizer.type}${tag}`, c] as const;
+  }),
 )('PyTorch reference %s', (_name, c) => {
   it('gives the same objective and gradients on the first batch', () => {
     const net = build(c);
@@ -73,6 +83,7 @@ describe.each(
     const net = build(c);
     for (let s = 0; s < c.X.length; s++) net.learnMany(c.X[s] as never, c.Y[s]);
     expect(net.steps).toBe(3);
+    expect(net.singletonEvents.runningStats).toBe(c.singletonPolicy === 'running-stats' ? 3 : 0);
     // A bias in front of BatchNorm/InstanceNorm has gradient 0 in exact arithmetic; Adam divides the
     // round-off (~1e-17) by √v̂ + ε with ε = 1e-8, so such a bias may move by ~lr·1e-9 differently in
     // each implementation. Everything else agrees to 1e-12.
