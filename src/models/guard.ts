@@ -61,6 +61,16 @@ export class NonFiniteGuard {
       }
     }
     if (ok) return true;
+    this.reject();
+    return false;
+  }
+
+  /**
+   * Restores everything `save` copied and counts a rejection: for callers that checked finiteness
+   * themselves (fused into their update loop) instead of calling `commit`.
+   */
+  reject(): void {
+    const { arrays, idx, n } = this;
     for (let a = 0; a < arrays.length; a++) {
       const x = arrays[a];
       const s = this.saved[a];
@@ -68,7 +78,6 @@ export class NonFiniteGuard {
       else for (let i = 0; i < n; i++) x[idx[i]] = s[i];
     }
     this.rejected++;
-    return false;
   }
 
   /** Runs `update` under the guard; with `throwOnReject` a rejection throws NonFiniteUpdateError instead. */

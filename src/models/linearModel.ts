@@ -101,9 +101,11 @@ export class LinearModel implements Classifier {
   private sIdx = new Int32Array(16);
   private sVal = new Float64Array(16);
   private nnz = 0;
-  private pos = new Int32Array(0);
+  private hKeys = new Int32Array(0);
+  private hPos = new Int32Array(0);
   private upos = new Int32Array(0);
   private guardArrays: Float64Array[] = [];
+  private biasIdx = new Int32Array(1);
 
   constructor(options: LinearModelOptions) {
     if (typeof options !== 'object' || options === null)
@@ -185,6 +187,7 @@ export class LinearModel implements Classifier {
 
   /** One intercept per output (a live view). */
   get biases(): Float64Array {
+    this.materialize();
     return this.params.subarray(this.nW, this.nW + this.K);
   }
 
@@ -192,7 +195,7 @@ export class LinearModel implements Classifier {
   get bias(): number {
     if (this.K !== 1)
       throw new ModelError(`a softmax model has one intercept per class: read 'biases', not 'bias'`);
-    return this.params[this.nW] ?? 0;
+    return this.dim_ === 0 ? 0 : this.biasRead(0);
   }
 
   /** The objective's penalty J(w) at the current weights (for tests and monitoring). */
@@ -208,6 +211,7 @@ export class LinearModel implements Classifier {
     }
     if (isSparse(x)) {
       this.parseSparse(x, 'x');
+      if (this.ftrl !== null && this.K === 1 && this.ftrlOne(y, w)) return;
       this.prepareSparse();
       const ok = this.scoreSparse();
       if (!ok) return this.rejectNonFinite();
@@ -439,13 +443,14 @@ export class LinearModel implements Classifier {
     this.nW = this.K * d;
     const size = this.nW + this.K;
     this.params = new Float64Array(size);
+    this.biasIdx[0] = this.nW;
     this.opt.init(size);
     this.ftrl?.setPenalty({ l1: this.elastic?.l1 ?? 0, l2: this.elastic?.l2 ?? 0, penalized: this.nW });
     if (this.lazyCapable)
       this.lazy = new LazyElasticNet(this.elastic!.l1, this.elastic!.l2, this.opt.uniform, this.nW);
-    this.pos = new Int32Array(d).fill(-1);
     this.upos = new Int32Array(d).fill(-1);
-    this.guardArrays = [this.params, ...this.opt.stateArrays()];
+    // FTRL never writes weights in its step (they are a function of z, n and t), so only z and n need guarding.
+    this.guardArrays = this.ftrl ? this.opt.stateArrays() : [this.params, ...this.opt.stateArrays()];
     this.ensureScratch(size);
   }
 
@@ -475,7 +480,11 @@ export class LinearModel implements Classifier {
     return xd;
   }
 
-  /** Validates and coalesces a sparse vector into sIdx / sVal / nnz (duplicate indices are summed). */
+  /**
+   * Validates and coalesces a sparse vector into sIdx / sVal / nnz (duplicate indices, e.g. hash
+   * collisions, are summed). Duplicates are found with a small open-addressing table sized to the input,
+   * not a dim-sized array, so parsing stays in cache even with 2^20 hashed features.
+   */
   private parseSparse(x: SparseVector, name: string): void {
     if (this.dim_ === 0)
       throw new ModelError(`${name} is sparse: the 'dim' option is required for sparse inputs`);
@@ -488,38 +497,91 @@ export class LinearModel implements Classifier {
       this.sIdx = new Int32Array(Math.max(m, 2 * this.sIdx.length));
       this.sVal = new Float64Array(this.sIdx.length);
     }
-    const pos = this.pos;
+    let bits = 4;
+    while (1 << bits < 2 * m) bits++;
+    const size = 1 << bits;
+    if (this.hKeys.length < size) {
+      this.hKeys = new Int32Array(size);
+      this.hPos = new Int32Array(size);
+    }
+    const keys = this.hKeys;
+    const hpos = this.hPos;
+    keys.fill(-1, 0, size);
+    const mask = size - 1;
+    const shift = 32 - bits;
     const d = this.dim_;
+    const sIdx = this.sIdx;
+    const sVal = this.sVal;
     let nnz = 0;
     for (let i = 0; i < m; i++) {
       const j = indices[i];
       const v = values[i];
       if (!Number.isInteger(j) || j < 0 || j >= d) {
-        for (let q = 0; q < nnz; q++) pos[this.sIdx[q]] = -1;
         throw new ModelError(`${name}.indices[${i}]=${j} is out of range [0, ${d})`);
       }
       if (typeof v !== 'number' || !Number.isFinite(v)) {
-        for (let q = 0; q < nnz; q++) pos[this.sIdx[q]] = -1;
         throw new ModelError(`${name}.values[${i}]=${v} is not a finite number (feature ${j})`);
       }
-      const p = pos[j];
-      if (p < 0) {
-        pos[j] = nnz;
-        this.sIdx[nnz] = j;
-        this.sVal[nnz] = v;
+      let h = Math.imul(j, 0x9e3779b1) >>> shift;
+      while (keys[h] !== -1 && keys[h] !== j) h = (h + 1) & mask;
+      if (keys[h] === j) sVal[hpos[h]] += v;
+      else {
+        keys[h] = j;
+        hpos[h] = nnz;
+        sIdx[nnz] = j;
+        sVal[nnz] = v;
         nnz++;
-      } else this.sVal[p] += v;
+      }
     }
-    for (let q = 0; q < nnz; q++) pos[this.sIdx[q]] = -1;
     this.nnz = nnz;
+  }
+
+  /**
+   * FTRL-Proximal on one sparse event in two passes (weights + score, then z/n updates), the shape of
+   * McMahan et al.'s Algorithm 1. The snapshot the non-finite guard needs is skipped when the update is
+   * provably finite: with |g_i| ≤ 1e100, z and n (finite now) stay finite, since n grows by at most 1e200
+   * per step. Returns false (nothing done) when that bound fails, so the guarded general path runs.
+   */
+  private ftrlOne(y: number, w: number): boolean {
+    const ftrl = this.ftrl!;
+    const { nnz, sIdx, sVal, params, nW } = this;
+    const t = this.t;
+    let s = ftrl.weightAt(t, nW);
+    let maxAbs = 0;
+    for (let i = 0; i < nnz; i++) {
+      const j = sIdx[i];
+      const wj = ftrl.weightAt(t, j);
+      params[j] = wj;
+      const v = sVal[i];
+      s += wj * v;
+      const a = v < 0 ? -v : v;
+      if (a > maxAbs) maxAbs = a;
+    }
+    if (!Number.isFinite(s)) return false;
+    this.scores[0] = s;
+    const g = w * this.scalarLoss!.gradient(y, s);
+    const ag = Math.abs(g);
+    if (!(ag <= 1e100 && ag * maxAbs <= 1e100)) return false;
+    ftrl.stepScaled(params, sIdx, sVal, nnz, g);
+    if (this.fitIntercept) {
+      params[nW] = ftrl.weightAt(t, nW);
+      ftrl.stepScaled(params, this.biasIdx, ONE, 1, g);
+    }
+    this.t = t + 1;
+    return true;
   }
 
   /** Makes the weights of the active features current before a sparse step. */
   private prepareSparse(): void {
     const { K, dim_: d, nnz, sIdx, params } = this;
     if (this.ftrl) {
-      for (let k = 0; k < K; k++)
-        for (let i = 0; i < nnz; i++) params[k * d + sIdx[i]] = this.ftrl.weightAt(this.t, k * d + sIdx[i]);
+      const ftrl = this.ftrl;
+      const t = this.t;
+      for (let k = 0; k < K; k++) {
+        const o = k * d;
+        for (let i = 0; i < nnz; i++) params[o + sIdx[i]] = ftrl.weightAt(t, o + sIdx[i]);
+        params[this.nW + k] = ftrl.weightAt(t, this.nW + k);
+      }
       return;
     }
     if (this.lazyCapable) {
@@ -551,7 +613,8 @@ export class LinearModel implements Classifier {
         lazy.sync(this.params, j, this.t, this.opt.uniform ? 0 : this.opt.rate(this.t, j));
       this.lazyOn = false;
     }
-    if (this.ftrl) for (let j = 0; j < this.nW; j++) this.params[j] = this.ftrl.weightAt(this.t, j);
+    if (this.ftrl)
+      for (let j = 0; j < this.params.length; j++) this.params[j] = this.ftrl.weightAt(this.t, j);
   }
 
   /** Effective weight j for a pure read (no lazy debts paid). */
@@ -560,6 +623,11 @@ export class LinearModel implements Classifier {
       return this.lazy!.peek(this.params, j, this.t, this.opt.uniform ? 0 : this.opt.rate(this.t, j));
     if (this.ftrl) return this.ftrl.weightAt(this.t, j);
     return this.params[j];
+  }
+
+  /** Intercept k for a pure read (FTRL keeps it as a function of its statistics too). */
+  private biasRead(k: number): number {
+    return this.ftrl ? this.ftrl.weightAt(this.t, this.nW + k) : this.params[this.nW + k];
   }
 
   /** scores ← W·x + b for the parsed sparse input (weights already current). False if non-finite. */
@@ -581,9 +649,7 @@ export class LinearModel implements Classifier {
     const { K, dim_: d, params, scores, nW } = this;
     let ok = true;
     for (let k = 0; k < K; k++) {
-      let s = params[nW + k];
-      const o = k * d;
-      for (let j = 0; j < d; j++) s += params[o + j] * x[j];
+      const s = params[nW + k] + dot(params, k * d, x, d);
       scores[k] = s;
       if (!Number.isFinite(s)) ok = false;
     }
@@ -604,9 +670,9 @@ export class LinearModel implements Classifier {
     const { K, scores } = this;
     if (isSparse(x)) {
       this.parseSparse(x, name);
-      const { dim_: d, nnz, sIdx, sVal, nW } = this;
+      const { dim_: d, nnz, sIdx, sVal } = this;
       for (let k = 0; k < K; k++) {
-        let s = this.params[nW + k];
+        let s = this.biasRead(k);
         for (let i = 0; i < nnz; i++) s += this.weightRead(k * d + sIdx[i]) * sVal[i];
         scores[k] = s;
       }
@@ -617,9 +683,9 @@ export class LinearModel implements Classifier {
     const plain = !this.lazyOn && !this.ftrl;
     let ok = true;
     for (let k = 0; k < K; k++) {
-      let s = this.params[this.nW + k];
+      let s = this.biasRead(k);
       const o = k * d;
-      if (plain) for (let j = 0; j < d; j++) s += this.params[o + j] * xd[j];
+      if (plain) s += dot(this.params, o, xd, d);
       else for (let j = 0; j < d; j++) s += this.weightRead(o + j) * xd[j];
       scores[k] = s;
       if (!Number.isFinite(s)) ok = false;
@@ -652,19 +718,31 @@ export class LinearModel implements Classifier {
       const a = this.elastic ? eta * this.elastic.l1 : 0;
       const c = this.elastic ? 1 / (1 + eta * this.elastic.l2) : 1;
       this.guard.save(this.guardArrays);
+      // v·0 is 0 for finite v and NaN otherwise, so `probe` checks every new weight without a second pass.
+      let probe = 0;
       for (let k = 0; k < K; k++) {
         const o = k * d;
         const step = eta * dscores[k];
-        if (a === 0) for (let j = 0; j < d; j++) params[o + j] = (params[o + j] - step * x[j]) * c;
-        else {
+        if (a === 0) {
+          for (let j = 0; j < d; j++) {
+            const v = (params[o + j] - step * x[j]) * c;
+            params[o + j] = v;
+            probe += v * 0;
+          }
+        } else {
           for (let j = 0; j < d; j++) {
             const v = params[o + j] - step * x[j];
-            params[o + j] = (v > a ? v - a : v < -a ? v + a : 0) * c;
+            const u = (v > a ? v - a : v < -a ? v + a : 0) * c;
+            params[o + j] = u;
+            probe += u * 0;
           }
         }
-        if (this.fitIntercept) params[nW + k] -= step;
+        if (this.fitIntercept) probe += (params[nW + k] -= step) * 0;
       }
-      if (!this.guard.commit()) return;
+      if (probe !== 0) {
+        this.guard.reject();
+        return;
+      }
       this.t = t;
       return;
     }
@@ -747,4 +825,23 @@ export class LinearModel implements Classifier {
     }
     reg.project?.(params, nW);
   }
+}
+
+const ONE = Float64Array.of(1);
+
+/** Σ w[o + j]·x[j] for j < d, with four accumulators so the additions do not wait on each other. */
+function dot(w: Float64Array, o: number, x: ArrayLike<number>, d: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let j = 0;
+  for (; j + 3 < d; j += 4) {
+    s0 += w[o + j] * x[j];
+    s1 += w[o + j + 1] * x[j + 1];
+    s2 += w[o + j + 2] * x[j + 2];
+    s3 += w[o + j + 3] * x[j + 3];
+  }
+  for (; j < d; j++) s0 += w[o + j] * x[j];
+  return s0 + s1 + (s2 + s3);
 }

@@ -34,7 +34,9 @@ export class Ftrl implements Optimizer {
   readonly beta: number;
   private z = new Float64Array(0);
   private n = new Float64Array(0);
-  private penalty: FtrlPenalty = { l1: 0, l2: 0, penalized: 0 };
+  private l1 = 0;
+  private l2 = 0;
+  private penalized = 0;
 
   constructor(opts: FtrlOptions = {}) {
     this.alpha = opts.alpha ?? 0.1;
@@ -42,7 +44,9 @@ export class Ftrl implements Optimizer {
   }
 
   setPenalty(p: FtrlPenalty): void {
-    this.penalty = { ...p };
+    this.l1 = p.l1;
+    this.l2 = p.l2;
+    this.penalized = p.penalized;
   }
 
   init(size: number): void {
@@ -53,14 +57,18 @@ export class Ftrl implements Optimizer {
   /** w_j after t steps. */
   weightAt(t: number, j: number): number {
     const z = this.z[j];
-    const pen = j < this.penalty.penalized;
-    const l1 = pen ? t * this.penalty.l1 : 0;
+    const pen = j < this.penalized;
+    const l1 = pen ? t * this.l1 : 0;
     if (Math.abs(z) <= l1) return 0;
-    const l2 = pen ? t * this.penalty.l2 : 0;
+    const l2 = pen ? t * this.l2 : 0;
     return -(z - Math.sign(z) * l1) / ((this.beta + Math.sqrt(this.n[j])) / this.alpha + l2);
   }
 
-  /** Requires w[j] = weightAt(t − 1, j) for the coordinates stepped (the model refreshes them). */
+  /**
+   * Updates z and n. Requires w[j] = weightAt(t − 1, j) for the coordinates stepped, and leaves w[j] stale:
+   * a weight is a function of (z_j, n_j, t), so the model evaluates `weightAt` when it reads one (as
+   * Algorithm 1 does at prediction time) instead of paying for it twice per step.
+   */
   step(
     t: number,
     w: Float64Array,
@@ -78,7 +86,22 @@ export class Ftrl implements Optimizer {
       const sigma = (Math.sqrt(nNew) - Math.sqrt(nOld)) / alpha;
       z[j] += gi - sigma * w[j];
       n[j] = nNew;
-      w[j] = this.weightAt(t, j);
+    }
+  }
+
+  /**
+   * The same update for a rank-one sparse gradient g_i = scale·vals[i] at coordinates idx[i] (one event of
+   * a linear model), without materializing the gradient. Requires w[j] = weightAt(t − 1, j).
+   */
+  stepScaled(w: Float64Array, idx: Int32Array, vals: Float64Array, count: number, scale: number): void {
+    const { z, n, alpha } = this;
+    for (let i = 0; i < count; i++) {
+      const j = idx[i];
+      const gi = scale * vals[i];
+      const nOld = n[j];
+      const nNew = nOld + gi * gi;
+      z[j] += gi - ((Math.sqrt(nNew) - Math.sqrt(nOld)) / alpha) * w[j];
+      n[j] = nNew;
     }
   }
 

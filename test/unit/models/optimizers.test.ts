@@ -65,18 +65,16 @@ describe('optimizer steps match their papers', () => {
     const o = new Ftrl({ alpha: 0.5, beta: 1 });
     o.init(2);
     o.setPenalty({ l1: 0.1, l2: 0.2, penalized: 1 });
-    const w = new Float64Array(2);
-    o.step(1, w, Float64Array.from([-3, -3]), 2, null, 0);
+    o.step(1, new Float64Array(2), Float64Array.from([-3, -3]), 2, null, 0);
     // z = g − σ·0 = −3, n = 9; penalized: w = −(z + λ1)/((β + √n)/α + λ2) with λ = 1·(0.1, 0.2).
-    expect(w[0]).toBeCloseTo(-(-3 + 0.1) / ((1 + 3) / 0.5 + 0.2), 14);
-    expect(w[1]).toBeCloseTo(3 / 8, 14); // intercept slot: unpenalized
+    expect(o.weightAt(1, 0)).toBeCloseTo(-(-3 + 0.1) / ((1 + 3) / 0.5 + 0.2), 14);
+    expect(o.weightAt(1, 1)).toBeCloseTo(3 / 8, 14); // intercept slot: unpenalized
     // A small gradient inside the L1 ball gives an exact zero.
     const o2 = new Ftrl({ alpha: 0.5, beta: 1 });
     o2.init(1);
     o2.setPenalty({ l1: 0.1, l2: 0, penalized: 1 });
-    const w2 = new Float64Array(1);
-    o2.step(1, w2, Float64Array.from([0.05]), 1, null, 0);
-    expect(w2[0]).toBe(0);
+    o2.step(1, new Float64Array(1), Float64Array.from([0.05]), 1, null, 0);
+    expect(o2.weightAt(1, 0)).toBe(0);
   });
 
   it('validates its options, naming the bad one', () => {
