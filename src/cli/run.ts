@@ -121,7 +121,8 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
         learned += r.envelopes.length;
         if (t.maxEvents !== undefined && learned >= t.maxEvents && !reached) {
           reached = true;
-          void handle?.stop();
+          // Stop after this batch has gone through the checkpoint stage, not from inside it.
+          setTimeout(() => void handle?.stop(), 0);
         }
       },
     });
