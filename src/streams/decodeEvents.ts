@@ -59,6 +59,10 @@ export interface DecodeEventsOptions {
 const DEFAULT_MAX_BYTES = 1 << 20;
 const DEFAULT_MAX_RAW = 1 << 16;
 
+/**
+ * Internal control flow for a rejected message. Not an Error (nor DecodeError): a flood of poison messages
+ * should not pay for a stack trace each, and nothing outside this file ever sees it.
+ */
 class Rejection {
   constructor(
     readonly reason: DeadLetterReason,

@@ -1,0 +1,162 @@
+/**
+ * The offline stream operators, no broker: what decoding, prequential learning, a whole replay and a
+ * checkpoint cost, beside the floor they sit on (bare JSON.parse of the same messages) measured in this run.
+ * - decode: `createEventDecoder` on Kafka-like Buffer values (dense x, d = 8, binary label); ratio
+ *   `decode_vs_parse` = JSON.parse time / decode time (1 = decoding costs nothing beyond parsing);
+ * - prequential: LinearModel logistic (SGD), batches of 32 already decoded events, predictions kept;
+ * - replay: fromRecording → decodeEvents → rebatch(count 32) → prequential on a 100k-line recording file;
+ * - checkpoint: FileCheckpointStore.save (write temp, fsync, rename, fsync dir) of a d = 1000 LinearModel
+ *   state and of a ~1 MB state.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { from } from 'rxjs';
+import { Rng } from '../../src/core/rng.js';
+import { LinearModel } from '../../src/models/linearModel.js';
+import { FileCheckpointStore } from '../../src/streams/checkpointStore.js';
+import { createEventDecoder } from '../../src/streams/decodeEvents.js';
+import type { Envelope, RawMessage } from '../../src/streams/event.js';
+import { prequential } from '../../src/streams/prequential.js';
+import { replayIntoModels } from '../../src/streams/replay.js';
+import { type Case, type SuiteResult, header, measure } from '../lib.js';
+
+const D = 8;
+const POOL = 10_000;
+
+function events(n: number, seed: number) {
+  const rng = new Rng(seed);
+  return Array.from({ length: n }, (_, i) => {
+    const x = Array.from({ length: D }, () => Math.round(rng.normal() * 1e6) / 1e6);
+    return { id: `ev-${i}`, ts: 1_700_000_000_000 + i, x, y: x[0] + x[1] > 0 ? 1 : 0 };
+  });
+}
+
+export async function run(): Promise<SuiteResult> {
+  const evs = events(POOL, 1);
+  const msgs: RawMessage[] = evs.map((e, i) => ({
+    origin: { topic: 'bench', partition: 0, offset: String(i), timestamp: e.ts },
+    key: null,
+    value: Buffer.from(JSON.stringify(e)),
+    receivedAt: 0,
+  }));
+  const decoder = createEventDecoder({ x: { kind: 'vector', dim: D }, label: { classes: 2 } });
+  const envelopes = msgs.map((m) => decoder.decode(m) as Envelope);
+  const batches: Envelope[][] = [];
+  for (let i = 0; i < POOL; i += 32) batches.push(envelopes.slice(i, i + 32));
+
+  const micro = await measure(
+    {
+      parse: () => {
+        for (const m of msgs) JSON.parse((m.value as Buffer).toString('utf8'));
+      },
+      decode: () => {
+        for (const m of msgs) decoder.decode(m);
+      },
+      prequential: () => {
+        const model = new LinearModel({ loss: 'logistic', optimizer: { type: 'sgd', lr: 0.05 } });
+        from(batches).pipe(prequential(model)).subscribe();
+      },
+    },
+    { time: 2000, warmupTime: 300 },
+  );
+
+  const dir = mkdtempSync(join(tmpdir(), 'sn-bench-'));
+  try {
+    const recording = join(dir, 'rec.jsonl');
+    const N = 100_000;
+    writeFileSync(
+      recording,
+      events(N, 2)
+        .map((e, i) =>
+          JSON.stringify({
+            topic: 'bench',
+            partition: 0,
+            offset: String(i),
+            timestamp: e.ts,
+            key: null,
+            value: e,
+          }),
+        )
+        .join('\n') + '\n',
+    );
+    let replaySeconds = Infinity;
+    for (let r = 0; r < 3; r++) {
+      const t0 = performance.now();
+      await replayIntoModels({
+        recording,
+        models: { m: new LinearModel({ loss: 'logistic', optimizer: { type: 'sgd', lr: 0.05 } }) },
+        schema: { x: { kind: 'vector', dim: D }, label: { classes: 2 } },
+        policy: { count: 32 },
+      });
+      replaySeconds = Math.min(replaySeconds, (performance.now() - t0) / 1000);
+    }
+
+    const store = new FileCheckpointStore(join(dir, 'ckpt'));
+    const small = new LinearModel({ loss: 'logistic', dim: 1000 });
+    small.learnOne(
+      Array.from({ length: 1000 }, (_, i) => Math.sin(i)),
+      1,
+    );
+    const big = { kind: 'blob', w: Array.from({ length: 60_000 }, (_, i) => Math.sin(i)) };
+    const ckpt = await measure(
+      {
+        small: async () => {
+          await store.save({ models: { m: small.state() }, offsets: { 'bench:0': '123456' } });
+        },
+        big: async () => {
+          await store.save({ models: { m: big }, offsets: { 'bench:0': '123456' } });
+        },
+      },
+      { time: 1500, warmupTime: 100 },
+    );
+    const bigBytes = Buffer.byteLength(JSON.stringify(big));
+
+    const perEvent = (ns: number) => ns / POOL;
+    const cases: Case[] = [
+      {
+        name: 'JSON.parse of the message bytes',
+        medianNs: micro.parse,
+        units: POOL,
+        perUnitNs: perEvent(micro.parse),
+        eventsPerSecond: 1e9 / perEvent(micro.parse),
+      },
+      {
+        name: 'decode (validate + envelope), d=8',
+        medianNs: micro.decode,
+        units: POOL,
+        perUnitNs: perEvent(micro.decode),
+        eventsPerSecond: 1e9 / perEvent(micro.decode),
+      },
+      {
+        name: 'prequential LinearModel logistic, batches of 32',
+        medianNs: micro.prequential,
+        units: POOL,
+        perUnitNs: perEvent(micro.prequential),
+        eventsPerSecond: 1e9 / perEvent(micro.prequential),
+      },
+      {
+        name: 'replay file -> decode -> rebatch 32 -> prequential (100k lines)',
+        medianNs: replaySeconds * 1e9,
+        units: N,
+        perUnitNs: (replaySeconds * 1e9) / N,
+        eventsPerSecond: N / replaySeconds,
+      },
+      { name: 'checkpoint save, LinearModel d=1000 (fsync)', medianNs: ckpt.small, units: 1 },
+      {
+        name: `checkpoint save, ${(bigBytes / 1e6).toFixed(1)} MB state (fsync)`,
+        medianNs: ckpt.big,
+        units: 1,
+        bytes: bigBytes,
+      },
+    ];
+    return {
+      ...header('streamOps'),
+      cases,
+      ratios: { decode_vs_parse: micro.parse / micro.decode },
+      notes: ['best of 3 replays; the machine may be shared, so absolute numbers move between runs'],
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
