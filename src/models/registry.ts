@@ -1,7 +1,9 @@
 import type { Rng } from '../core/rng.js';
 import type { Features, ModelState, OnlineModel } from './types.js';
 import { LinearModel, type LinearModelOptions, type LinearModelState } from './linearModel.js';
+import { EarlyStopping, type EarlyStoppingState } from './earlyStopping.js';
 import { Mlp, type MlpOptions } from './nets/mlp.js';
+import { modelFromState } from './variant.js';
 import type { NetState } from './nets/softmaxNet.js';
 import { WindowNet, type WindowNetOptions } from './nets/windowNet.js';
 
@@ -240,3 +242,14 @@ modelRegistry.push(
   }),
   mlp('mlp/none/sgd', { optimizer: { type: 'sgd', lr: 0.1 } }),
 );
+
+// Early stopping wraps any model; small rounds so restores happen within the suite's 120 events.
+const esOpts = { holdoutEvery: 3, evalEvery: 4, patience: 2 };
+const esInner = windowNet('inner', { normalizer: 'layer' });
+modelRegistry.push({
+  ...esInner,
+  name: 'earlystopping/windownet/layer',
+  make: (seed) => new EarlyStopping(esInner.make(seed), modelFromState, esOpts),
+  makeWith: (extra) => new EarlyStopping(esInner.make(0), modelFromState, { ...esOpts, ...extra }),
+  fromState: (s) => EarlyStopping.fromState(s as EarlyStoppingState, modelFromState),
+});
