@@ -100,6 +100,20 @@ describe('nets with every normalizer', () => {
     for (const n of ['layer', 'instance', 'group:2', 'none']) expect(gap(n)).toBe(0);
   });
 
+  it('learnMany is one step on the whole batch (BatchNorm sees it at once), not a loop of learnOne', () => {
+    const { X, Y } = windowTask(8, 12);
+    const opts = { inChannels: 2, length: 16, hidden: 6, classes: 2, normalizer: 'batch', seed: 4 };
+    const many = new WindowNet(opts);
+    many.learnMany(X, Y);
+    expect(many.steps).toBe(1);
+    expect(many.normalizerStats().layers[0].numBatchesTracked).toBe(1);
+    const loop = new WindowNet(opts);
+    X.forEach((x, i) => loop.learnOne(x, Y[i]));
+    expect(loop.steps).toBe(8);
+    expect(loop.normalizerStats().layers[0].numBatchesTracked).toBe(8);
+    expect(loop.state().params['conv.weight']).not.toEqual(many.state().params['conv.weight']);
+  });
+
   it('normalizerStats reports BatchNorm running statistics and their drift', () => {
     const { X, Y } = windowTask(32, 6);
     const net = new WindowNet({
