@@ -109,3 +109,45 @@ describe('LinearModel', () => {
     expect(m.steps).toBe(1);
   });
 });
+
+describe('LinearModel conventions', () => {
+  it('never penalizes the intercept: a huge L2 zeroes the weights but the bias still learns the mean', () => {
+    const m = new LinearModel({
+      loss: 'squared',
+      regularizer: { l2: 1e6 },
+      optimizer: { type: 'sgd', lr: 0.1 },
+    });
+    const { X, Y } = linearData(4, 100, [1, 2], 5);
+    for (let it = 0; it < 300; it++) m.learnMany(X, Y);
+    const meanY = Y.reduce((a, b) => a + b, 0) / Y.length;
+    expect(Math.abs(m.weights[0])).toBeLessThan(1e-5);
+    expect(m.bias).toBeCloseTo(meanY, 5); // w ≈ 1e-6, so b = ȳ − x̄·w ≈ ȳ
+  });
+
+  it('penalty() is l1·‖w‖₁ + (l2/2)·‖w‖₂²', () => {
+    const m = new LinearModel({ loss: 'squared', regularizer: { l1: 0.3, l2: 0.5 }, dim: 3 });
+    m.weights.set([1, -2, 0.5]);
+    expect(m.penalty()).toBeCloseTo(0.3 * 3.5 + 0.25 * (1 + 4 + 0.25), 14);
+  });
+
+  it('softmax weights are row-major [classes × dim] with one bias per class; row k scores class k', () => {
+    const m = new LinearModel({ loss: 'softmax', classes: 3, dim: 2 });
+    expect(m.weights.length).toBe(6);
+    expect(m.biases.length).toBe(3);
+    m.weights.set([1, 0, 0, 1, 0, 0]);
+    m.biases.set([0, 0, 0.5]);
+    expect(m.decisionFunction([2, 3])).toEqual([2, 3, 0.5]);
+    expect(m.predictOne([2, 3])).toBe(1);
+    expect(m.predictProbaOne([2, 3]).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 14);
+    expect(() => m.bias).toThrow(/biases/);
+  });
+
+  it('a sample weight scales the gradient of learnOne (w = 2 doubles the step)', () => {
+    const a = new LinearModel({ loss: 'logistic', optimizer: { type: 'sgd', lr: 0.1 }, dim: 2 });
+    a.learnOne([1, -1], 1, 2);
+    // At w = 0: gradient 2·(σ(0) − 1)·x = −x, so w = 0.1·x and b = 0.1.
+    expect(Array.from(a.weights)).toEqual([expect.closeTo(0.1, 15), expect.closeTo(-0.1, 15)]);
+    expect(a.bias).toBeCloseTo(0.1, 15);
+    expect(() => a.learnOne([1, 1], 1, -1)).toThrow(/sample weight w=-1/);
+  });
+});
