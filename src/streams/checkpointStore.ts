@@ -97,13 +97,10 @@ export class FileCheckpointStore implements CheckpointStore {
 
   private async write(input: CheckpointInput): Promise<Checkpoint> {
     if (this.sequence === null) {
-      // Continue the sequence of an existing checkpoint; a damaged one is about to be replaced, start over.
-      try {
-        const prev = await this.load();
-        this.sequence = prev?.sequence ?? 0;
-      } catch {
-        this.sequence = 0;
-      }
+      // Continue the sequence of an existing checkpoint. A damaged one is not silently replaced: the error
+      // (non-retriable) asks for a person to look at it.
+      const prev = await this.load();
+      this.sequence = prev?.sequence ?? 0;
     }
     const cp: Checkpoint = {
       version: 1,

@@ -52,6 +52,8 @@ export function fromRecording(path: string, options: FromRecordingOptions = {}):
     let wallStart = 0;
     let tsStart = NaN;
     let lastTs = 0;
+    /** Whether the last message came from a recorded line (damaged lines carry no timing of their own). */
+    let timed = false;
 
     const sleep = (ms: number): Promise<void> =>
       new Promise<void>((resolve) => {
@@ -81,6 +83,7 @@ export function fromRecording(path: string, options: FromRecordingOptions = {}):
             receivedAt: 0,
           };
       if (rec) lastTs = rec.timestamp;
+      timed = rec !== null;
       const from = start[`${m.origin.topic}:${m.origin.partition}`];
       if (from !== undefined && compareOffsets(m.origin.offset, from) < 0) return null;
       return m;
@@ -88,7 +91,7 @@ export function fromRecording(path: string, options: FromRecordingOptions = {}):
 
     /** Delay before `m` is due (0 in 'max' mode or when late). */
     const delayOf = (m: RawMessage): number => {
-      if (speed === Infinity) return 0;
+      if (speed === Infinity || !timed) return 0;
       const ts = m.origin.timestamp;
       if (Number.isNaN(tsStart)) {
         tsStart = ts;

@@ -86,6 +86,8 @@ describe('FileCheckpointStore', () => {
     const err = await new FileCheckpointStore(dir).load().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CheckpointError);
     expect((err as CheckpointError).retriable).toBe(false);
+    // Nor does a new store silently write over it.
+    await expect(new FileCheckpointStore(dir).save(input(2))).rejects.toBeInstanceOf(CheckpointError);
   });
 
   it('serializes concurrent saves and keeps the last one', async () => {

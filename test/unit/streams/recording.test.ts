@@ -130,6 +130,28 @@ describe('toRecording / fromRecording', () => {
     expect(got).toEqual(['0', '1', '2', '3']);
   });
 
+  it('damaged lines do not take part in the timing', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const path = join(dir, 'damaged-first.jsonl');
+    await writeFile(
+      path,
+      ['garbage first', line(0, 1_700_000_000_000, {}), 'more garbage', line(1, 1_700_000_000_100, {})].join(
+        '\n',
+      ),
+    );
+    const got: string[] = [];
+    let done = false;
+    fromRecording(path, { speed: 1 }).subscribe({
+      next: (m) => got.push(m.origin.offset),
+      complete: () => (done = true),
+    });
+    await until(() => got.length === 3);
+    expect(got).toEqual(['0', '0', '2']); // line 0 (damaged), offset 0, line 2 (damaged): no waiting
+    vi.advanceTimersByTime(100);
+    await until(() => done);
+    expect(got).toEqual(['0', '0', '2', '1']);
+  });
+
   it('unsubscribing while waiting cancels the timer and stops reading', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     const path = join(dir, 'slow.jsonl');
