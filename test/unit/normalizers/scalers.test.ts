@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { tensor } from '../../../src/core/tensor.js';
 import { NormalizationError } from '../../../src/errors.js';
@@ -61,5 +62,46 @@ describe('MinMaxScaler', () => {
   it('rejects a bad range naming it', () => {
     expect(() => new MinMaxScaler({ range: [1, 1] })).toThrow(/got \[1,1\]/);
     expect(() => new MinMaxScaler({ range: [0, NaN] })).toThrow(NormalizationError);
+  });
+});
+
+interface ScalerCase {
+  name: string;
+  features: number;
+  batches: number[][][];
+  probe: number[][];
+  standard: { mean: number[]; var: number[]; n: number; transform: number[][] };
+  minmax: { range: [number, number]; min: number[]; max: number[]; transform: number[][] };
+}
+const sk = JSON.parse(
+  readFileSync(new URL('../../fixtures/torch/scalers.json', import.meta.url), 'utf8'),
+) as {
+  sklearn: string;
+  cases: ScalerCase[];
+};
+
+/** ‖a − b‖∞ ≤ 1e-9 · max(1, ‖b‖∞). */
+function expectClose(a: ArrayLike<number>, b: number[], what: string): void {
+  const scale = Math.max(1, ...b.map(Math.abs));
+  b.forEach((v, i) => expect(Math.abs(a[i] - v), `${what}[${i}]`).toBeLessThanOrEqual(1e-9 * scale));
+}
+
+describe(`scalers vs scikit-learn ${sk.sklearn} partial_fit`, () => {
+  it.each(sk.cases.map((c) => [c.name, c] as const))('%s', (_n, c) => {
+    const ss = new StandardScaler();
+    const mm = new MinMaxScaler({ range: c.minmax.range });
+    for (const b of c.batches) {
+      const t = tensor(b.flat(), [b.length, c.features]);
+      ss.partialFit(t);
+      mm.partialFit(t);
+    }
+    expect(ss.count).toBe(c.standard.n);
+    expectClose(ss.mean, c.standard.mean, 'mean');
+    expectClose(ss.variance, c.standard.var, 'var');
+    const probe = tensor(c.probe.flat(), [c.probe.length, c.features]);
+    expectClose(ss.transform(probe).data, c.standard.transform.flat(), 'standard transform');
+    expectClose(mm.dataMin, c.minmax.min, 'min');
+    expectClose(mm.dataMax, c.minmax.max, 'max');
+    expectClose(mm.transform(probe).data, c.minmax.transform.flat(), 'minmax transform');
   });
 });
