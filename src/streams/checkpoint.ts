@@ -59,7 +59,8 @@ function validate(options: CheckpointOptions): { everyEvents: number; everyMs: n
 
 /**
  * Snapshot model state and offsets together and save them to a {@link CheckpointStore}, every `everyEvents`
- * messages or `everyMs` after un-saved progress, and once more when the source completes; emits a
+ * messages or `everyMs` after un-saved progress, and once more when the source completes (if anything was
+ * learned since the last save); emits a
  * {@link CheckpointAck} as each save becomes durable, in order, so a Kafka source can resolve and commit the
  * offsets it covers. Completes after the final save.
  *
@@ -90,7 +91,6 @@ export function checkpoint(
     let last: CheckpointSource | null = null;
     let since = 0;
     let dirty = false;
-    let saved = false;
     let lastCapture = Date.now();
     let pending: PromiseLike<unknown>[] = [];
     let timer: ReturnType<typeof setTimeout> | null = null;
@@ -150,7 +150,6 @@ export function checkpoint(
       })().then(
         (cp) => {
           inflight = false;
-          saved = true;
           if (stopped) return;
           out.next({
             sequence: cp.sequence,
@@ -210,7 +209,8 @@ export function checkpoint(
       },
       complete() {
         completing = true;
-        if (dirty || (!saved && !inflight && !queued)) enqueue(capture(true));
+        // Nothing learned in this run means nothing new to save (and no empty state over a good checkpoint).
+        if (dirty) enqueue(capture(true));
         else if (queued) queued.final = true;
         if (!inflight) out.complete();
       },

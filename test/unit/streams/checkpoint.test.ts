@@ -154,6 +154,16 @@ describe('checkpoint operator', () => {
     ]);
   });
 
+  it('a run that learns nothing leaves the checkpoint it resumed from untouched', async () => {
+    const store = new FileCheckpointStore(dir);
+    const first = await store.save(input(5));
+    const acks = await firstValueFrom(
+      from([] as Envelope[][]).pipe(prequential(logistic()), checkpoint(store, { resume: first }), toArray()),
+    );
+    expect(acks).toEqual([]);
+    expect(await store.load()).toEqual(first);
+  });
+
   it('resumes offsets and counters from the checkpoint it started from', async () => {
     const resume: Checkpoint = {
       version: 1,
