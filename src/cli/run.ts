@@ -108,8 +108,7 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
       ...(t.outputTopic === undefined ? {} : { outputTopic: t.outputTopic }),
       ...(cfg.deadLetterTopic === undefined ? {} : { deadLetterTopic: cfg.deadLetterTopic }),
       createModels: (states: Readonly<Record<string, ModelState>> | null) => {
-        if (states === null && shape === null) throw new Error('no checkpoint and no shape');
-        return buildModels(variants, shape ?? { kind: 'vector', dim: 1 }, 2, states);
+        return buildModels(variants, shape, 2, states);
       },
       checkpoint: dir,
       ...(shape === null ? {} : { schema: { x: shape } }),

@@ -4,13 +4,11 @@
  * rebuilt from a checkpoint's saved states.
  *
  * A list item is `NORMALIZER` (a WindowNet with that normalizer, named after it) or `NAME=NORMALIZER`;
- * `linear` is a logistic LinearModel (the default for vector events).
+ * `linear` is a logistic LinearModel (the default for vector events), `mlp` / `mlp:NORMALIZER` an Mlp.
  */
-import { ConfigError } from '../errors.js';
-import { LinearModel, type LinearModelState } from '../models/linearModel.js';
-import { WindowNet } from '../models/nets/windowNet.js';
-import type { NetState } from '../models/nets/softmaxNet.js';
-import type { ModelState, OnlineModel } from '../models/types.js';
+import { ConfigError, ModelError } from '../errors.js';
+import type { Features, ModelState, OnlineModel } from '../models/types.js';
+import { createVariant, defaultVariantFor, modelFromState, type VariantSpec } from '../models/variant.js';
 import type { XShape } from '../streams/decodeEvents.js';
 import type { VariantConfig } from './config.js';
 
@@ -28,7 +26,10 @@ export function parseVariantList(text: string, flag = '--variant'): VariantConfi
     const what = eq < 0 ? item : item.slice(eq + 1);
     if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(name))
       throw new ConfigError(`${flag}: bad variant name '${name}' (use [A-Za-z0-9_.:-])`);
+    const mlp = /^mlp(?::(.+))?$/.exec(what);
     if (what === 'linear') out.push({ name, model: 'linear' });
+    else if (mlp !== null && (mlp[1] === undefined || NORMALIZER.test(mlp[1])))
+      out.push({ name, model: 'mlp', normalizer: mlp[1] ?? 'layer' });
     else if (NORMALIZER.test(what)) out.push({ name, model: 'windownet', normalizer: what });
     else
       throw new ConfigError(
@@ -46,76 +47,98 @@ export function parseVariantList(text: string, flag = '--variant'): VariantConfi
 
 /** The default variant for a stream: a WindowNet with LayerNorm for windows, a logistic LinearModel for vectors (DESIGN "CLI"). */
 export function defaultVariants(shape: XShape): VariantConfig[] {
-  return shape.kind === 'window'
-    ? [{ name: 'default', model: 'windownet', normalizer: 'layer' }]
-    : [{ name: 'default', model: 'linear' }];
+  const spec = defaultVariantFor(exampleFeatures(shape), sparseDim(shape));
+  return [
+    { name: spec.name, model: spec.model, ...(spec.model === 'windownet' ? { normalizer: 'layer' } : {}) },
+  ];
+}
+
+/** Weight count of a sparse stream: the schema's `dim`, else 2^18 (the bundled spam stream's hashing size). */
+function sparseDim(shape: XShape): number | undefined {
+  return shape.kind === 'sparse' ? (shape.dim ?? 1 << 18) : undefined;
+}
+
+/** A zero event of the stream's shape: what createVariant reads the input size from. */
+function exampleFeatures(shape: XShape): Features {
+  if (shape.kind === 'window')
+    return Array.from({ length: shape.shape[0] }, () => new Array<number>(shape.shape[1]).fill(0));
+  if (shape.kind === 'vector') return new Array<number>(shape.dim).fill(0);
+  return { indices: [], values: [] };
+}
+
+/** The model module's VariantSpec for a CLI / config-file variant. */
+export function toVariantSpec(v: VariantConfig, shape: XShape, classes = 2): VariantSpec {
+  const model = v.model ?? (shape.kind === 'window' ? 'windownet' : 'linear');
+  const common = {
+    ...(v.dropout === undefined ? {} : { dropout: v.dropout }),
+    ...(v.weightDecay === undefined ? {} : { weightDecay: v.weightDecay }),
+    ...(v.l1 === undefined ? {} : { l1: v.l1 }),
+    ...(v.l2 === undefined ? {} : { l2: v.l2 }),
+    ...(v.singletonPolicy === undefined ? {} : { singletonPolicy: v.singletonPolicy }),
+    ...(v.lr === undefined ? {} : { optimizer: { type: 'adam' as const, lr: v.lr } }),
+    normalizer: v.normalizer ?? 'layer',
+    classes,
+    seed: v.seed ?? 1,
+  };
+  if (model === 'windownet') {
+    return {
+      name: v.name,
+      model,
+      options: {
+        ...common,
+        ...(typeof v.hidden === 'number' ? { hidden: v.hidden } : {}),
+        ...(v.kernel === undefined ? {} : { kernel: v.kernel }),
+      },
+    };
+  }
+  if (model === 'mlp') {
+    const hidden = v.hidden === undefined ? undefined : Array.isArray(v.hidden) ? v.hidden : [v.hidden];
+    return { name: v.name, model, options: { ...common, ...(hidden === undefined ? {} : { hidden }) } };
+  }
+  const regularizer =
+    v.l1 !== undefined || v.l2 !== undefined
+      ? { ...(v.l1 === undefined ? {} : { l1: v.l1 }), ...(v.l2 === undefined ? {} : { l2: v.l2 }) }
+      : null;
+  const dim = sparseDim(shape);
+  return {
+    name: v.name,
+    model: 'linear',
+    options: {
+      loss: classes > 2 ? 'softmax' : 'logistic',
+      regularizer,
+      ...(v.lr === undefined ? {} : { optimizer: { type: 'sgd', lr: v.lr } }),
+      ...(dim === undefined ? {} : { dim }),
+      ...(classes > 2 ? { classes } : {}),
+    },
+  };
 }
 
 /** Builds one model for a stream of the given shape with `classes` classes. */
 export function buildModel(v: VariantConfig, shape: XShape, classes = 2): OnlineModel {
-  const model = v.model ?? (shape.kind === 'window' ? 'windownet' : 'linear');
-  if (model === 'windownet') {
-    if (shape.kind !== 'window')
-      throw new ConfigError(
-        `variant ${v.name}: a WindowNet needs window events [C, L], the stream has ${shape.kind} events`,
-      );
-    return new WindowNet({
-      inChannels: shape.shape[0],
-      length: shape.shape[1],
-      hidden: typeof v.hidden === 'number' ? v.hidden : 16,
-      kernel: v.kernel ?? 3,
-      normalizer: v.normalizer ?? 'layer',
-      dropout: typeof v.dropout === 'number' ? v.dropout : 0,
-      classes,
-      optimizer: { type: 'adam', lr: v.lr ?? 0.01 },
-      weightDecay: v.weightDecay ?? 0,
-      l1: v.l1 ?? 0,
-      l2: v.l2 ?? 0,
-      singletonPolicy: v.singletonPolicy ?? 'running-stats',
-      seed: v.seed ?? 1,
-    });
+  try {
+    return createVariant(toVariantSpec(v, shape, classes), exampleFeatures(shape));
+  } catch (err) {
+    if (err instanceof ModelError) throw new ConfigError(err.message, { cause: err });
+    throw err;
   }
-  if (model === 'linear') {
-    const dim =
-      shape.kind === 'vector'
-        ? shape.dim
-        : shape.kind === 'sparse'
-          ? (shape.dim ?? 1 << 18)
-          : shape.shape[0] * shape.shape[1];
-    if (shape.kind === 'window')
-      throw new ConfigError(`variant ${v.name}: a LinearModel needs vector events, the stream has windows`);
-    const regularizer =
-      v.l1 !== undefined || v.l2 !== undefined
-        ? { ...(v.l1 === undefined ? {} : { l1: v.l1 }), ...(v.l2 === undefined ? {} : { l2: v.l2 }) }
-        : null;
-    return new LinearModel({
-      loss: classes > 2 ? 'softmax' : 'logistic',
-      regularizer,
-      optimizer: { type: 'adagrad', lr: v.lr ?? 0.1 },
-      dim,
-      ...(classes > 2 ? { classes } : {}),
-    });
-  }
-  throw new ConfigError(`variant ${v.name}: model '${model}' is not available from the CLI yet`);
 }
 
 /** Builds every variant, or restores them from a checkpoint's states (same names required). */
 export function buildModels(
   variants: VariantConfig[],
-  shape: XShape,
+  shape: XShape | null,
   classes = 2,
   states: Readonly<Record<string, ModelState>> | null = null,
 ): Record<string, OnlineModel> {
   const out: Record<string, OnlineModel> = {};
   for (const v of variants) {
     const s = states?.[v.name];
-    if (s === undefined) out[v.name] = buildModel(v, shape, classes);
-    else if (s.kind === 'WindowNet') out[v.name] = WindowNet.fromState(s as NetState);
-    else if (s.kind === 'LinearModel') out[v.name] = LinearModel.fromState(s as LinearModelState);
-    else
+    if (s !== undefined) out[v.name] = modelFromState(s);
+    else if (shape === null)
       throw new ConfigError(
-        `checkpoint: variant ${v.name} has a model of kind '${s.kind}' the CLI cannot restore`,
+        `variant ${v.name}: not in the checkpoint, and the stream's shape is not known yet`,
       );
+    else out[v.name] = buildModel(v, shape, classes);
   }
   return out;
 }

@@ -4,6 +4,7 @@
  * one step). The same loop, data and model for every cell; only the normalizer and the batching differ.
  */
 import { ConfigError } from '../errors.js';
+import { Mlp } from '../models/nets/mlp.js';
 import { WindowNet, type WindowNetOptions } from '../models/nets/windowNet.js';
 import type { Classifier, Features } from '../models/types.js';
 import { poissonSizes } from '../streams/rebatch.js';
@@ -98,7 +99,7 @@ export interface CellResult {
   failed?: string;
 }
 
-/** Builds the model a cell compares: a WindowNet for `[C, L]` windows. */
+/** Builds the model a cell compares: a WindowNet for `[C, L]` windows, an Mlp with one hidden layer for dense vectors `[d]`. */
 export function makeCompareModel(
   normalizer: string,
   shape: number[],
@@ -122,9 +123,17 @@ export function makeCompareModel(
       seed,
     });
   }
-  throw new ConfigError(
-    `compare: events of shape [${shape.join(', ')}] are not supported yet (windows [C, L] only)`,
-  );
+  return new Mlp({
+    inputs: shape[0],
+    hidden: [m.hidden],
+    normalizer,
+    dropout: m.dropout,
+    classes,
+    optimizer: m.optimizer,
+    weightDecay: m.weightDecay,
+    singletonPolicy: m.singletonPolicy,
+    seed,
+  });
 }
 
 type TrainingPredictor = Classifier & {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadDataset, type DatasetOptions } from '../datasets/registry.js';
-import { DatasetError } from '../errors.js';
+import { ConfigError, DatasetError } from '../errors.js';
 import { isSparse } from '../models/types.js';
 import { createEventDecoder } from '../streams/decodeEvents.js';
 import type { StreamEvent } from '../streams/event.js';
@@ -67,17 +67,14 @@ export function loadSourceEvents(s: EventSource): StreamEvent[] {
   return readRecordingEvents(s.recording, s.limit).events;
 }
 
-/** Shape of an event's features: `[C, L]` for windows, `[d]` for dense or sparse vectors (sparse: highest index + 1 over all events). */
+/** Shape of an event's features: `[C, L]` for windows, `[d]` for dense vectors. Sparse events are refused (no sparse net). */
 export function inferShape(events: readonly StreamEvent[]): number[] {
   if (events.length === 0) throw new DatasetError('no labelled events to compare on');
   const x = events[0].x;
   if (isSparse(x)) {
-    let max = 0;
-    for (const e of events) {
-      const s = e.x as { indices: number[] };
-      for (const i of s.indices) if (i > max) max = i;
-    }
-    return [max + 1];
+    throw new ConfigError(
+      'compare: sparse events (e.g. the hashed spam stream) are not supported: the compared nets take dense windows [C, L] or vectors [d]',
+    );
   }
   if (Array.isArray(x) && x.length > 0 && Array.isArray(x[0])) return [x.length, (x[0] as number[]).length];
   return [(x as ArrayLike<number>).length];
