@@ -10,7 +10,7 @@ export interface Labeled<R> {
 /**
  * Feed one source to several branches (model variants), subscribing to the source once, and merge what they
  * emit, labeled by variant name. Every branch sees every source value, the same object in the same order:
- * arrays are frozen first, so a branch cannot change what the others see. Branches receive each value in the
+ * an array is passed as one frozen copy, so a branch cannot change what the others see. Branches receive each value in the
  * order given, so synchronous branches emit in that order too. The output completes when every branch has;
  * an error in any branch errors the output and unsubscribes the rest.
  *
@@ -42,7 +42,8 @@ export function fanOut<T, R>(
       // Branches subscribe first, so none misses a value a synchronous source emits on subscription.
       const inner = merged.subscribe(destination);
       const outer = source.subscribe({
-        next: (v) => hub.next(Array.isArray(v) ? (Object.freeze(v) as T) : v),
+        // A frozen copy: the source keeps its own array, and no branch can change what the others see.
+        next: (v) => hub.next(Array.isArray(v) ? (Object.freeze(v.slice()) as T) : v),
         error: (e) => hub.error(e),
         complete: () => hub.complete(),
       });

@@ -76,10 +76,12 @@ describe('fanOut', () => {
 
   it('a branch that mutates a shared batch fails loudly instead of changing what the others see', async () => {
     const mutate = map((b: number[]) => b.push(99));
+    const sourceArray = [1, 2];
     const err = await firstValueFrom(
-      from([[1, 2]]).pipe(fanOut({ ok: map((b: number[]) => b.length), bad: mutate }), toArray()),
+      from([sourceArray]).pipe(fanOut({ ok: map((b: number[]) => b.length), bad: mutate }), toArray()),
     ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TypeError);
+    expect(Object.isFrozen(sourceArray)).toBe(false); // the source's own array is left alone
   });
 
   it('an error in one branch errors the output and unsubscribes the source; unsubscribe tears down timers', () => {
