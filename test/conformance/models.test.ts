@@ -32,6 +32,15 @@ function poisoned(x: Features): Features {
   return c;
 }
 
+/** x with every value replaced by 0.5 (same shape, same sparsity pattern). */
+function constant(x: Features): Features {
+  const c = structuredClone(x);
+  if (isSparse(c)) c.values = c.values.map(() => 0.5);
+  else if (Array.isArray(c[0])) return (c as number[][]).map((row) => row.map(() => 0.5));
+  else return Array.from(c as number[] | Float64Array, () => 0.5);
+  return c;
+}
+
 function outputs(m: OnlineModel, X: Features[]): number[][] {
   return X.map((x) => (isClassifier(m) ? m.predictProbaOne(x) : [m.predictOne(x)]));
 }
@@ -92,6 +101,17 @@ describe.each(modelRegistry.map((e) => [e.name, e] as const))('model conformance
     }
     expect(JSON.stringify(m.state())).toBe(snapshot);
     expect(() => entry.makeWith({ bogusOption: 1 })).toThrow(/bogusOption/);
+  });
+
+  it('stays finite on a constant input stream (zero variance everywhere)', () => {
+    const m = entry.make(6);
+    const rng = new Rng(13);
+    const x = constant(entry.sampleX(rng));
+    for (let i = 0; i < 50; i++) m.learnOne(x, entry.sampleY(rng));
+    m.learnMany([x, x, x], [entry.sampleY(rng), entry.sampleY(rng), entry.sampleY(rng)]);
+    const out = isClassifier(m) ? m.predictProbaOne(x) : [m.predictOne(x)];
+    for (const v of out) expect(Number.isFinite(v)).toBe(true);
+    expect(m.rejectedUpdates).toBe(0);
   });
 
   it('reports weight statistics consistent with its state', () => {

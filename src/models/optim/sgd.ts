@@ -1,3 +1,4 @@
+import { ModelError } from '../../errors.js';
 import type { Optimizer, OptimizerConfig, OptimizerState, ScheduleName } from './optimizer.js';
 import type { Schedule } from './schedules.js';
 import { constantSchedule, invScalingSchedule, optimalSchedule } from './schedules.js';
@@ -32,7 +33,8 @@ export class Sgd implements Optimizer {
     this.schedule = opts.schedule ?? 'constant';
     this.powerT = opts.powerT ?? 0.5;
     if (this.schedule === 'optimal') {
-      if (!optimal) throw new Error(`Sgd: schedule 'optimal' needs the regularization strength`);
+      if (!optimal)
+        throw new ModelError(`sgd schedule 'optimal' needs the regularization strength (sklearn's alpha)`);
       this.sched = optimalSchedule(optimal.alpha, optimal.lossSlope);
     } else if (this.schedule === 'invscaling') this.sched = invScalingSchedule(this.lr, this.powerT);
     else this.sched = constantSchedule(this.lr);
