@@ -100,7 +100,8 @@ export function deadLetterRecord(letter: DeadLetter): DeadLetterRecord {
 /**
  * Appends dead letters to a JSON Lines file, one {@link DeadLetterRecord} per line. Writes are buffered by a
  * Node write stream (appending, so restarts keep earlier letters); `close` flushes and rejects if any write
- * failed, so I/O errors surface at shutdown instead of stopping the stream.
+ * failed, so I/O errors surface at shutdown instead of stopping the stream. Letters written after `close` are
+ * dropped (the stream is shutting down).
  */
 export class FileDeadLetterSink implements DeadLetterSink {
   readonly path: string;
