@@ -6,7 +6,8 @@ import { createLoss, lossNames } from './losses/createLoss.js';
 import type { Regularizer, RegularizerConfig } from './regularizers/regularizer.js';
 import { createRegularizer } from './regularizers/createRegularizer.js';
 import { LazyElasticNet } from './regularizers/lazyElasticNet.js';
-import type { Optimizer, OptimizerConfig, OptimizerState } from './optim/optimizer.js';
+import type { Optimizer, OptimizerConfig, OptimizerState, PackedArray } from './optim/optimizer.js';
+import { packArray, unpackArray } from './optim/optimizer.js';
 import { createOptimizer } from './optim/createOptimizer.js';
 import { optimalTypw } from './optim/schedules.js';
 import { Ftrl } from './optim/ftrl.js';
@@ -33,7 +34,8 @@ export interface LinearModelState extends ModelState {
   options: LinearModelOptions;
   dim: number;
   t: number;
-  params: number[];
+  /** Weights then intercepts (see the class doc for the layout), packed (mostly-zero arrays as index/value pairs). */
+  params: PackedArray;
   optimizer: OptimizerState;
   rejectedUpdates: number;
 }
@@ -407,7 +409,7 @@ export class LinearModel implements Classifier {
       options: structuredClone(this.options),
       dim: this.dim_,
       t: this.t,
-      params: Array.from(this.params),
+      params: packArray(this.params),
       optimizer: this.opt.state(),
       rejectedUpdates: this.guard.rejected,
     };
@@ -423,13 +425,12 @@ export class LinearModel implements Classifier {
     const m = new LinearModel(s.options);
     if (s.dim > 0) {
       if (m.dim_ === 0) m.allocate(s.dim);
-      if (s.params.length !== m.params.length) {
-        throw new ModelError(
-          `LinearModel state has ${s.params.length} parameters; expected ${m.params.length}`,
-        );
+      try {
+        unpackArray(s.params, m.params, 'LinearModel state params');
+        m.opt.restore(s.optimizer);
+      } catch (e) {
+        throw new ModelError(`corrupt LinearModel state: ${(e as Error).message}`, { cause: e });
       }
-      m.params.set(s.params);
-      m.opt.restore(s.optimizer);
     }
     m.t = s.t;
     m.guard.rejected = s.rejectedUpdates;

@@ -1,4 +1,5 @@
 import type { Optimizer, OptimizerConfig, OptimizerState } from './optimizer.js';
+import { packArray, unpackArray } from './optimizer.js';
 
 export interface AdagradOptions {
   /** Default 0.1. */
@@ -50,11 +51,11 @@ export class Adagrad implements Optimizer {
   }
 
   state(): OptimizerState {
-    return { type: 'adagrad', config: this.config(), arrays: [Array.from(this.G)] };
+    return { type: 'adagrad', config: this.config(), arrays: [packArray(this.G)] };
   }
 
   restore(s: OptimizerState): void {
-    this.G.set(s.arrays[0]);
+    unpackArray(s.arrays[0], this.G, 'adagrad G');
   }
 
   config(): OptimizerConfig {

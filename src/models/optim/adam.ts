@@ -1,4 +1,5 @@
 import type { Optimizer, OptimizerConfig, OptimizerState } from './optimizer.js';
+import { packArray, unpackArray } from './optimizer.js';
 
 export interface AdamOptions {
   /** Default 0.001. */
@@ -66,12 +67,12 @@ export class Adam implements Optimizer {
   }
 
   state(): OptimizerState {
-    return { type: 'adam', config: this.config(), arrays: [Array.from(this.m), Array.from(this.v)] };
+    return { type: 'adam', config: this.config(), arrays: [packArray(this.m), packArray(this.v)] };
   }
 
   restore(s: OptimizerState): void {
-    this.m.set(s.arrays[0]);
-    this.v.set(s.arrays[1]);
+    unpackArray(s.arrays[0], this.m, 'adam m');
+    unpackArray(s.arrays[1], this.v, 'adam v');
   }
 
   config(): OptimizerConfig {

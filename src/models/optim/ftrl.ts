@@ -1,4 +1,5 @@
 import type { Optimizer, OptimizerConfig, OptimizerState } from './optimizer.js';
+import { packArray, unpackArray } from './optimizer.js';
 
 export interface FtrlOptions {
   /** Per-coordinate rate scale α (default 0.1). */
@@ -114,12 +115,12 @@ export class Ftrl implements Optimizer {
   }
 
   state(): OptimizerState {
-    return { type: 'ftrl', config: this.config(), arrays: [Array.from(this.z), Array.from(this.n)] };
+    return { type: 'ftrl', config: this.config(), arrays: [packArray(this.z), packArray(this.n)] };
   }
 
   restore(s: OptimizerState): void {
-    this.z.set(s.arrays[0]);
-    this.n.set(s.arrays[1]);
+    unpackArray(s.arrays[0], this.z, 'ftrl z');
+    unpackArray(s.arrays[1], this.n, 'ftrl n');
   }
 
   config(): OptimizerConfig {

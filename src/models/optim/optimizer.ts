@@ -10,8 +10,41 @@ export type ScheduleName = 'constant' | 'invscaling' | 'optimal';
 export interface OptimizerState {
   type: OptimizerConfig['type'];
   config: OptimizerConfig;
-  /** Per-coordinate state arrays (AdaGrad's G, Adam's m and v, FTRL's z and n), as plain arrays. */
-  arrays: number[][];
+  /** Per-coordinate state arrays (AdaGrad's G, Adam's m and v, FTRL's z and n), packed. */
+  arrays: PackedArray[];
+}
+
+/**
+ * A Float64Array in JSON: a plain array, or `{ length, indices, values }` when at most a quarter of it is
+ * non-zero (hashed models hold 2^20 mostly-zero weights, and a checkpoint should not be 20 MB of zeros).
+ * Exact: JSON numbers round-trip doubles bit for bit (the sign of a zero is not kept).
+ */
+export type PackedArray = number[] | { length: number; indices: number[]; values: number[] };
+
+export function packArray(a: Float64Array): PackedArray {
+  let nz = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== 0) nz++;
+  if (nz * 4 > a.length) return Array.from(a, (v) => (v === 0 ? 0 : v));
+  const indices: number[] = [];
+  const values: number[] = [];
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== 0) {
+      indices.push(i);
+      values.push(a[i]);
+    }
+  }
+  return { length: a.length, indices, values };
+}
+
+/** Writes a packed array into `out` (which must have its length); throws a plain Error on mismatch. */
+export function unpackArray(p: PackedArray, out: Float64Array, what: string): void {
+  const length = Array.isArray(p) ? p.length : p.length;
+  if (length !== out.length) throw new Error(`${what} has ${length} values; expected ${out.length}`);
+  if (Array.isArray(p)) out.set(p);
+  else {
+    out.fill(0);
+    for (let i = 0; i < p.indices.length; i++) out[p.indices[i]] = p.values[i];
+  }
 }
 
 /**

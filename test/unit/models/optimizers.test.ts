@@ -114,3 +114,37 @@ describe('every optimizer keeps its state across a JSON round trip', () => {
     expect(r.steps).toBe(40);
   });
 });
+
+describe('state packing', () => {
+  it('packs mostly-zero arrays as index/value pairs and restores them exactly', async () => {
+    const { packArray, unpackArray } = await import('../../../src/models/optim/optimizer.js');
+    const a = new Float64Array(1000);
+    a[3] = 0.1 + 0.2;
+    a[999] = -1e-300;
+    const p = JSON.parse(JSON.stringify(packArray(a)));
+    expect(Array.isArray(p)).toBe(false);
+    const b = new Float64Array(1000);
+    unpackArray(p, b, 'test');
+    expect(Array.from(b)).toEqual(Array.from(a));
+    const dense = Float64Array.from([1, 2, 0, 3]);
+    expect(packArray(dense)).toEqual([1, 2, 0, 3]);
+    expect(() => unpackArray([1, 2], new Float64Array(3), 'x')).toThrow(/x has 2 values; expected 3/);
+  });
+
+  it('a hashed FTRL model (2^16 weights, few active) has a compact state that restores bit for bit', () => {
+    const m = new LinearModel({
+      loss: 'logistic',
+      regularizer: { l1: 1e-4 },
+      optimizer: { type: 'ftrl' },
+      dim: 1 << 16,
+    });
+    for (let i = 0; i < 200; i++) m.learnOne({ indices: [(i * 7919) % (1 << 16), 5], values: [1, 1] }, i % 2);
+    const json = JSON.stringify(m.state());
+    expect(json.length).toBeLessThan(40_000);
+    const r = LinearModel.fromState(JSON.parse(json));
+    expect(Array.from(r.weights)).toEqual(Array.from(m.weights));
+    expect(() => LinearModel.fromState({ ...JSON.parse(json), params: [1, 2] })).toThrow(
+      /corrupt LinearModel state/,
+    );
+  });
+});
