@@ -200,7 +200,13 @@ export function checkpoint(
         batches = r.batch + 1;
         since += r.messages;
         last = r;
-        if (r.pending.length > 0) pending.push(...r.pending);
+        for (const p of r.pending) {
+          // This operator owns the outcome now: a failure surfaces through the save that awaits it, and one
+          // dropped with an unsaved snapshot (teardown) must not become an unhandled rejection.
+          const owned = Promise.resolve(p);
+          owned.catch(() => undefined);
+          pending.push(owned);
+        }
         dirty = true;
         const elapsed = Date.now() - lastCapture;
         if (since >= everyEvents || elapsed >= everyMs) enqueue(capture(false));

@@ -259,6 +259,26 @@ describe('checkpoint operator', () => {
     expect((await store.load())!.offsets).toEqual({ 't:0': '1' });
   });
 
+  it('a failed pending write (e.g. publishing) fails the checkpoint instead of saving past it', async () => {
+    const store = new FileCheckpointStore(dir);
+    const sendError = new Error('broker said no');
+    const err = await firstValueFrom(
+      from(batches(2, 2)).pipe(
+        prequential(logistic()),
+        map((r) => {
+          r.pending.push(Promise.reject(sendError));
+          return r;
+        }),
+        checkpoint(store, { everyEvents: 2, everyMs: Infinity }),
+        toArray(),
+      ),
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CheckpointError);
+    expect((err as CheckpointError).cause).toBe(sendError);
+    expect((err as CheckpointError).retriable).toBe(true);
+    expect(await store.load()).toBeNull();
+  });
+
   it('refuses to snapshot models that are ahead of the offsets it has seen', () => {
     const src = new Subject<Envelope[]>();
     const results: PrequentialResult[] = [];
