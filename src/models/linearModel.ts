@@ -6,8 +6,8 @@ import { createLoss, lossNames } from './losses/createLoss.js';
 import type { Regularizer, RegularizerConfig } from './regularizers/regularizer.js';
 import { createRegularizer } from './regularizers/createRegularizer.js';
 import { LazyElasticNet } from './regularizers/lazyElasticNet.js';
-import type { Optimizer, OptimizerConfig, OptimizerState, PackedArray } from './optim/optimizer.js';
-import { packArray, unpackArray } from './optim/optimizer.js';
+import type { Optimizer, OptimizerConfig, OptimizerState } from './optim/optimizer.js';
+import { unpackArray } from './optim/optimizer.js';
 import { createOptimizer } from './optim/createOptimizer.js';
 import { optimalTypw } from './optim/schedules.js';
 import { Ftrl } from './optim/ftrl.js';
@@ -34,8 +34,11 @@ export interface LinearModelState extends ModelState {
   options: LinearModelOptions;
   dim: number;
   t: number;
-  /** Weights then intercepts (see the class doc for the layout), packed (mostly-zero arrays as index/value pairs). */
-  params: PackedArray;
+  /**
+   * Weights then intercepts (see the class doc for the layout). A plain array (a zero costs two bytes of
+   * JSON); the optimizer's statistics, larger and denser in bytes, are packed.
+   */
+  params: number[];
   optimizer: OptimizerState;
   rejectedUpdates: number;
 }
@@ -409,7 +412,7 @@ export class LinearModel implements Classifier {
       options: structuredClone(this.options),
       dim: this.dim_,
       t: this.t,
-      params: packArray(this.params),
+      params: Array.from(this.params),
       optimizer: this.opt.state(),
       rejectedUpdates: this.guard.rejected,
     };
