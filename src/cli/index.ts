@@ -23,7 +23,14 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
-      outputError: (str, write) => write(`streamnorm: ${str.replace(/^error: /, '').trimEnd()}\n`),
+      // one line: commander puts its suggestion ('Did you mean ...?') on a line of its own
+      outputError: (str, write) =>
+        write(
+          `streamnorm: ${str
+            .replace(/^error: /, '')
+            .trim()
+            .replace(/\s*\n\s*/g, ' ')}\n`,
+        ),
     })
     .addHelpText(
       'after',

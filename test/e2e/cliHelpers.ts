@@ -28,13 +28,16 @@ export function runCli(
   args: string[],
   opts: {
     env?: NodeJS.ProcessEnv;
+    /** Run the built bin (dist/cli/index.js) instead of the sources. */
+    built?: boolean;
     timeoutMs?: number;
     cwd?: string;
     onStdout?: (chunk: string) => void;
   } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], {
+    const entry = opts.built ? [join(root, 'dist', 'cli', 'index.js')] : ['--import', 'tsx', cliEntry];
+    const child = spawn(process.execPath, [...entry, ...args], {
       cwd: opts.cwd ?? root,
       env: opts.env ?? cleanEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
