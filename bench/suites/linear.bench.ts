@@ -58,6 +58,33 @@ function ftrlTask(): () => void {
   };
 }
 
+/** The dense update as a bare TypeScript loop (no model), written like the C one. */
+function denseBareTask(): () => void {
+  const rng = new Rng(1);
+  const X: Float64Array[] = [];
+  const Y: number[] = [];
+  for (let i = 0; i < POOL; i++) {
+    const x = Float64Array.from({ length: 100 }, () => rng.normal());
+    X.push(x);
+    Y.push(x.slice(0, 10).reduce((a, b) => a + b, 0) + rng.normal() > 0 ? 1 : 0);
+  }
+  const w = new Float64Array(100);
+  const eta = 0.01;
+  const c = 1 / (1 + eta * 1e-4);
+  let b = 0;
+  let k = 0;
+  const one = (x: Float64Array, y: number): void => {
+    let z = b;
+    for (let j = 0; j < 100; j++) z += w[j] * x[j];
+    const step = eta * (1 / (1 + Math.exp(-z)) - y);
+    for (let j = 0; j < 100; j++) w[j] = (w[j] - step * x[j]) * c;
+    b -= step;
+  };
+  return () => {
+    for (let e = 0; e < BATCH; e++, k++) one(X[k % POOL], Y[k % POOL]);
+  };
+}
+
 /** The FTRL update as a bare TypeScript loop (no model): separates JavaScript-vs-C from model overhead. */
 function ftrlBareTask(): () => void {
   const P = 1 << 20;
@@ -112,8 +139,13 @@ export async function run(): Promise<SuiteResult> {
   // burst of load during one measurement does not decide the ratio.
   const ROUNDS = 5;
   const c = { dense: Infinity, ftrl: Infinity };
-  const ts = { dense: Infinity, ftrl: Infinity, ftrlBare: Infinity };
-  const tasks = { dense: denseTask(), ftrl: ftrlTask(), ftrlBare: ftrlBareTask() };
+  const ts = { dense: Infinity, denseBare: Infinity, ftrl: Infinity, ftrlBare: Infinity };
+  const tasks = {
+    dense: denseTask(),
+    denseBare: denseBareTask(),
+    ftrl: ftrlTask(),
+    ftrlBare: ftrlBareTask(),
+  };
   for (let r = 0; r < ROUNDS; r++) {
     c.dense = Math.min(
       c.dense,
@@ -144,6 +176,14 @@ export async function run(): Promise<SuiteResult> {
     });
     ratios[`${kind}_ts_vs_c_speed`] = c[kind] / ts[kind];
   }
+  cases.push({
+    name: 'ts bare loop dense logistic (no model)',
+    medianNs: ts.denseBare,
+    units: 1,
+    perUnitNs: ts.denseBare,
+    eventsPerSecond: 1e9 / ts.denseBare,
+  });
+  ratios.dense_bare_ts_vs_c_speed = c.dense / ts.denseBare;
   cases.push({
     name: 'ts bare loop sparse ftrl (no model)',
     medianNs: ts.ftrlBare,

@@ -722,28 +722,18 @@ export class LinearModel implements Classifier {
       const a = this.elastic ? eta * this.elastic.l1 : 0;
       const c = this.elastic ? 1 / (1 + eta * this.elastic.l2) : 1;
       this.guard.save(this.guardArrays);
-      // v·0 is 0 for finite v and NaN otherwise, so `probe` checks every new weight without a second pass.
-      let probe = 0;
+      let bad = false;
       for (let k = 0; k < K; k++) {
         const o = k * d;
         const step = eta * dscores[k];
-        if (a === 0) {
-          for (let j = 0; j < d; j++) {
-            const v = (params[o + j] - step * x[j]) * c;
-            params[o + j] = v;
-            probe += v * 0;
-          }
-        } else {
-          for (let j = 0; j < d; j++) {
-            const v = params[o + j] - step * x[j];
-            const u = (v > a ? v - a : v < -a ? v + a : 0) * c;
-            params[o + j] = u;
-            probe += u * 0;
-          }
+        if (a === 0 ? !shrinkStep(params, o, x, d, step, c) : !softStep(params, o, x, d, step, a, c))
+          bad = true;
+        if (this.fitIntercept) {
+          const b = (params[nW + k] -= step);
+          if (b - b !== 0) bad = true;
         }
-        if (this.fitIntercept) probe += (params[nW + k] -= step) * 0;
       }
-      if (probe !== 0) {
+      if (bad) {
         this.guard.reject();
         return;
       }
@@ -832,6 +822,59 @@ export class LinearModel implements Classifier {
 }
 
 const ONE = Float64Array.of(1);
+
+/**
+ * w[o + j] ← (w[o + j] − step·x[j])·c for j < d (SGD step + L2 prox), unrolled by four; false if a result
+ * is not finite (v − v is 0 for finite v and NaN otherwise: a test with no loop-carried float chain).
+ */
+function shrinkStep(
+  w: Float64Array,
+  o: number,
+  x: ArrayLike<number>,
+  d: number,
+  step: number,
+  c: number,
+): boolean {
+  let ok = true;
+  let j = 0;
+  for (; j + 3 < d; j += 4) {
+    const v0 = (w[o + j] - step * x[j]) * c;
+    const v1 = (w[o + j + 1] - step * x[j + 1]) * c;
+    const v2 = (w[o + j + 2] - step * x[j + 2]) * c;
+    const v3 = (w[o + j + 3] - step * x[j + 3]) * c;
+    w[o + j] = v0;
+    w[o + j + 1] = v1;
+    w[o + j + 2] = v2;
+    w[o + j + 3] = v3;
+    if (v0 - v0 + (v1 - v1) + (v2 - v2) + (v3 - v3) !== 0) ok = false;
+  }
+  for (; j < d; j++) {
+    const v = (w[o + j] - step * x[j]) * c;
+    w[o + j] = v;
+    if (v - v !== 0) ok = false;
+  }
+  return ok;
+}
+
+/** w[o + j] ← soft(w[o + j] − step·x[j], a)·c for j < d (SGD step + elastic-net prox); false if not finite. */
+function softStep(
+  w: Float64Array,
+  o: number,
+  x: ArrayLike<number>,
+  d: number,
+  step: number,
+  a: number,
+  c: number,
+): boolean {
+  let ok = true;
+  for (let j = 0; j < d; j++) {
+    const v = w[o + j] - step * x[j];
+    const u = (v > a ? v - a : v < -a ? v + a : 0) * c;
+    w[o + j] = u;
+    if (u - u !== 0) ok = false;
+  }
+  return ok;
+}
 
 /** Σ w[o + j]·x[j] for j < d, with four accumulators so the additions do not wait on each other. */
 function dot(w: Float64Array, o: number, x: ArrayLike<number>, d: number): number {
