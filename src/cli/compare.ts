@@ -46,13 +46,11 @@ export function registerCompare(program: Command): void {
     .option('--recording <file>', 'a recording (JSON Lines, as `streamnorm record` writes)')
     .option(
       '--normalizers <list>',
-      'comma-separated: batch, layer, instance, group:G, batchrenorm, online, none',
-      defaultNormalizers.join(','),
+      `comma-separated: batch, layer, instance, group:G, batchrenorm, online, none (default: ${defaultNormalizers.join(',')})`,
     )
     .option(
       '--batch-sizes <list>',
-      'comma-separated arrival batch sizes; poisson:M for random sizes of mean M',
-      defaultBatchSizes,
+      `comma-separated arrival batch sizes; poisson:M for random sizes of mean M (default: ${defaultBatchSizes})`,
     )
     .option('--seeds <n>', 'runs per cell, seeds 1..n (default 3)', positiveInt)
     .option(
