@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseCheckpoint } from '../../src/streams/checkpointStore.js';
 import { cleanEnv, freePort, runCli } from './cliHelpers.js';
 
 interface Line {
@@ -185,5 +186,36 @@ describe('streamnorm against a real Kafka broker', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('250 messages learned in total');
     expect(again.stdout).toMatch(/^bn\s+250\s/m);
+  });
+
+  it('run without variants picks the default model from the first event (a LayerNorm WindowNet for windows)', async () => {
+    const r = await runCli(
+      [
+        'run',
+        '--topic',
+        topic,
+        '--group',
+        `e2e-cli-default-${tag}`,
+        '--max-events',
+        '200',
+        '--batch',
+        '25',
+        '--metrics-port',
+        '0',
+        '--checkpoint-dir',
+        join(dir, 'ck-default'),
+      ],
+      { env: cleanEnv({ KAFKA_BROKERS: brokers }), timeoutMs: 170_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    // at least the 200 asked for; the batch in hand when it stops is learned too (the topic holds 250)
+    const learned = Number(/^default\s+(\d+)\s/m.exec(r.stdout)?.[1]);
+    expect(learned).toBeGreaterThanOrEqual(200);
+    expect(learned).toBeLessThanOrEqual(250);
+    const ck = parseCheckpoint(readFileSync(join(dir, 'ck-default', 'checkpoint.json')));
+    expect(Object.keys(ck.models)).toEqual(['default']);
+    const model = ck.models.default as unknown as { kind: string; options: { normalizer: string } };
+    expect(model.kind).toBe('WindowNet');
+    expect(model.options.normalizer).toBe('layer');
   });
 });
