@@ -49,6 +49,8 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[] = process.argv): Promise<number> {
+  // kafkajs warns on every producer about a partitioner change from 2021; the CLI keeps the default (murmur2).
+  process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

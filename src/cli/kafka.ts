@@ -49,3 +49,25 @@ export async function cliKafka(
   await ensureBrokersReachable(brokers);
   return createKafka({ brokers, clientId, logger, retries: 5 });
 }
+
+/** Splits records into consecutive groups of at most `maxBytes` of values each (a record larger than that goes alone). */
+export function chunkByBytes<T extends { value: string | Buffer }>(
+  records: T[],
+  maxBytes = 512 * 1024,
+): T[][] {
+  const out: T[][] = [];
+  let cur: T[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    const n = r.value.length;
+    if (cur.length > 0 && bytes + n > maxBytes) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(r);
+    bytes += n;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}

@@ -77,19 +77,32 @@ export function registerProduce(program: Command): void {
         quiet: flags.quiet,
       });
       const started = performance.now();
-      // Paced sends go in small chunks on an absolute schedule (no drift); unpaced in chunks of 500.
-      const chunk = flags.rate === undefined ? 500 : Math.max(1, Math.min(500, Math.floor(flags.rate / 20)));
+      // Paced sends go in small chunks on an absolute schedule (no drift); unpaced in chunks of up to 500
+      // messages, and always under 512 KB per request (the broker's default message.max.bytes is 1 MB per batch).
+      const maxCount =
+        flags.rate === undefined ? 500 : Math.max(1, Math.min(500, Math.floor(flags.rate / 20)));
+      const maxBytes = 512 * 1024;
       let sent = 0;
       try {
-        for (let i = 0; i < events.length; i += chunk) {
+        let i = 0;
+        while (i < events.length) {
           if (flags.rate !== undefined) {
             const due = started + (i / flags.rate) * 1000;
             const wait = due - performance.now();
             if (wait > 0) await sleep(wait);
           }
-          const part = events.slice(i, i + chunk);
-          await publisher.publish(part.map((e) => ({ key: e.key ?? e.id, value: JSON.stringify(e) })));
-          sent += part.length;
+          const records: { key: string; value: string }[] = [];
+          let bytes = 0;
+          while (i < events.length && records.length < maxCount) {
+            const e = events[i];
+            const value = JSON.stringify(e);
+            if (records.length > 0 && bytes + value.length > maxBytes) break;
+            records.push({ key: e.key ?? e.id, value });
+            bytes += value.length;
+            i++;
+          }
+          await publisher.publish(records);
+          sent += records.length;
           progress.update(sent);
         }
       } finally {

@@ -12,7 +12,7 @@ import type { RawMessage } from '../streams/event.js';
 import { KafkaPublisher } from '../streams/toKafka.js';
 import { batchPolicy } from './batchPolicy.js';
 import { requireSetting, resolveConfig } from './config.js';
-import { cliKafka } from './kafka.js';
+import { chunkByBytes, cliKafka } from './kafka.js';
 import { createLogger } from './logger.js';
 import { port, speed } from './options.js';
 import { formatVariantTable, replayIntoModels } from './replayModels.js';
@@ -50,7 +50,7 @@ export function registerReplay(program: Command): void {
     .option('--brokers <list>', 'Kafka brokers host:port[,host:port] (or KAFKA_BROKERS)')
     .option(
       '--into-models [variants]',
-      'feed the models directly: comma-separated normalizers or NAME=NORMALIZER (default batch,layer,group:4,none)',
+      'feed the models directly: comma-separated normalizers, NAME=NORMALIZER, linear or mlp:NORMALIZER (default: batch,layer,group:4,none for windows, the default model otherwise)',
     )
     .option(
       '--speed <max|N>',
@@ -83,7 +83,7 @@ export function registerReplay(program: Command): void {
         const variants =
           typeof flags.intoModels === 'string'
             ? parseVariantList(flags.intoModels, '--into-models')
-            : (cfg.variants ?? parseVariantList('batch,layer,group:4,none'));
+            : (cfg.variants ?? null);
         const summary = await replayIntoModels({
           recording: flags.recording,
           variants,
@@ -119,13 +119,12 @@ export function registerReplay(program: Command): void {
           fromRecording(flags.recording, { speed: flags.speed }).pipe(
             // at the recorded pace every message goes alone; at max speed, in chunks of 500, in order
             bufferCount(flags.speed === 'max' ? 500 : 1),
-            mergeMap(
-              (batch) =>
-                publisher
-                  .publish(batch.map((m) => ({ key: m.key ?? '', value: valueText(m) })))
-                  .then(() => batch.length),
-              1,
-            ),
+            // in order, one request at a time, each under the broker's default 1 MB batch limit
+            mergeMap(async (batch) => {
+              for (const part of chunkByBytes(batch.map((m) => ({ key: m.key ?? '', value: valueText(m) }))))
+                await publisher.publish(part);
+              return batch.length;
+            }, 1),
             tap((n) => {
               sent += n;
             }),

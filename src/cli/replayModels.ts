@@ -19,11 +19,12 @@ import { rebatch, type RebatchPolicy } from '../streams/rebatch.js';
 import type { VariantConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { createProgress } from './progress.js';
-import { buildModels } from './variants.js';
+import { buildModels, defaultVariants, parseVariantList } from './variants.js';
 
 export interface ReplayModelsOptions {
   recording: string;
-  variants: VariantConfig[];
+  /** null: BatchNorm, LayerNorm, GroupNorm(4) and no normalizer side by side for windows, the default model otherwise. */
+  variants: VariantConfig[] | null;
   speed: 'max' | number;
   batch: RebatchPolicy;
   /** Serve metrics here while replaying (null: no server). */
@@ -71,7 +72,10 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
   let classes = 2;
   for (const e of events)
     if (typeof e.y === 'number' && Number.isInteger(e.y) && e.y + 1 > classes) classes = e.y + 1;
-  const models = buildModels(o.variants, shape, classes);
+  const chosen =
+    o.variants ??
+    (shape.kind === 'window' ? parseVariantList('batch,layer,group:4,none') : defaultVariants(shape));
+  const models = buildModels(chosen, shape, classes);
   const registry = createRegistry();
   const metrics = new PipelineMetrics(registry);
   let server: MetricsServer | null = null;
