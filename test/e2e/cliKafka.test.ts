@@ -218,4 +218,41 @@ describe('streamnorm against a real Kafka broker', () => {
     expect(model.kind).toBe('WindowNet');
     expect(model.options.normalizer).toBe('layer');
   });
+
+  it('produce sends the hashed spam stream (events of up to tens of KB) in requests the broker accepts', async () => {
+    const spam = `e2e-cli-spam-${tag}`;
+    const p = await runCli([
+      'produce',
+      '--dataset',
+      'spam',
+      '--limit',
+      '600',
+      '--topic',
+      spam,
+      '--brokers',
+      brokers,
+    ]);
+    expect(p.code, p.stderr).toBe(0);
+    expect(p.stdout).toContain(`produced 600 spam events to ${spam}`);
+    const out = join(dir, 'spam.jsonl');
+    const r = await runCli([
+      'record',
+      '--topic',
+      spam,
+      '--brokers',
+      brokers,
+      '--out',
+      out,
+      '--max-events',
+      '600',
+      '--idle-ms',
+      '15000',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = readLines(out);
+    expect(lines).toHaveLength(600);
+    const first = lines[0].value as unknown as { x: { indices: number[]; values: number[] }; y: number };
+    expect(first.x.indices.length).toBe(first.x.values.length);
+    expect(new Set(lines.map((l) => l.value.y))).toEqual(new Set([0, 1]));
+  });
 });
