@@ -60,7 +60,8 @@ export function compileC(file: string, extraFlags: string[] = []): string {
   } catch {
     fresh = false;
   }
-  if (!fresh) execFileSync('gcc', ['-O2', '-std=c11', '-o', bin, src, '-lm', ...extraFlags], { stdio: 'inherit' });
+  if (!fresh)
+    execFileSync('gcc', ['-O2', '-std=c11', '-o', bin, src, '-lm', ...extraFlags], { stdio: 'inherit' });
   return bin;
 }
 

@@ -97,7 +97,10 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
     'consuming',
   );
   let learned = 0;
-  const hooks = liveMetricsHooks(metrics, { groupId: t.group });
+  const hooks = liveMetricsHooks(metrics, {
+    groupId: t.group,
+    ...(t.outputTopic === undefined ? {} : { outputTopic: t.outputTopic }),
+  });
   let handle: Awaited<ReturnType<typeof runLivePipeline>> | undefined;
   let reached = false;
   try {

@@ -18,7 +18,15 @@ export function daxpy(
 }
 
 /** Dot product of two strided vectors. */
-export function ddot(n: number, x: Float64Array, sx: number, ox: number, y: Float64Array, sy: number, oy: number): number {
+export function ddot(
+  n: number,
+  x: Float64Array,
+  sx: number,
+  ox: number,
+  y: Float64Array,
+  sy: number,
+  oy: number,
+): number {
   let s = 0;
   for (let i = 0, ix = ox, iy = oy; i < n; i++, ix += sx, iy += sy) s += x[ix] * y[iy];
   return s;

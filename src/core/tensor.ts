@@ -16,11 +16,14 @@ export function sizeOf(shape: readonly number[]): number {
 /** Builds a tensor, copying `data` into a fresh Float64Array; throws if the size does not match the shape. */
 export function tensor(data: ArrayLike<number>, shape: number[]): Tensor {
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new RangeError(`tensor: bad dimension ${d} in shape [${shape.join(', ')}]`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new RangeError(`tensor: bad dimension ${d} in shape [${shape.join(', ')}]`);
   }
   const n = sizeOf(shape);
   if (data.length !== n) {
-    throw new RangeError(`tensor: ${data.length} values do not fill shape [${shape.join(', ')}] (${n} elements)`);
+    throw new RangeError(
+      `tensor: ${data.length} values do not fill shape [${shape.join(', ')}] (${n} elements)`,
+    );
   }
   return { data: Float64Array.from(data), shape: [...shape] };
 }
