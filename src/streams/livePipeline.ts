@@ -185,7 +185,9 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
   const subscription: Subscription = source
     .pipe(
       decodeEvents(options.schema ?? {}, { deadLetters }),
-      rebatch(policy),
+      // A resumed { poisson } stream continues its size sequence where the checkpoint left it, so the
+      // remaining events are cut exactly as in an uninterrupted run (other policies ignore it).
+      rebatch(policy, { skipBatches: resumedFrom?.batches ?? 0 }),
       prequential(models, {
         learn: options.learn,
         resume: { scores: resumedFrom?.scores, batches: resumedFrom?.batches },
