@@ -162,7 +162,9 @@ export function checkpoint(
           const next = queued;
           queued = null;
           if (next) start(next);
-          else if (completing) out.complete();
+          // A subscriber may have completed the source from inside out.next() (stop() in a callback), which
+          // already started the final save: complete only after that one.
+          else if (completing && !inflight) out.complete();
         },
         (err) => {
           inflight = false;

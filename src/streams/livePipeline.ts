@@ -226,7 +226,10 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
   let stopping: Promise<LiveSummary> | null = null;
   const stop = (): Promise<LiveSummary> => {
     stopping ??= (async () => {
-      // Completing the source flushes the last batch through prequential and the final checkpoint.
+      // Completing the source flushes the last batch through prequential and the final checkpoint. Deferred
+      // to a microtask: stop() may be called from inside the pipeline (onResult, onCheckpointSaved), and
+      // completing synchronously there would end the checkpoint stage before the batch in hand reached it.
+      await Promise.resolve();
       source.drain();
       return done;
     })();

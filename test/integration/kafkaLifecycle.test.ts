@@ -3,15 +3,20 @@
  * a run that learned nothing shuts down without waiting for a checkpoint that never comes, and stop() is safe
  * from inside the pipeline's own callbacks.
  */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LinearModel } from '../../src/models/linearModel.js';
-import { runLivePipeline, type LivePipelineHandle } from '../../src/streams/livePipeline.js';
+import { parseCheckpoint } from '../../src/streams/checkpointStore.js';
+import {
+  runLivePipeline,
+  type LivePipelineHandle,
+  type LiveSummary,
+} from '../../src/streams/livePipeline.js';
 import { poissonSizes, type RebatchPolicy } from '../../src/streams/rebatch.js';
 import type { StreamEvent } from '../../src/streams/event.js';
-import { createTestModels, testModelOptions } from './helpers/models.js';
+import { createTestModels, offlineModelParams, testModelOptions } from './helpers/models.js';
 import {
   createTopic,
   eventRecords,
@@ -109,5 +114,89 @@ describe('live pipeline lifecycle', () => {
     expect(s2.batches).toBe(ref.batches);
     expect(s2.scores.linear.labeled).toBe(N);
     expect(Array.from((second.models.linear as LinearModel).state().params)).toEqual(ref.params);
+  });
+
+  it('a run on an empty topic stops promptly, writes no checkpoint and commits nothing', async () => {
+    const topic = uniqueName('empty');
+    await createTopic(kafka, topic);
+    const dir = mkdtempSync(join(tmpdir(), 'sn-empty-'));
+    let joined = false;
+    const handle = await start(
+      topic,
+      uniqueName('empty-g'),
+      dir,
+      { count: 32 },
+      {
+        onGroupJoin: () => (joined = true),
+      },
+    );
+    await waitFor(() => joined, 60_000, 'group join');
+    const summary: LiveSummary = await within(handle.stop(), 30_000, 'stop on an empty topic');
+    await within(handle.done, 1000, 'done after stop');
+    expect(summary.messages).toBe(0);
+    expect(summary.checkpoints).toBe(0);
+    expect(summary.source.commits).toBe(0);
+    expect(existsSync(join(dir, 'checkpoint.json'))).toBe(false);
+  });
+
+  it('a resumed run with nothing new, or stopped before it joined, stops promptly and leaves the checkpoint as it was', async () => {
+    const topic = uniqueName('idle');
+    const group = uniqueName('idle-g');
+    await createTopic(kafka, topic);
+    const events = makeEvents(100, 43);
+    await produce(kafka, topic, eventRecords(events));
+    const dir = mkdtempSync(join(tmpdir(), 'sn-idle-'));
+    const first = await start(topic, group, dir, { count: 32 });
+    await waitFor(() => first.source.stats().emitted >= events.length, 60_000, 'all handed over');
+    const s1 = await within(first.stop(), 30_000, 'first stop');
+    expect(s1.messages).toBe(events.length);
+    const saved = readFileSync(join(dir, 'checkpoint.json'));
+
+    // Resumed, joined, nothing to learn.
+    let joined = false;
+    const idle = await start(topic, group, dir, { count: 32 }, { onGroupJoin: () => (joined = true) });
+    await waitFor(() => joined, 60_000, 'group join');
+    const s2 = await within(idle.stop(), 30_000, 'stop of an idle resumed run');
+    expect(s2.messages).toBe(events.length);
+    expect(s2.checkpoints).toBe(0);
+    // Stopped right away, before joining the group.
+    const early = await start(topic, group, dir, { count: 32 });
+    const s3 = await within(early.stop(), 30_000, 'stop before the group join');
+    expect(s3.messages).toBe(events.length);
+    expect(readFileSync(join(dir, 'checkpoint.json')).equals(saved)).toBe(true);
+  });
+
+  it('stop() called synchronously inside onResult ends gracefully with everything learned checkpointed', async () => {
+    const topic = uniqueName('stopcb');
+    await createTopic(kafka, topic);
+    const events = makeEvents(2000, 41);
+    await produce(kafka, topic, eventRecords(events));
+    const dir = mkdtempSync(join(tmpdir(), 'sn-stopcb-'));
+    let handle: LivePipelineHandle | null = null;
+    let stopped: Promise<LiveSummary> | null = null;
+    let learnedBatches = 0;
+    handle = await start(
+      topic,
+      uniqueName('stopcb-g'),
+      dir,
+      { count: 32 },
+      {
+        onResult: (r) => {
+          learnedBatches = r.batch + 1;
+          if (r.batch === 5 && handle) stopped = handle.stop();
+        },
+      },
+    );
+    await waitFor(() => stopped !== null, 60_000, 'the sixth batch');
+    const summary = await within(stopped!, 60_000, 'stop from onResult');
+    // Whatever was learned, including batches learned after stop() was called, is in the final checkpoint.
+    expect(summary.batches).toBe(learnedBatches);
+    expect(summary.batches).toBeGreaterThanOrEqual(6);
+    const cp = parseCheckpoint(readFileSync(join(dir, 'checkpoint.json')));
+    expect(cp.batches).toBe(summary.batches);
+    expect(cp.offsets).toEqual({ [`${topic}:0`]: String(summary.messages) });
+    const params = Array.from((handle.models.linear as LinearModel).state().params);
+    expect((cp.models.linear as unknown as { params: number[] }).params).toEqual(params);
+    expect(params).toEqual(offlineModelParams(events.slice(0, summary.messages), 32));
   });
 });
