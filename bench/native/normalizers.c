@@ -66,21 +66,13 @@ static inline double dot_range(const double *x, const double *y, int o, int e) {
 typedef struct {
   int n, c, l, g;
   double *x, *dy, *out, *dx, *xhat, *gamma, *beta, *dgamma, *dbeta, *mean, *var, *invstd, *sum1, *sum2;
-  double *rm, *rv;
+  double *rm, *rv, *rowmean, *sums;
 } Buf;
 
-/* the input checks the TypeScript layers run on x and dy (branch-free v*0 accumulation) */
-static int all_finite(const double *x, size_t n) {
-  double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-  size_t i = 0;
-  for (; i + 3 < n; i += 4) {
-    a0 += x[i] * 0;
-    a1 += x[i + 1] * 0;
-    a2 += x[i + 2] * 0;
-    a3 += x[i + 3] * 0;
-  }
-  for (; i < n; i++) a0 += x[i] * 0;
-  return a0 + a1 + a2 + a3 == 0;
+/* The TypeScript layers check that x and dy are finite on their first reduction (NaN and infinities
+   propagate into the sums); a non-finite total sends them to an exact scan that throws. Same here. */
+static void check_total(double total) {
+  if (!isfinite(total)) abort();
 }
 
 static void bn_step(Buf *b) {
@@ -91,7 +83,12 @@ static void bn_step(Buf *b) {
   memset(var, 0, c * sizeof(double));
   for (int i = 0, o = 0; i < n; i++)
     for (int j = 0; j < c; j++, o += l) mean[j] += sum_range(x, o, o + l);
-  for (int j = 0; j < c; j++) mean[j] /= m;
+  double total = 0;
+  for (int j = 0; j < c; j++) {
+    mean[j] /= m;
+    total += mean[j];
+  }
+  check_total(total);
   for (int i = 0, o = 0; i < n; i++)
     for (int j = 0; j < c; j++, o += l) var[j] += sqdev_range(x, o, o + l, mean[j]);
   for (int j = 0; j < c; j++) {
@@ -115,9 +112,24 @@ static void bn_step(Buf *b) {
   memset(s2, 0, c * sizeof(double));
   for (int i = 0, o = 0; i < n; i++)
     for (int j = 0; j < c; j++, o += l) {
-      s1[j] += sum_range(dy, o, o + l);
-      s2[j] += dot_range(dy, xhat, o, o + l);
+      double a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+      int k = o, e = o + l;
+      for (; k < e - 1; k += 2) {
+        a0 += dy[k];
+        a1 += dy[k + 1];
+        b0 += dy[k] * xhat[k];
+        b1 += dy[k + 1] * xhat[k + 1];
+      }
+      if (k < e) {
+        a0 += dy[k];
+        b0 += dy[k] * xhat[k];
+      }
+      s1[j] += a0 + a1;
+      s2[j] += b0 + b1;
     }
+  total = 0;
+  for (int j = 0; j < c; j++) total += s1[j] + s2[j];
+  check_total(total);
   memcpy(b->dgamma, s2, c * sizeof(double));
   memcpy(b->dbeta, s1, c * sizeof(double));
   for (int i = 0, o = 0; i < n; i++)
@@ -132,8 +144,14 @@ static void rows_step(Buf *b, int rows, int len, int cpr, int rps) {
   const double eps = 1e-5;
   const int chunk = b->l;
   double *x = b->x, *xhat = b->xhat, *out = b->out, *g = b->gamma, *be = b->beta;
+  double total = 0;
   for (int r = 0, o = 0; r < rows; r++, o += len) {
-    double mu = sum_range(x, o, o + len) / len, v = sqdev_range(x, o, o + len, mu);
+    b->rowmean[r] = sum_range(x, o, o + len) / len;
+    total += b->rowmean[r];
+  }
+  check_total(total);
+  for (int r = 0, o = 0; r < rows; r++, o += len) {
+    double mu = b->rowmean[r], v = sqdev_range(x, o, o + len, mu);
     double is = 1 / sqrt(v / len + eps);
     b->invstd[r] = is;
     if (cpr == 0) {
@@ -154,12 +172,11 @@ static void rows_step(Buf *b, int rows, int len, int cpr, int rps) {
       }
     }
   }
-  /* backward */
-  double *dy = b->dy, *dx = b->dx, *dg = b->dgamma, *db = b->dbeta;
-  memset(dg, 0, (cpr == 0 ? len : b->c) * sizeof(double));
-  memset(db, 0, (cpr == 0 ? len : b->c) * sizeof(double));
-  for (int r = 0, o = 0; r < rows; r++, o += len) {
-    double s1 = 0, s2 = 0, is = b->invstd[r];
+  /* backward: every row's reductions first (dy checked on them), then dx */
+  double *dy = b->dy, *dx = b->dx, *dg = b->dgamma, *db = b->dbeta, *sums = b->sums;
+  total = 0;
+  for (int r = 0, o = 0, p = 2 * rows; r < rows; r++, o += len) {
+    double s1 = 0, s2 = 0;
     if (cpr == 0) {
       double s1b = 0, s2b = 0;
       int k = o, i = 0;
@@ -170,12 +187,34 @@ static void rows_step(Buf *b, int rows, int len, int cpr, int rps) {
         s2 += g0 * xhat[k];
         s2b += g1 * xhat[k + 1];
       }
-      for (; k < o + len; k++, i++) {
+      if (k < o + len) {
         double g0 = dy[k] * g[i];
         s1 += g0;
         s2 += g0 * xhat[k];
       }
-      double m1 = (s1 + s1b) / len, m2 = (s2 + s2b) / len;
+      s1 += s1b;
+      s2 += s2b;
+      total += s1 + s2;
+    } else {
+      int ch = (r % rps) * cpr, k = o;
+      for (int q = 0; q < cpr; q++, ch++, k += chunk, p += 2) {
+        double a = sum_range(dy, k, k + chunk), bq = dot_range(dy, xhat, k, k + chunk);
+        s1 += g[ch] * a;
+        s2 += g[ch] * bq;
+        sums[p] = a;
+        sums[p + 1] = bq;
+        total += a + bq;
+      }
+    }
+    sums[2 * r] = s1;
+    sums[2 * r + 1] = s2;
+  }
+  check_total(total);
+  memset(dg, 0, (cpr == 0 ? len : b->c) * sizeof(double));
+  memset(db, 0, (cpr == 0 ? len : b->c) * sizeof(double));
+  for (int r = 0, o = 0, p = 2 * rows; r < rows; r++, o += len) {
+    double is = b->invstd[r], m1 = sums[2 * r] / len, m2 = sums[2 * r + 1] / len;
+    if (cpr == 0) {
       for (int q = o, j = 0; q < o + len; q++, j++) {
         double d = dy[q], h = xhat[q];
         dg[j] += d * h;
@@ -183,18 +222,10 @@ static void rows_step(Buf *b, int rows, int len, int cpr, int rps) {
         dx[q] = is * (d * g[j] - m1 - h * m2);
       }
     } else {
-      int ch0 = (r % rps) * cpr, k = o;
-      for (int q = 0, ch = ch0; q < cpr; q++, ch++) {
-        double a = sum_range(dy, k, k + chunk), bq = dot_range(dy, xhat, k, k + chunk);
-        k += chunk;
-        s1 += g[ch] * a;
-        s2 += g[ch] * bq;
-        dg[ch] += bq;
-        db[ch] += a;
-      }
-      double m1 = s1 / len, m2 = s2 / len;
-      k = o;
-      for (int q = 0, ch = ch0; q < cpr; q++, ch++) {
+      int ch = (r % rps) * cpr, k = o;
+      for (int q = 0; q < cpr; q++, ch++, p += 2) {
+        db[ch] += sums[p];
+        dg[ch] += sums[p + 1];
         double gm = g[ch];
         for (int e = k + chunk; k < e; k++) dx[k] = is * (gm * dy[k] - m1 - xhat[k] * m2);
       }
@@ -244,10 +275,11 @@ int main(int argc, char **argv) {
     b.sum2 = calloc(b.c, sizeof(double));
     b.rm = calloc(b.c, sizeof(double));
     b.rv = calloc(b.c, sizeof(double));
+    b.rowmean = calloc((size_t)b.n * b.c + 1, sizeof(double));
+    b.sums = calloc(2 * ((size_t)b.n * b.c + 1) * 2, sizeof(double));
     int isBatch = strcmp(kind, "batch") == 0, isLayer = strcmp(kind, "layer") == 0;
 #define STEP()                                                                  \
   do {                                                                          \
-    if (!all_finite(b.x, size) || !all_finite(b.dy, size)) abort();             \
     if (isBatch)                                                                \
       bn_step(&b);                                                              \
     else if (isLayer)                                                           \
@@ -277,6 +309,7 @@ int main(int argc, char **argv) {
            a == 1 ? "" : ",", kind, b.n, b.c, b.l, b.g, rounds[7], rounds[0], check);
     free(b.x); free(b.dy); free(b.out); free(b.dx); free(b.xhat); free(b.gamma); free(b.beta); free(b.dgamma);
     free(b.dbeta); free(b.mean); free(b.var); free(b.invstd); free(b.sum1); free(b.sum2); free(b.rm); free(b.rv);
+    free(b.rowmean); free(b.sums);
   }
   printf("]\n");
   return 0;

@@ -6,6 +6,7 @@ import type { Tensor } from '../core/tensor.js';
 import { NormalizationError } from '../errors.js';
 import {
   type Dims,
+  assertFinite,
   checkBool,
   checkEps,
   checkKind,
@@ -18,7 +19,13 @@ import {
   readGrad,
   shapeText,
 } from './input.js';
-import { batchMoments, channelBackward, normalizeChannels } from './channelKernels.js';
+import {
+  channelBackwardFromSums,
+  channelGradSums,
+  channelMeans,
+  channelVariance,
+  normalizeChannels,
+} from './channelKernels.js';
 import type { ForwardOptions, Normalizer, NormalizerParams, NormalizerState } from './normalizer.js';
 
 export interface BatchNormOptions {
@@ -106,11 +113,13 @@ export class BatchNorm implements Normalizer {
 
   forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
     const training = opts.training ?? true;
-    const d = readDims(x, 'BatchNorm', this.channels);
+    // The finiteness check rides on the first reduction (channelMeans) when batch statistics are used.
+    const d = readDims(x, 'BatchNorm', this.channels, false);
     const out = outputBuffer(opts.out, x.data.length, 'BatchNorm', x.data);
     const { n, c, l } = d;
     const useBatch = training || !this.trackRunningStats;
     const m = n * l;
+    if (!useBatch || m <= 1) assertFinite(x.data, x.data.length, 'BatchNorm', 'input', x.shape);
     if (useBatch && m <= 1) {
       throw new NormalizationError(
         `BatchNorm: Expected more than 1 value per channel when training, got input size ${shapeText(x.shape)}`,
@@ -121,7 +130,10 @@ export class BatchNorm implements Normalizer {
     const mean = this.mean;
     const invStd = this.invStd;
     if (useBatch) {
-      batchMoments(n, c, l, xs, mean, invStd);
+      if (!Number.isFinite(channelMeans(n, c, l, xs, mean))) {
+        assertFinite(xs, size, 'BatchNorm', 'input', x.shape);
+      }
+      channelVariance(n, c, l, xs, mean, invStd);
       // invStd holds the biased variance here.
       if (training && this.trackRunningStats) {
         this.numBatchesTracked++;
@@ -160,9 +172,12 @@ export class BatchNorm implements Normalizer {
   }
 
   backward(dy: Tensor, out?: Float64Array): Tensor {
-    const { n, c, l } = readGrad(dy, 'BatchNorm', this.last);
+    const { n, c, l } = readGrad(dy, 'BatchNorm', this.last, false);
     const dx = outputBuffer(out, dy.data.length, 'BatchNorm', dy.data);
-    channelBackward(
+    if (!Number.isFinite(channelGradSums(n, c, l, dy.data, this.xhat, this.sumDy, this.sumDyXhat))) {
+      assertFinite(dy.data, dy.data.length, 'BatchNorm', 'dy', dy.shape);
+    }
+    channelBackwardFromSums(
       n,
       c,
       l,

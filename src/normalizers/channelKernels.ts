@@ -2,7 +2,58 @@
  * Allocation-free per-channel kernels shared by the batch-statistics layers (BatchNorm, BatchRenorm,
  * InstanceNorm in eval). Layout is `[N, C, L]` row-major; `[N, C]` is `L = 1`. Callers own every buffer.
  */
-import { dotRange, sqDevRange, sumRange } from './reduce.js';
+import { sqDevRange, sumRange } from './reduce.js';
+
+/**
+ * Per-channel mean over N and L into `mean`. Returns Σ_c mean[c], which is finite whenever every value
+ * is (NaN and ±Infinity propagate through the sums): the caller's finiteness check rides on this pass
+ * instead of costing a pass of its own. (An overflowing sum also reads as non-finite; the caller then
+ * runs the exact scan, which finds nothing and lets the call proceed.)
+ */
+export function channelMeans(n: number, c: number, l: number, x: Float64Array, mean: Float64Array): number {
+  mean.fill(0, 0, c);
+  const m = n * l;
+  if (l === 1) {
+    for (let i = 0, o = 0; i < n; i++, o += c) for (let j = 0; j < c; j++) mean[j] += x[o + j];
+  } else {
+    for (let i = 0, o = 0; i < n; i++) {
+      for (let j = 0; j < c; j++, o += l) mean[j] += sumRange(x, o, o + l);
+    }
+  }
+  let total = 0;
+  for (let j = 0; j < c; j++) {
+    const mu = mean[j] / m;
+    mean[j] = mu;
+    total += mu;
+  }
+  return total;
+}
+
+/** Per-channel biased variance about `mean` (the second of two passes, for accuracy when |mean| ≫ std). */
+export function channelVariance(
+  n: number,
+  c: number,
+  l: number,
+  x: Float64Array,
+  mean: Float64Array,
+  variance: Float64Array,
+): void {
+  variance.fill(0, 0, c);
+  const m = n * l;
+  if (l === 1) {
+    for (let i = 0, o = 0; i < n; i++, o += c) {
+      for (let j = 0; j < c; j++) {
+        const t = x[o + j] - mean[j];
+        variance[j] += t * t;
+      }
+    }
+  } else {
+    for (let i = 0, o = 0; i < n; i++) {
+      for (let j = 0; j < c; j++, o += l) variance[j] += sqDevRange(x, o, o + l, mean[j]);
+    }
+  }
+  for (let j = 0; j < c; j++) variance[j] /= m;
+}
 
 /**
  * Per-channel mean and biased variance over N and L (two passes, for accuracy when |mean| ≫ std).
@@ -16,28 +67,8 @@ export function batchMoments(
   mean: Float64Array,
   variance: Float64Array,
 ): void {
-  mean.fill(0, 0, c);
-  variance.fill(0, 0, c);
-  const m = n * l;
-  if (l === 1) {
-    for (let i = 0, o = 0; i < n; i++, o += c) for (let j = 0; j < c; j++) mean[j] += x[o + j];
-    for (let j = 0; j < c; j++) mean[j] /= m;
-    for (let i = 0, o = 0; i < n; i++, o += c) {
-      for (let j = 0; j < c; j++) {
-        const t = x[o + j] - mean[j];
-        variance[j] += t * t;
-      }
-    }
-  } else {
-    for (let i = 0, o = 0; i < n; i++) {
-      for (let j = 0; j < c; j++, o += l) mean[j] += sumRange(x, o, o + l);
-    }
-    for (let j = 0; j < c; j++) mean[j] /= m;
-    for (let i = 0, o = 0; i < n; i++) {
-      for (let j = 0; j < c; j++, o += l) variance[j] += sqDevRange(x, o, o + l, mean[j]);
-    }
-  }
-  for (let j = 0; j < c; j++) variance[j] /= m;
+  channelMeans(n, c, l, x, mean);
+  channelVariance(n, c, l, x, mean, variance);
 }
 
 /** x̂ = (x − mean[c])·invStd[c] into `xhat`, y = γ[c]·x̂ + β[c] into `out` (γ = 1, β = 0 when null). */
@@ -59,7 +90,17 @@ export function normalizeChannels(
       const is = invStd[j];
       const g = gamma === null ? 1 : gamma[j];
       const b = beta === null ? 0 : beta[j];
-      for (let k = o, e = o + l; k < e; k++) {
+      const e = o + l;
+      let k = o;
+      for (const e2 = e - 1; k < e2; k += 2) {
+        const h0 = (x[k] - mu) * is;
+        const h1 = (x[k + 1] - mu) * is;
+        xhat[k] = h0;
+        xhat[k + 1] = h1;
+        out[k] = g * h0 + b;
+        out[k + 1] = g * h1 + b;
+      }
+      if (k < e) {
         const h = (x[k] - mu) * is;
         xhat[k] = h;
         out[k] = g * h + b;
@@ -69,10 +110,94 @@ export function normalizeChannels(
 }
 
 /**
- * Backward of a per-channel normalization. With batch statistics:
- * dx = γ·invStd·(dy − mean(dy) − x̂·mean(dy·x̂)) per channel; with fixed (running) statistics
+ * Σ dy and Σ dy·x̂ per channel into `sumDy` and `sumDyXhat` (the reductions of the backward pass).
+ * Returns their total, finite whenever every dy is (see {@link channelMeans}).
+ */
+export function channelGradSums(
+  n: number,
+  c: number,
+  l: number,
+  dy: Float64Array,
+  xhat: Float64Array,
+  sumDy: Float64Array,
+  sumDyXhat: Float64Array,
+): number {
+  sumDy.fill(0, 0, c);
+  sumDyXhat.fill(0, 0, c);
+  for (let i = 0, o = 0; i < n; i++) {
+    for (let j = 0; j < c; j++, o += l) {
+      const e = o + l;
+      let a0 = 0;
+      let a1 = 0;
+      let b0 = 0;
+      let b1 = 0;
+      let k = o;
+      for (const e2 = e - 1; k < e2; k += 2) {
+        const d0 = dy[k];
+        const d1 = dy[k + 1];
+        a0 += d0;
+        a1 += d1;
+        b0 += d0 * xhat[k];
+        b1 += d1 * xhat[k + 1];
+      }
+      if (k < e) {
+        const d0 = dy[k];
+        a0 += d0;
+        b0 += d0 * xhat[k];
+      }
+      sumDy[j] += a0 + a1;
+      sumDyXhat[j] += b0 + b1;
+    }
+  }
+  let total = 0;
+  for (let j = 0; j < c; j++) total += sumDy[j] + sumDyXhat[j];
+  return total;
+}
+
+/**
+ * Backward of a per-channel normalization from the sums of {@link channelGradSums}. With batch
+ * statistics: dx = γ·invStd·(dy − mean(dy) − x̂·mean(dy·x̂)) per channel; with fixed (running) statistics
  * dx = γ·invStd·dy. Sets dγ = Σ dy·x̂ and dβ = Σ dy when given.
  */
+export function channelBackwardFromSums(
+  n: number,
+  c: number,
+  l: number,
+  dy: Float64Array,
+  xhat: Float64Array,
+  invStd: Float64Array,
+  gamma: Float64Array | null,
+  batchStats: boolean,
+  dx: Float64Array,
+  dgamma: Float64Array | null,
+  dbeta: Float64Array | null,
+  sumDy: Float64Array,
+  sumDyXhat: Float64Array,
+): void {
+  if (dgamma !== null) dgamma.set(sumDyXhat.subarray(0, c));
+  if (dbeta !== null) dbeta.set(sumDy.subarray(0, c));
+  const m = n * l;
+  for (let i = 0, o = 0; i < n; i++) {
+    for (let j = 0; j < c; j++, o += l) {
+      const scale = (gamma === null ? 1 : gamma[j]) * invStd[j];
+      const e = o + l;
+      if (batchStats) {
+        const mdy = sumDy[j] / m;
+        const mdyh = sumDyXhat[j] / m;
+        let k = o;
+        for (const e2 = e - 1; k < e2; k += 2) {
+          dx[k] = scale * (dy[k] - mdy - xhat[k] * mdyh);
+          dx[k + 1] = scale * (dy[k + 1] - mdy - xhat[k + 1] * mdyh);
+        }
+        if (k < e) dx[k] = scale * (dy[k] - mdy - xhat[k] * mdyh);
+      } else {
+        for (let k = o; k < e; k++) dx[k] = scale * dy[k];
+      }
+    }
+  }
+}
+
+/** {@link channelGradSums} then {@link channelBackwardFromSums}, for callers that checked dy already. */
 export function channelBackward(
   n: number,
   c: number,
@@ -88,27 +213,6 @@ export function channelBackward(
   sumDy: Float64Array,
   sumDyXhat: Float64Array,
 ): void {
-  sumDy.fill(0, 0, c);
-  sumDyXhat.fill(0, 0, c);
-  for (let i = 0, o = 0; i < n; i++) {
-    for (let j = 0; j < c; j++, o += l) {
-      sumDy[j] += sumRange(dy, o, o + l);
-      sumDyXhat[j] += dotRange(dy, xhat, o, o + l);
-    }
-  }
-  if (dgamma !== null) dgamma.set(sumDyXhat.subarray(0, c));
-  if (dbeta !== null) dbeta.set(sumDy.subarray(0, c));
-  const m = n * l;
-  for (let i = 0, o = 0; i < n; i++) {
-    for (let j = 0; j < c; j++, o += l) {
-      const scale = (gamma === null ? 1 : gamma[j]) * invStd[j];
-      if (batchStats) {
-        const mdy = sumDy[j] / m;
-        const mdyh = sumDyXhat[j] / m;
-        for (let k = o, e = o + l; k < e; k++) dx[k] = scale * (dy[k] - mdy - xhat[k] * mdyh);
-      } else {
-        for (let k = o, e = o + l; k < e; k++) dx[k] = scale * dy[k];
-      }
-    }
-  }
+  channelGradSums(n, c, l, dy, xhat, sumDy, sumDyXhat);
+  channelBackwardFromSums(n, c, l, dy, xhat, invStd, gamma, batchStats, dx, dgamma, dbeta, sumDy, sumDyXhat);
 }

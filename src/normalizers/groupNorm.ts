@@ -5,6 +5,7 @@ import type { Tensor } from '../core/tensor.js';
 import { NormalizationError } from '../errors.js';
 import {
   type Dims,
+  assertFinite,
   checkBool,
   checkEps,
   checkKind,
@@ -16,7 +17,14 @@ import {
   readGrad,
 } from './input.js';
 import type { ForwardOptions, Normalizer, NormalizerParams, NormalizerState } from './normalizer.js';
-import { type RowAffine, rowsBackward, rowsForward } from './rowKernels.js';
+import {
+  type RowAffine,
+  rowGradSums,
+  rowGradSumsSize,
+  rowMeans,
+  rowsBackwardFromSums,
+  rowsForward,
+} from './rowKernels.js';
 
 export interface GroupNormOptions {
   /** Number of groups G; must divide `channels`. */
@@ -60,6 +68,8 @@ export class GroupNorm implements Normalizer {
 
   private xhat: Float64Array = new Float64Array(0);
   private invStd: Float64Array = new Float64Array(0);
+  private rowMean: Float64Array = new Float64Array(0);
+  private gradSums: Float64Array = new Float64Array(0);
   private last: Dims | null = null;
   private affineSpec: RowAffine = { mode: 'none' };
 
@@ -82,29 +92,43 @@ export class GroupNorm implements Normalizer {
   }
 
   forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
-    const d = readDims(x, 'GroupNorm', this.channels);
+    // The finiteness check rides on the row-mean pass (rowMeans), before any state changes.
+    const d = readDims(x, 'GroupNorm', this.channels, false);
     const out = outputBuffer(opts.out, x.data.length, 'GroupNorm', x.data);
     const { n, c, l } = d;
     const total = n * c * l;
     const cpg = c / this.groups;
+    const rows = n * this.groups;
+    this.rowMean = ensure(this.rowMean, rows);
+    if (!Number.isFinite(rowMeans(rows, cpg * l, x.data, this.rowMean))) {
+      assertFinite(x.data, total, 'GroupNorm', 'input', x.shape);
+    }
     this.affineSpec = this.affineFor(l);
     this.xhat = ensure(this.xhat, total);
-    this.invStd = ensure(this.invStd, n * this.groups);
-    rowsForward(n * this.groups, cpg * l, x.data, this.eps, this.affineSpec, this.xhat, this.invStd, out);
+    this.invStd = ensure(this.invStd, rows);
+    rowsForward(rows, cpg * l, x.data, this.eps, this.affineSpec, this.xhat, this.invStd, out, this.rowMean);
     this.last = d;
     return { data: out, shape: [...x.shape] };
   }
 
   backward(dy: Tensor, out?: Float64Array): Tensor {
-    const { n, c, l } = readGrad(dy, 'GroupNorm', this.last);
+    const { n, c, l } = readGrad(dy, 'GroupNorm', this.last, false);
     const dx = outputBuffer(out, dy.data.length, 'GroupNorm', dy.data);
-    rowsBackward(
-      n * this.groups,
-      (c / this.groups) * l,
+    const rows = n * this.groups;
+    const len = (c / this.groups) * l;
+    this.gradSums = ensure(this.gradSums, rowGradSumsSize(rows, this.affineSpec));
+    const sums = this.gradSums;
+    if (!Number.isFinite(rowGradSums(rows, len, dy.data, this.xhat, this.affineSpec, sums))) {
+      assertFinite(dy.data, dy.data.length, 'GroupNorm', 'dy', dy.shape);
+    }
+    rowsBackwardFromSums(
+      rows,
+      len,
       dy.data,
       this.xhat,
       this.invStd,
       this.affineSpec,
+      sums,
       this.grads.gamma ?? null,
       this.grads.beta ?? null,
       dx,

@@ -21,9 +21,11 @@ export function shapeText(shape: readonly unknown[]): string {
 
 /**
  * Reads `[N, C]` or `[N, C, L]`, checks the channel count, the data length and that every value is
- * finite. `who` names the layer in the message.
+ * finite. `who` names the layer in the message. `checkValues = false` skips the finiteness scan for a
+ * caller that folds it into its first reduction (then it must call {@link assertFinite} itself when
+ * that reduction comes out non-finite, before touching any state).
  */
-export function readDims(x: Tensor, who: string, channels: number | null): Dims {
+export function readDims(x: Tensor, who: string, channels: number | null, checkValues = true): Dims {
   if (x === null || typeof x !== 'object' || !(x.data instanceof Float64Array) || !Array.isArray(x.shape)) {
     throw new NormalizationError(`${who}: input must be a Tensor { data: Float64Array, shape: number[] }`);
   }
@@ -54,7 +56,7 @@ export function readDims(x: Tensor, who: string, channels: number | null): Dims 
       `${who}: input data has ${x.data.length} values but shape ${shapeText(shape)} needs ${size}`,
     );
   }
-  assertFinite(x.data, size, who, 'input', shape);
+  if (checkValues) assertFinite(x.data, size, who, 'input', shape);
   return { n, c, l, rank: shape.length as 2 | 3 };
 }
 
@@ -91,8 +93,11 @@ export function assertFinite(
   }
 }
 
-/** Checks that `dy` has exactly the shape of the last forward input and finite values. */
-export function readGrad(dy: Tensor, who: string, last: Dims | null): Dims {
+/**
+ * Checks that `dy` has exactly the shape of the last forward input and finite values (the latter left to
+ * the caller when `checkValues` is false, as in {@link readDims}).
+ */
+export function readGrad(dy: Tensor, who: string, last: Dims | null, checkValues = true): Dims {
   if (last === null) throw new NormalizationError(`${who}: backward called before any forward`);
   if (
     dy === null ||
@@ -109,7 +114,7 @@ export function readGrad(dy: Tensor, who: string, last: Dims | null): Dims {
       `${who}: dy shape ${shapeText(dy.shape)} does not match the last forward input shape ${shapeText(expected)}`,
     );
   }
-  assertFinite(dy.data, dy.data.length, who, 'dy', dy.shape);
+  if (checkValues) assertFinite(dy.data, dy.data.length, who, 'dy', dy.shape);
   return last;
 }
 

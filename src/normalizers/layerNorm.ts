@@ -6,6 +6,7 @@ import type { Tensor } from '../core/tensor.js';
 import { NormalizationError } from '../errors.js';
 import {
   type Dims,
+  assertFinite,
   checkBool,
   checkEps,
   checkKind,
@@ -17,7 +18,14 @@ import {
   shapeText,
 } from './input.js';
 import type { ForwardOptions, Normalizer, NormalizerParams, NormalizerState } from './normalizer.js';
-import { type RowAffine, rowsBackward, rowsForward } from './rowKernels.js';
+import {
+  type RowAffine,
+  rowGradSums,
+  rowGradSumsSize,
+  rowMeans,
+  rowsBackwardFromSums,
+  rowsForward,
+} from './rowKernels.js';
 
 export interface LayerNormOptions {
   /** Trailing normalized shape: `[C]` for `[N, C]` inputs, `[C, L]` (or `[L]`) for `[N, C, L]`. */
@@ -60,6 +68,8 @@ export class LayerNorm implements Normalizer {
   private readonly affine: RowAffine;
   private xhat: Float64Array = new Float64Array(0);
   private invStd: Float64Array = new Float64Array(0);
+  private rowMean: Float64Array = new Float64Array(0);
+  private gradSums: Float64Array = new Float64Array(0);
   private last: Dims | null = null;
 
   constructor(opts: LayerNormOptions) {
@@ -95,7 +105,8 @@ export class LayerNorm implements Normalizer {
   }
 
   forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
-    const d = readDims(x, 'LayerNorm', null);
+    // The finiteness check rides on the row-mean pass (rowMeans), before any state changes.
+    const d = readDims(x, 'LayerNorm', null, false);
     const out = outputBuffer(opts.out, x.data.length, 'LayerNorm', x.data);
     const trailing = x.shape.slice(x.shape.length - this.shape.length);
     if (x.shape.length <= this.shape.length || trailing.some((v, i) => v !== this.shape[i])) {
@@ -105,24 +116,35 @@ export class LayerNorm implements Normalizer {
     }
     const total = d.n * d.c * d.l;
     const rows = total / this.size;
+    this.rowMean = ensure(this.rowMean, rows);
+    if (!Number.isFinite(rowMeans(rows, this.size, x.data, this.rowMean))) {
+      assertFinite(x.data, total, 'LayerNorm', 'input', x.shape);
+    }
     this.xhat = ensure(this.xhat, total);
     this.invStd = ensure(this.invStd, rows);
-    rowsForward(rows, this.size, x.data, this.eps, this.affine, this.xhat, this.invStd, out);
+    rowsForward(rows, this.size, x.data, this.eps, this.affine, this.xhat, this.invStd, out, this.rowMean);
     this.last = d;
     return { data: out, shape: [...x.shape] };
   }
 
   backward(dy: Tensor, out?: Float64Array): Tensor {
-    const { n, c, l } = readGrad(dy, 'LayerNorm', this.last);
+    const { n, c, l } = readGrad(dy, 'LayerNorm', this.last, false);
     const total = n * c * l;
     const dx = outputBuffer(out, dy.data.length, 'LayerNorm', dy.data);
-    rowsBackward(
-      total / this.size,
+    const rows = total / this.size;
+    this.gradSums = ensure(this.gradSums, rowGradSumsSize(rows, this.affine));
+    const sums = this.gradSums;
+    if (!Number.isFinite(rowGradSums(rows, this.size, dy.data, this.xhat, this.affine, sums))) {
+      assertFinite(dy.data, total, 'LayerNorm', 'dy', dy.shape);
+    }
+    rowsBackwardFromSums(
+      rows,
       this.size,
       dy.data,
       this.xhat,
       this.invStd,
       this.affine,
+      sums,
       this.grads.gamma ?? null,
       this.grads.beta ?? null,
       dx,

@@ -23,7 +23,25 @@ export type RowAffine =
       rowsPerSample: number;
     };
 
-/** Normalizes `rows` rows of `len`: x̂ into `xhat`, 1/√(σ² + ε) into `invStd[r]`, y into `out`. */
+/**
+ * Row means into `mean[r]`. Returns Σ_r mean[r], finite whenever every value is (NaN and ±Infinity
+ * propagate): a caller can fold its finiteness check into this pass and still throw before touching
+ * any state (an overflowing sum reads as non-finite too; the exact scan then finds nothing).
+ */
+export function rowMeans(rows: number, len: number, x: Float64Array, mean: Float64Array): number {
+  let total = 0;
+  for (let r = 0, o = 0; r < rows; r++, o += len) {
+    const mu = sumRange(x, o, o + len) / len;
+    mean[r] = mu;
+    total += mu;
+  }
+  return total;
+}
+
+/**
+ * Normalizes `rows` rows of `len`: x̂ into `xhat`, 1/√(σ² + ε) into `invStd[r]`, y into `out`. With
+ * `mean` the row means come from {@link rowMeans}; without, each row's is computed on the way.
+ */
 export function rowsForward(
   rows: number,
   len: number,
@@ -33,16 +51,18 @@ export function rowsForward(
   xhat: Float64Array,
   invStd: Float64Array,
   out: Float64Array,
+  mean: Float64Array | null = null,
 ): void {
-  if (affine.mode === 'none') rowsForwardPlain(rows, len, x, eps, xhat, invStd, out);
+  if (affine.mode === 'none') rowsForwardPlain(rows, len, x, eps, mean, xhat, invStd, out);
   else if (affine.mode === 'elementwise')
-    rowsForwardElementwise(rows, len, x, eps, affine.gamma, affine.beta, xhat, invStd, out);
+    rowsForwardElementwise(rows, len, x, eps, mean, affine.gamma, affine.beta, xhat, invStd, out);
   else
     rowsForwardChannel(
       rows,
       len,
       x,
       eps,
+      mean,
       affine.gamma,
       affine.beta,
       affine.chunk,
@@ -59,13 +79,14 @@ function rowsForwardPlain(
   len: number,
   x: Float64Array,
   eps: number,
+  mean: Float64Array | null,
   xhat: Float64Array,
   invStd: Float64Array,
   out: Float64Array,
 ): void {
   for (let r = 0, o = 0; r < rows; r++, o += len) {
     const e = o + len;
-    const mu = sumRange(x, o, e) / len;
+    const mu = mean === null ? sumRange(x, o, e) / len : mean[r];
     const is = 1 / Math.sqrt(sqDevRange(x, o, e, mu) / len + eps);
     invStd[r] = is;
     for (let k = o; k < e; k++) {
@@ -81,6 +102,7 @@ function rowsForwardElementwise(
   len: number,
   x: Float64Array,
   eps: number,
+  mean: Float64Array | null,
   gamma: Float64Array,
   beta: Float64Array,
   xhat: Float64Array,
@@ -89,7 +111,7 @@ function rowsForwardElementwise(
 ): void {
   for (let r = 0, o = 0; r < rows; r++, o += len) {
     const e = o + len;
-    const mu = sumRange(x, o, e) / len;
+    const mu = mean === null ? sumRange(x, o, e) / len : mean[r];
     const is = 1 / Math.sqrt(sqDevRange(x, o, e, mu) / len + eps);
     invStd[r] = is;
     for (let k = o, i = 0; k < e; k++, i++) {
@@ -105,6 +127,7 @@ function rowsForwardChannel(
   len: number,
   x: Float64Array,
   eps: number,
+  mean: Float64Array | null,
   gamma: Float64Array,
   beta: Float64Array,
   chunk: number,
@@ -115,7 +138,7 @@ function rowsForwardChannel(
   out: Float64Array,
 ): void {
   for (let r = 0, o = 0; r < rows; r++, o += len) {
-    const mu = sumRange(x, o, o + len) / len;
+    const mu = mean === null ? sumRange(x, o, o + len) / len : mean[r];
     const is = 1 / Math.sqrt(sqDevRange(x, o, o + len, mu) / len + eps);
     invStd[r] = is;
     const ch0 = (r % rowsPerSample) * channelsPerRow;
@@ -272,6 +295,249 @@ function rowsBackwardChannel(
     for (let q = 0; q < channelsPerRow; q++) {
       const gm = gamma[ch0 + q];
       const s = o + q * chunk;
+      const e = s + chunk;
+      for (let k = s; k < e; k++) dx[k] = is * (gm * dy[k] - m1 - xhat[k] * m2);
+    }
+  }
+}
+
+/** Slots {@link rowGradSums} needs: two per row, plus two per (row, channel) in `channel` mode. */
+export function rowGradSumsSize(rows: number, affine: RowAffine): number {
+  return affine.mode === 'channel' ? 2 * rows * (1 + affine.channelsPerRow) : 2 * rows;
+}
+
+/**
+ * The reductions of {@link rowsBackward}, all rows first: Σ ĝ and Σ ĝ·x̂ per row into `sums[2r]`,
+ * `sums[2r + 1]` (ĝ = γ·dy) and, in `channel` mode, Σ dy and Σ dy·x̂ per (row, channel) after them.
+ * Returns the total of every sum, finite whenever every dy is (see {@link rowMeans}), so the caller can
+ * check dy here and throw before {@link rowsBackwardFromSums} touches the gradients.
+ */
+export function rowGradSums(
+  rows: number,
+  len: number,
+  dy: Float64Array,
+  xhat: Float64Array,
+  affine: RowAffine,
+  sums: Float64Array,
+): number {
+  if (affine.mode === 'none') return rowGradSumsPlain(rows, len, dy, xhat, sums);
+  if (affine.mode === 'elementwise') return rowGradSumsElementwise(rows, len, dy, xhat, affine.gamma, sums);
+  return rowGradSumsChannel(
+    rows,
+    len,
+    dy,
+    xhat,
+    affine.gamma,
+    affine.chunk,
+    affine.channelsPerRow,
+    affine.rowsPerSample,
+    sums,
+  );
+}
+
+function rowGradSumsPlain(
+  rows: number,
+  len: number,
+  dy: Float64Array,
+  xhat: Float64Array,
+  sums: Float64Array,
+): number {
+  let total = 0;
+  for (let r = 0, o = 0; r < rows; r++, o += len) {
+    const e = o + len;
+    const a = sumRange(dy, o, e);
+    const b = dotRange(dy, xhat, o, e);
+    sums[2 * r] = a;
+    sums[2 * r + 1] = b;
+    total += a + b;
+  }
+  return total;
+}
+
+function rowGradSumsElementwise(
+  rows: number,
+  len: number,
+  dy: Float64Array,
+  xhat: Float64Array,
+  gamma: Float64Array,
+  sums: Float64Array,
+): number {
+  let total = 0;
+  for (let r = 0, o = 0; r < rows; r++, o += len) {
+    const e = o + len;
+    let s1a = 0;
+    let s1b = 0;
+    let s2a = 0;
+    let s2b = 0;
+    let k = o;
+    let i = 0;
+    for (const e2 = e - 1; k < e2; k += 2, i += 2) {
+      const g0 = dy[k] * gamma[i];
+      const g1 = dy[k + 1] * gamma[i + 1];
+      s1a += g0;
+      s1b += g1;
+      s2a += g0 * xhat[k];
+      s2b += g1 * xhat[k + 1];
+    }
+    if (k < e) {
+      const g0 = dy[k] * gamma[i];
+      s1a += g0;
+      s2a += g0 * xhat[k];
+    }
+    // An infinite dy stays visible where γ = 0 too: 0·∞ is NaN.
+    const a = s1a + s1b;
+    const b = s2a + s2b;
+    sums[2 * r] = a;
+    sums[2 * r + 1] = b;
+    total += a + b;
+  }
+  return total;
+}
+
+function rowGradSumsChannel(
+  rows: number,
+  len: number,
+  dy: Float64Array,
+  xhat: Float64Array,
+  gamma: Float64Array,
+  chunk: number,
+  channelsPerRow: number,
+  rowsPerSample: number,
+  sums: Float64Array,
+): number {
+  let total = 0;
+  for (let r = 0, o = 0, p = 2 * rows; r < rows; r++, o += len) {
+    const ch0 = (r % rowsPerSample) * channelsPerRow;
+    let s1 = 0;
+    let s2 = 0;
+    for (let q = 0, s = o; q < channelsPerRow; q++, s += chunk, p += 2) {
+      const a = sumRange(dy, s, s + chunk);
+      const b = dotRange(dy, xhat, s, s + chunk);
+      const gm = gamma[ch0 + q];
+      s1 += gm * a;
+      s2 += gm * b;
+      sums[p] = a;
+      sums[p + 1] = b;
+      total += a + b;
+    }
+    sums[2 * r] = s1;
+    sums[2 * r + 1] = s2;
+  }
+  return total;
+}
+
+/** {@link rowsBackward} from the sums of {@link rowGradSums}. Overwrites dγ and dβ. */
+export function rowsBackwardFromSums(
+  rows: number,
+  len: number,
+  dy: Float64Array,
+  xhat: Float64Array,
+  invStd: Float64Array,
+  affine: RowAffine,
+  sums: Float64Array,
+  dgamma: Float64Array | null,
+  dbeta: Float64Array | null,
+  dx: Float64Array,
+): void {
+  if (affine.mode === 'none') rowsApplyPlain(rows, len, dy, xhat, invStd, sums, dx);
+  else if (affine.mode === 'elementwise')
+    rowsApplyElementwise(rows, len, dy, xhat, invStd, affine.gamma, sums, dgamma, dbeta, dx);
+  else
+    rowsApplyChannel(
+      rows,
+      len,
+      dy,
+      xhat,
+      invStd,
+      affine.gamma,
+      affine.chunk,
+      affine.channelsPerRow,
+      affine.rowsPerSample,
+      sums,
+      dgamma,
+      dbeta,
+      dx,
+    );
+}
+
+function rowsApplyPlain(
+  rows: number,
+  len: number,
+  dy: Float64Array,
+  xhat: Float64Array,
+  invStd: Float64Array,
+  sums: Float64Array,
+  dx: Float64Array,
+): void {
+  for (let r = 0, o = 0; r < rows; r++, o += len) {
+    const e = o + len;
+    const m1 = sums[2 * r] / len;
+    const m2 = sums[2 * r + 1] / len;
+    const is = invStd[r];
+    for (let k = o; k < e; k++) dx[k] = is * (dy[k] - m1 - xhat[k] * m2);
+  }
+}
+
+function rowsApplyElementwise(
+  rows: number,
+  len: number,
+  dy: Float64Array,
+  xhat: Float64Array,
+  invStd: Float64Array,
+  gamma: Float64Array,
+  sums: Float64Array,
+  dgamma: Float64Array | null,
+  dbeta: Float64Array | null,
+  dx: Float64Array,
+): void {
+  if (dgamma !== null) dgamma.fill(0);
+  if (dbeta !== null) dbeta.fill(0);
+  for (let r = 0, o = 0; r < rows; r++, o += len) {
+    const e = o + len;
+    const m1 = sums[2 * r] / len;
+    const m2 = sums[2 * r + 1] / len;
+    const is = invStd[r];
+    if (dgamma !== null && dbeta !== null) {
+      for (let q = o, j = 0; q < e; q++, j++) {
+        const d = dy[q];
+        const h = xhat[q];
+        dgamma[j] += d * h;
+        dbeta[j] += d;
+        dx[q] = is * (d * gamma[j] - m1 - h * m2);
+      }
+    } else {
+      for (let q = o, j = 0; q < e; q++, j++) dx[q] = is * (dy[q] * gamma[j] - m1 - xhat[q] * m2);
+    }
+  }
+}
+
+function rowsApplyChannel(
+  rows: number,
+  len: number,
+  dy: Float64Array,
+  xhat: Float64Array,
+  invStd: Float64Array,
+  gamma: Float64Array,
+  chunk: number,
+  channelsPerRow: number,
+  rowsPerSample: number,
+  sums: Float64Array,
+  dgamma: Float64Array | null,
+  dbeta: Float64Array | null,
+  dx: Float64Array,
+): void {
+  if (dgamma !== null) dgamma.fill(0);
+  if (dbeta !== null) dbeta.fill(0);
+  for (let r = 0, o = 0, p = 2 * rows; r < rows; r++, o += len) {
+    const ch0 = (r % rowsPerSample) * channelsPerRow;
+    const m1 = sums[2 * r] / len;
+    const m2 = sums[2 * r + 1] / len;
+    const is = invStd[r];
+    for (let q = 0, s = o; q < channelsPerRow; q++, s += chunk, p += 2) {
+      const ch = ch0 + q;
+      if (dbeta !== null) dbeta[ch] += sums[p];
+      if (dgamma !== null) dgamma[ch] += sums[p + 1];
+      const gm = gamma[ch];
       const e = s + chunk;
       for (let k = s; k < e; k++) dx[k] = is * (gm * dy[k] - m1 - xhat[k] * m2);
     }
