@@ -233,7 +233,7 @@ describe.runIf(haveTool(PROMTOOL))('promtool on deploy/prometheus', () => {
   });
 });
 
-describe.runIf(existsSync('/usr/bin/systemd-analyze'))('systemd unit', () => {
+describe.runIf(haveTool('/usr/bin/systemd-analyze'))('systemd unit', () => {
   it('systemd-analyze verify reports nothing', () => {
     const r = spawnSync(
       '/usr/bin/systemd-analyze',
