@@ -45,9 +45,9 @@ function niceTicks(max: number, count = 5): number[] {
 
 /** Renders the comparison chart as a standalone SVG document. */
 export function renderChart(result: CompareResult, opts: ChartOptions = {}): string {
-  const width = opts.width ?? 780;
+  const width = opts.width ?? 820;
   const height = opts.height ?? 460;
-  const m = { left: 72, right: 180, top: 44, bottom: 64 };
+  const m = { left: 72, right: 205, top: 44, bottom: 64 };
   const pw = width - m.left - m.right;
   const ph = height - m.top - m.bottom;
   const rows = result.rows.filter((r) => r.failed === undefined);
