@@ -96,6 +96,14 @@ export class LinearModel implements Classifier {
   private lazyOn = false;
   /** Elastic net whose prox can be owed lazily (SGD, AdaGrad). */
   private readonly lazyCapable: boolean;
+  /** Dense steps take the fused SGD + elastic-net kernel (uniform rate, separable or no penalty). */
+  private readonly fastDense: boolean;
+  /**
+   * Every weight and intercept is ≤ HALF_MAX in magnitude: set only by the fused dense step that checked
+   * it, cleared by every other write (and by the live `weights` / `biases` views), so the next fused step
+   * can skip its snapshot.
+   */
+  private denseSafe = false;
   private readonly elastic: { l1: number; l2: number } | null;
   // Scratch buffers (reused; grown on demand).
   private scores: Float64Array;
@@ -110,6 +118,8 @@ export class LinearModel implements Classifier {
   private nnz = 0;
   private hKeys = new Int32Array(0);
   private hPos = new Int32Array(0);
+  private hStamp = new Int32Array(0);
+  private hEpoch = 0;
   private upos = new Int32Array(0);
   private guardArrays: Float64Array[] = [];
   private biasIdx = new Int32Array(1);
@@ -151,6 +161,8 @@ export class LinearModel implements Classifier {
     }
     this.fitIntercept = options.fitIntercept ?? true;
     this.lazyCapable = this.elastic !== null && !this.opt.proximal && !this.opt.dense;
+    this.fastDense =
+      this.opt.uniform && !this.reg.project && (this.reg.kind === 'none' || this.reg.kind === 'elasticnet');
     this.options = {
       loss: options.loss,
       regularizer: this.reg.config() ?? null,
@@ -189,12 +201,14 @@ export class LinearModel implements Classifier {
   /** Weights, row-major [outputs × dim] (a live view, brought up to date first). */
   get weights(): Float64Array {
     this.materialize();
+    this.denseSafe = false;
     return this.params.subarray(0, this.nW);
   }
 
   /** One intercept per output (a live view). */
   get biases(): Float64Array {
     this.materialize();
+    this.denseSafe = false;
     return this.params.subarray(this.nW, this.nW + this.K);
   }
 
@@ -217,6 +231,7 @@ export class LinearModel implements Classifier {
       throw new ModelError(`sample weight w=${String(w)} must be a finite number ≥ 0`);
     }
     if (isSparse(x)) {
+      this.denseSafe = false;
       this.parseSparse(x, 'x');
       if (this.ftrl !== null && this.K === 1 && this.ftrlOne(y, w)) return;
       this.prepareSparse();
@@ -245,6 +260,7 @@ export class LinearModel implements Classifier {
     }
     const B = X.length;
     if (B === 0) return;
+    this.denseSafe = false;
     for (let b = 0; b < B; b++) this.loss.checkLabel(Y[b]);
     let allSparse = true;
     for (let b = 0; b < B; b++) {
@@ -445,6 +461,7 @@ export class LinearModel implements Classifier {
   // ---------------------------------------------------------------- internals
 
   private allocate(d: number): void {
+    this.denseSafe = false;
     this.dim_ = d;
     this.nW = this.K * d;
     const size = this.nW + this.K;
@@ -509,10 +526,18 @@ export class LinearModel implements Classifier {
     if (this.hKeys.length < size) {
       this.hKeys = new Int32Array(size);
       this.hPos = new Int32Array(size);
+      this.hStamp = new Int32Array(size);
     }
+    // A slot is occupied when its stamp is this call's epoch: no clearing pass per event.
+    let epoch = this.hEpoch + 1;
+    if (epoch > 0x3fffffff) {
+      this.hStamp.fill(0);
+      epoch = 1;
+    }
+    this.hEpoch = epoch;
     const keys = this.hKeys;
     const hpos = this.hPos;
-    keys.fill(-1, 0, size);
+    const stamp = this.hStamp;
     const mask = size - 1;
     const shift = 32 - bits;
     const d = this.dim_;
@@ -529,9 +554,10 @@ export class LinearModel implements Classifier {
         throw new ModelError(`${name}.values[${i}]=${v} is not a finite number (feature ${j})`);
       }
       let h = Math.imul(j, 0x9e3779b1) >>> shift;
-      while (keys[h] !== -1 && keys[h] !== j) h = (h + 1) & mask;
-      if (keys[h] === j) sVal[hpos[h]] += v;
+      while (stamp[h] === epoch && keys[h] !== j) h = (h + 1) & mask;
+      if (stamp[h] === epoch) sVal[hpos[h]] += v;
       else {
+        stamp[h] = epoch;
         keys[h] = j;
         hpos[h] = nnz;
         sIdx[nnz] = j;
@@ -613,6 +639,7 @@ export class LinearModel implements Classifier {
 
   /** Brings every weight up to date: pays lazy prox debts, evaluates FTRL weights. */
   private materialize(): void {
+    if (this.lazyOn || this.ftrl) this.denseSafe = false;
     if (this.lazyOn) {
       const lazy = this.lazy!;
       for (let j = 0; j < this.nW; j++)
@@ -715,30 +742,37 @@ export class LinearModel implements Classifier {
   /** One step on a dense input with loss gradients dscores (per output). */
   private stepDense(x: number[] | Float64Array): void {
     const { K, dim_: d, nW, params, dscores } = this;
-    const fast =
-      this.opt.uniform && !this.reg.project && (this.reg.kind === 'none' || this.reg.kind === 'elasticnet');
-    if (fast) {
-      // Fused SGD + elastic-net prox: w ← soft(w − η·g·x, η·l1) / (1 + η·l2), guarded by a whole-array copy.
+    if (this.fastDense) {
+      // Fused SGD + elastic-net prox: w ← soft(w − η·g·x, η·l1) / (1 + η·l2). No snapshot is needed when
+      // every weight and intercept is known to be ≤ HALF_MAX in magnitude (denseSafe) and every |η·g_k| ≤ ½:
+      // x is finite (its score is), so |w − η·g·x| ≤ HALF_MAX + ½·MAX_VALUE stays finite, and the prox only
+      // shrinks. Otherwise the step is guarded by a whole-array copy, as before.
       const t = this.t + 1;
       const eta = this.opt.rate(t, 0);
       const a = this.elastic ? eta * this.elastic.l1 : 0;
       const c = this.elastic ? 1 / (1 + eta * this.elastic.l2) : 1;
-      this.guard.save(this.guardArrays);
-      let bad = false;
+      let safe = this.denseSafe && c <= 1;
+      for (let k = 0; k < K && safe; k++) if (!(Math.abs(eta * dscores[k]) <= 0.5)) safe = false;
+      if (!safe) this.guard.save(this.guardArrays);
+      // big: some result may exceed HALF_MAX (or be non-finite); the kernels test it without a float chain.
+      let big = false;
       for (let k = 0; k < K; k++) {
         const o = k * d;
         const step = eta * dscores[k];
         if (a === 0 ? !shrinkStep(params, o, x, d, step, c) : !softStep(params, o, x, d, step, a, c))
-          bad = true;
+          big = true;
         if (this.fitIntercept) {
           const b = (params[nW + k] -= step);
-          if (b - b !== 0) bad = true;
+          if (!(Math.abs(b) <= HALF_MAX)) big = true;
         }
       }
-      if (bad) {
-        this.guard.reject();
-        return;
-      }
+      if (big) {
+        this.denseSafe = false;
+        if (!safe && !allFinite(params, nW + (this.fitIntercept ? K : 0))) {
+          this.guard.reject();
+          return;
+        }
+      } else this.denseSafe = true;
       this.t = t;
       return;
     }
@@ -791,6 +825,7 @@ export class LinearModel implements Classifier {
    * regularizer's prox (now for every weight, or owed lazily for untouched weights in lazy mode).
    */
   private applyStep(coords: Int32Array | null, grad: Float64Array, n: number): void {
+    this.denseSafe = false;
     const t = this.t + 1;
     const params = this.params;
     if (coords === null) this.guard.save(this.guardArrays);
@@ -824,10 +859,19 @@ export class LinearModel implements Classifier {
 }
 
 const ONE = Float64Array.of(1);
+/** Half the largest double: |w| ≤ HALF_MAX and |δ| ≤ ½·MAX_VALUE give a finite w − δ. */
+const HALF_MAX = Number.MAX_VALUE / 2;
+
+/** True when w[0..n) are all finite. */
+function allFinite(w: Float64Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (!Number.isFinite(w[i])) return false;
+  return true;
+}
 
 /**
  * w[o + j] ← (w[o + j] − step·x[j])·c for j < d (SGD step + L2 prox), unrolled by four; false if a result
- * is not finite (v − v is 0 for finite v and NaN otherwise: a test with no loop-carried float chain).
+ * may exceed HALF_MAX in magnitude or is not finite (a sum of four |v| compared once: no loop-carried float
+ * chain; conservative, which only costs a finiteness scan or the next step's snapshot).
  */
 function shrinkStep(
   w: Float64Array,
@@ -848,17 +892,17 @@ function shrinkStep(
     w[o + j + 1] = v1;
     w[o + j + 2] = v2;
     w[o + j + 3] = v3;
-    if (v0 - v0 + (v1 - v1) + (v2 - v2) + (v3 - v3) !== 0) ok = false;
+    if (!(Math.abs(v0) + Math.abs(v1) + (Math.abs(v2) + Math.abs(v3)) <= HALF_MAX)) ok = false;
   }
   for (; j < d; j++) {
     const v = (w[o + j] - step * x[j]) * c;
     w[o + j] = v;
-    if (v - v !== 0) ok = false;
+    if (!(Math.abs(v) <= HALF_MAX)) ok = false;
   }
   return ok;
 }
 
-/** w[o + j] ← soft(w[o + j] − step·x[j], a)·c for j < d (SGD step + elastic-net prox); false if not finite. */
+/** w[o + j] ← soft(w[o + j] − step·x[j], a)·c for j < d (SGD step + elastic-net prox); false if some |result| > HALF_MAX or is not finite. */
 function softStep(
   w: Float64Array,
   o: number,
@@ -873,7 +917,7 @@ function softStep(
     const v = w[o + j] - step * x[j];
     const u = (v > a ? v - a : v < -a ? v + a : 0) * c;
     w[o + j] = u;
-    if (u - u !== 0) ok = false;
+    if (!(Math.abs(u) <= HALF_MAX)) ok = false;
   }
   return ok;
 }
