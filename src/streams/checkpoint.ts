@@ -1,4 +1,4 @@
-import type { OperatorFunction } from 'rxjs';
+import type { Observable, OperatorFunction } from 'rxjs';
 import { CheckpointError, ConfigError } from '../errors.js';
 import type { ModelState } from '../models/types.js';
 import type { Checkpoint, CheckpointStore } from './checkpointStore.js';
@@ -28,6 +28,11 @@ export interface CheckpointOptions {
   meta?: Record<string, unknown> | (() => Record<string, unknown>);
   /** The checkpoint this run started from: its offsets, message and batch counts carry over. */
   resume?: Checkpoint | null;
+  /**
+   * "Checkpoint now": each emission snapshots what was learned so far at once (if anything is unsaved), e.g.
+   * when a Kafka partition is about to be revoked, so its next owner resumes from the state at revocation.
+   */
+  flush$?: Observable<unknown>;
 }
 
 /** What `checkpoint` needs from each item: a prequential result (or anything shaped like one). */
@@ -195,6 +200,15 @@ export function checkpoint(
       }
     };
 
+    const flushing = options.flush$?.subscribe(() => {
+      if (stopped || completing || !dirty) return;
+      try {
+        enqueue(capture(false));
+      } catch (err) {
+        out.error(err);
+      }
+    });
+
     return {
       next(r) {
         mergeOffsets(offsets, r.offsets);
@@ -224,6 +238,7 @@ export function checkpoint(
       },
       finalize() {
         stopped = true;
+        flushing?.unsubscribe();
         clearTimer();
         queued = null;
         pending = [];

@@ -80,8 +80,11 @@ export interface FromKafkaOptions extends KafkaSourceEvents {
    */
   startOffsets?: () => PartitionOffsets | Promise<PartitionOffsets>;
   /**
-   * Called when the group starts rebalancing (partitions may be revoked): the pipeline checkpoints
-   * here, so the next owner starts from what this one learned.
+   * Called once when the group starts rebalancing (partitions may be revoked), after the source stopped
+   * handing over messages: the pipeline learns what it holds, checkpoints and commits here, so the next
+   * owner of a partition starts from what this one learned. When a batch handler notices the rebalance
+   * (its heartbeat fails), kafkajs rejoins the group only after this settles; when kafkajs notices it
+   * between batches it rejoins at once, and this runs concurrently (best effort).
    */
   onRevoke?: () => void | Promise<void>;
   /** Longest wait inside one batch handler for acknowledgements before returning to fetch. Default 50 ms. */
@@ -142,6 +145,8 @@ export class KafkaSource extends Observable<RawMessage> {
   private subscriber: Subscriber<RawMessage> | null = null;
   private draining = false;
   private closed = false;
+  /** Set from the first sign of a rebalance until the next group join: nothing is handed over meanwhile. */
+  private revoking: Promise<void> | null = null;
   private readonly counters: Omit<KafkaSourceStats, 'inFlight'> = {
     maxInFlightSeen: 0,
     emitted: 0,
@@ -352,6 +357,7 @@ export class KafkaSource extends Observable<RawMessage> {
     const o = this.opts;
     const ev = consumer.events;
     consumer.on(ev.GROUP_JOIN, ({ payload }) => {
+      this.revoking = null;
       for (const st of this.parts.values()) st.positioned = false;
       o.onGroupJoin?.({
         groupId: payload.groupId,
@@ -363,11 +369,7 @@ export class KafkaSource extends Observable<RawMessage> {
     consumer.on(ev.REBALANCING, ({ payload }) => {
       this.counters.rebalances++;
       o.onRebalancing?.({ groupId: payload.groupId, memberId: payload.memberId });
-      if (o.onRevoke) {
-        Promise.resolve()
-          .then(() => o.onRevoke!())
-          .catch((error: unknown) => this.fail(error));
-      }
+      void this.revoke();
     });
     consumer.on(ev.END_BATCH_PROCESS, ({ payload }) => {
       o.onBatch?.({
@@ -393,6 +395,30 @@ export class KafkaSource extends Observable<RawMessage> {
     });
   }
 
+  /**
+   * Stop handing over messages and let the pipeline checkpoint and commit (once per rebalance). A failure
+   * ends the stream: a partition handed on without its state would be learned twice.
+   */
+  private revoke(): Promise<void> {
+    if (this.revoking) return this.revoking;
+    const onRevoke = this.opts.onRevoke;
+    this.revoking = (async () => {
+      for (const st of this.parts.values()) st.waiters.splice(0).forEach((w) => w());
+      if (onRevoke && !this.draining) await onRevoke();
+    })().catch((error: unknown) => this.fail(error));
+    return this.revoking;
+  }
+
+  /** A heartbeat that, when it reveals a rebalance, checkpoints and commits before kafkajs rejoins. */
+  private async beat(heartbeat: () => Promise<void>): Promise<void> {
+    try {
+      await heartbeat();
+    } catch (error) {
+      if (isRebalancing(error)) await this.revoke();
+      throw error;
+    }
+  }
+
   private pause(st: PartitionState): void {
     if (st.paused || !this.consumer) return;
     st.paused = true;
@@ -413,7 +439,8 @@ export class KafkaSource extends Observable<RawMessage> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const st = this.state(batch.topic, batch.partition);
     const sub = this.subscriber;
-    const live = (): boolean => !this.draining && sub !== null && !sub.closed && isRunning() && !isStale();
+    const live = (): boolean =>
+      !this.draining && this.revoking === null && sub !== null && !sub.closed && isRunning() && !isStale();
     if (!live() || batch.messages.length === 0) return;
 
     // On each assignment, read from where the model is (the checkpoint, or what was handed over since).
@@ -440,7 +467,7 @@ export class KafkaSource extends Observable<RawMessage> {
         sinceCheck = 0;
         if (performance.now() - sliceStart >= this.opts.yieldEveryMs) {
           await new Promise<void>((resolve) => setImmediate(resolve));
-          await heartbeat();
+          await this.beat(heartbeat);
           sliceStart = performance.now();
           receivedAt = Date.now();
         }
@@ -482,7 +509,7 @@ export class KafkaSource extends Observable<RawMessage> {
       resolveOffset(String(st.frontier - 1));
       st.resolved = st.frontier - 1;
     }
-    await heartbeat();
+    await this.beat(heartbeat);
   }
 
   private waitForAck(st: PartitionState, ms: number): Promise<void> {
@@ -500,6 +527,14 @@ export class KafkaSource extends Observable<RawMessage> {
 /** A Kafka topic as a source of raw messages with ack/commit handles; see {@link KafkaSource}. */
 export function fromKafka(options: FromKafkaOptions): KafkaSource {
   return new KafkaSource(options);
+}
+
+/** kafkajs's own test (errors.isRebalancing): the group moved on and this member must rejoin. */
+function isRebalancing(error: unknown): boolean {
+  const type = (error as { type?: unknown } | null)?.type;
+  return (
+    type === 'REBALANCE_IN_PROGRESS' || type === 'NOT_COORDINATOR_FOR_GROUP' || type === 'ILLEGAL_GENERATION'
+  );
 }
 
 function messageOf(error: unknown): string {

@@ -13,7 +13,7 @@
  * - SIGTERM / SIGINT (or `stop()`): stop taking messages, learn the batch in hand, checkpoint, commit,
  *   disconnect.
  */
-import { tap, type Subscription } from 'rxjs';
+import { Subject, tap, type Subscription } from 'rxjs';
 import { ConfigError } from '../errors.js';
 import type { ModelState, OnlineModel } from '../models/types.js';
 import { checkpoint, type CheckpointAck } from './checkpoint.js';
@@ -139,15 +139,22 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
     maxInFlight,
     logger,
     startOffsets: () => resumedFrom?.offsets ?? {},
-    // On a rebalance the checkpoint timer (checkpointEvery.ms) saves what was learned; within this process
-    // a reassigned partition resumes from what was handed over, so nothing is learned twice.
-    onRevoke: () => logger.info({ topic: options.topic }, 'rebalance: partitions may be revoked'),
+    // Partitions may move to another consumer: learn what was handed over, checkpoint and commit now, so the
+    // next owner starts exactly where this one's models are (within this process a partition that comes back
+    // resumes from what was handed over, so nothing is learned twice either way).
+    onRevoke: () => checkpointNow(),
   });
 
   let last: CheckpointAck | null = null;
   let checkpoints = 0;
   const lastScores: Record<string, RunningScore> = { ...(resumedFrom?.scores ?? {}) };
   let commitChain: Promise<void> = Promise.resolve();
+  const flushBatch$ = new Subject<void>();
+  const flushCheckpoint$ = new Subject<void>();
+  /** Messages learned since the very first start; a checkpoint ack covering them is what a flush waits for. */
+  let learned = resumedFrom?.messages ?? 0;
+  let ackWaiters: Array<() => void> = [];
+  let ended = false;
 
   let settle!: { resolve: (s: LiveSummary) => void; reject: (e: unknown) => void };
   const done = new Promise<LiveSummary>((resolve, reject) => (settle = { resolve, reject }));
@@ -162,7 +169,32 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
     source: source.stats(),
   });
 
+  /**
+   * Learn the batch in hand, checkpoint it and commit the checkpoint's offsets; resolves when the commit is
+   * done (bounded: after 30 s it gives up waiting and logs, since the rebalance cannot wait forever).
+   */
+  const checkpointNow = async (): Promise<void> => {
+    if (ended) return;
+    flushBatch$.next();
+    flushCheckpoint$.next();
+    const target = learned;
+    const deadline = Date.now() + 30_000;
+    while (!ended && (last?.messages ?? resumedFrom?.messages ?? 0) < target && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        ackWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    await commitChain;
+    logger.info({ topic: options.topic, offsets: last?.offsets }, 'rebalance: checkpointed and committed');
+  };
+
   const finish = async (error: unknown): Promise<void> => {
+    ended = true;
+    for (const w of ackWaiters.splice(0)) w();
     removeSignals();
     const closing = [
       commitChain.catch((e: unknown) => (error ??= e)),
@@ -180,6 +212,7 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
     everyMs: options.checkpointEvery?.ms ?? 1000,
     resume: resumedFrom,
     meta: { topic: options.topic, groupId: options.groupId },
+    flush$: flushCheckpoint$,
   });
 
   const subscription: Subscription = source
@@ -187,7 +220,7 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
       decodeEvents(options.schema ?? {}, { deadLetters }),
       // A resumed { poisson } stream continues its size sequence where the checkpoint left it, so the
       // remaining events are cut exactly as in an uninterrupted run (other policies ignore it).
-      rebatch(policy, { skipBatches: resumedFrom?.batches ?? 0 }),
+      rebatch(policy, { skipBatches: resumedFrom?.batches ?? 0, flush$: flushBatch$ }),
       prequential(models, {
         learn: options.learn,
         resume: { scores: resumedFrom?.scores, batches: resumedFrom?.batches },
@@ -199,6 +232,7 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
         if (publisher && r.envelopes.length > 0) r.pending.push(publisher.publish(predictionRecords(r)));
         if (dlt && r.deadLetters.length > 0) r.pending.push(dlt.flush());
         for (const v of r.variants) lastScores[v.variant] = v.running;
+        learned += r.messages;
         options.onResult?.(r);
       }),
       checkpointOp,
@@ -214,6 +248,9 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
             .commit(ack.offsets)
             .catch((error: unknown) => logger.warn({ err: String(error) }, 'offset commit failed')),
         );
+        const waiters = ackWaiters;
+        ackWaiters = [];
+        for (const w of waiters) w();
       },
       error(error: unknown) {
         void finish(error);

@@ -1,4 +1,4 @@
-import type { OperatorFunction } from 'rxjs';
+import type { Observable, OperatorFunction } from 'rxjs';
 import { Rng } from '../core/rng.js';
 import { ConfigError } from '../errors.js';
 import { operate } from './operate.js';
@@ -29,6 +29,11 @@ export interface RebatchOptions<T> {
    * an uninterrupted run would. Other policies ignore it.
    */
   skipBatches?: number;
+  /**
+   * Each emission flushes the batch in hand now, however small (e.g. before a Kafka partition is revoked, so
+   * nothing handed over stays unlearned). Breaks the reproducible cut of `{ count }` / `{ poisson }`.
+   */
+  flush$?: Observable<unknown>;
 }
 
 function defaultWeight(item: unknown): number {
@@ -147,6 +152,8 @@ export function rebatch<T>(
       }
     };
 
+    const flushing = options.flush$?.subscribe(() => flush());
+
     return {
       next(input) {
         if (Array.isArray(input)) for (const item of input as readonly T[]) push(item);
@@ -157,6 +164,7 @@ export function rebatch<T>(
         out.complete();
       },
       finalize() {
+        flushing?.unsubscribe();
         if (timer !== null) clearTimeout(timer);
         timer = null;
         buffer = [];
