@@ -63,10 +63,30 @@ static inline double dot_range(const double *x, const double *y, int o, int e) {
   return a0 + a1 + (a2 + a3);
 }
 
+/* src/normalizers/reduce.ts shiftedSums: Σ (x − s) and Σ (x − s)² in one pass, two chains each */
+static inline void shifted_sums(const double *x, int o, int e, double sh, double *a, double *q) {
+  double a0 = 0, a1 = 0, q0 = 0, q1 = 0;
+  int k = o;
+  for (; k < e - 1; k += 2) {
+    double t0 = x[k] - sh, t1 = x[k + 1] - sh;
+    a0 += t0;
+    a1 += t1;
+    q0 += t0 * t0;
+    q1 += t1 * t1;
+  }
+  if (k < e) {
+    double t = x[k] - sh;
+    a0 += t;
+    q0 += t * t;
+  }
+  *a = a0 + a1;
+  *q = q0 + q1;
+}
+
 typedef struct {
   int n, c, l, g;
   double *x, *dy, *out, *dx, *xhat, *gamma, *beta, *dgamma, *dbeta, *mean, *var, *invstd, *sum1, *sum2;
-  double *rm, *rv, *rowmean, *sums;
+  double *rm, *rv, *rowmean, *rowvar, *sums;
 } Buf;
 
 /* The TypeScript layers check that x and dy are finite on their first reduction (NaN and infinities
@@ -81,18 +101,23 @@ static void bn_step(Buf *b) {
   double *x = b->x, *mean = b->mean, *var = b->var, *invstd = b->invstd;
   memset(mean, 0, c * sizeof(double));
   memset(var, 0, c * sizeof(double));
+  /* one shifted pass for mean and variance (channelMoments) */
   for (int i = 0, o = 0; i < n; i++)
-    for (int j = 0; j < c; j++, o += l) mean[j] += sum_range(x, o, o + l);
+    for (int j = 0; j < c; j++, o += l) {
+      double a, q;
+      shifted_sums(x, o, o + l, x[j * l], &a, &q);
+      mean[j] += a;
+      var[j] += q;
+    }
   double total = 0;
   for (int j = 0; j < c; j++) {
-    mean[j] /= m;
-    total += mean[j];
+    double d = mean[j] / m, v = var[j] / m - d * d;
+    mean[j] = x[j * l] + d;
+    var[j] = v > 0 ? v : 0;
+    total += mean[j] + v;
   }
   check_total(total);
-  for (int i = 0, o = 0; i < n; i++)
-    for (int j = 0; j < c; j++, o += l) var[j] += sqdev_range(x, o, o + l, mean[j]);
   for (int j = 0; j < c; j++) {
-    var[j] /= m;
     b->rm[j] = (1 - mom) * b->rm[j] + mom * mean[j];
     b->rv[j] = (1 - mom) * b->rv[j] + mom * var[j] * m / (m - 1);
     invstd[j] = 1 / sqrt(var[j] + eps);
@@ -145,14 +170,18 @@ static void rows_step(Buf *b, int rows, int len, int cpr, int rps) {
   const int chunk = b->l;
   double *x = b->x, *xhat = b->xhat, *out = b->out, *g = b->gamma, *be = b->beta;
   double total = 0;
-  for (int r = 0, o = 0; r < rows; r++, o += len) {
-    b->rowmean[r] = sum_range(x, o, o + len) / len;
-    total += b->rowmean[r];
+  for (int r = 0, o = 0; r < rows; r++, o += len) { /* rowMoments */
+    double a, q, sh = x[o];
+    shifted_sums(x, o, o + len, sh, &a, &q);
+    double d = a / len, v = q / len - d * d;
+    b->rowmean[r] = sh + d;
+    b->rowvar[r] = v > 0 ? v : 0;
+    total += b->rowmean[r] + v;
   }
   check_total(total);
   for (int r = 0, o = 0; r < rows; r++, o += len) {
-    double mu = b->rowmean[r], v = sqdev_range(x, o, o + len, mu);
-    double is = 1 / sqrt(v / len + eps);
+    double mu = b->rowmean[r];
+    double is = 1 / sqrt(b->rowvar[r] + eps);
     b->invstd[r] = is;
     if (cpr == 0) {
       for (int k = o, i = 0; k < o + len; k++, i++) {
@@ -276,6 +305,7 @@ int main(int argc, char **argv) {
     b.rm = calloc(b.c, sizeof(double));
     b.rv = calloc(b.c, sizeof(double));
     b.rowmean = calloc((size_t)b.n * b.c + 1, sizeof(double));
+    b.rowvar = calloc((size_t)b.n * b.c + 1, sizeof(double));
     b.sums = calloc(2 * ((size_t)b.n * b.c + 1) * 2, sizeof(double));
     int isBatch = strcmp(kind, "batch") == 0, isLayer = strcmp(kind, "layer") == 0;
 #define STEP()                                                                  \
@@ -309,7 +339,7 @@ int main(int argc, char **argv) {
            a == 1 ? "" : ",", kind, b.n, b.c, b.l, b.g, rounds[7], rounds[0], check);
     free(b.x); free(b.dy); free(b.out); free(b.dx); free(b.xhat); free(b.gamma); free(b.beta); free(b.dgamma);
     free(b.dbeta); free(b.mean); free(b.var); free(b.invstd); free(b.sum1); free(b.sum2); free(b.rm); free(b.rv);
-    free(b.rowmean); free(b.sums);
+    free(b.rowmean); free(b.rowvar); free(b.sums);
   }
   printf("]\n");
   return 0;

@@ -22,8 +22,7 @@ import {
 import {
   channelBackwardFromSums,
   channelGradSums,
-  channelMeans,
-  channelVariance,
+  channelMoments,
   normalizeChannels,
 } from './channelKernels.js';
 import type { ForwardOptions, Normalizer, NormalizerParams, NormalizerState } from './normalizer.js';
@@ -85,6 +84,8 @@ export class BatchNorm implements Normalizer {
 
   private xhat: Float64Array = new Float64Array(0);
   private readonly invStd: Float64Array;
+  /** Scratch: the batch variance (kept apart from invStd, which backward reads, until x is known finite). */
+  private readonly variance: Float64Array;
   private readonly mean: Float64Array;
   private readonly sumDy: Float64Array;
   private readonly sumDyXhat: Float64Array;
@@ -106,6 +107,7 @@ export class BatchNorm implements Normalizer {
     this.runningMean = new Float64Array(c);
     this.runningVar = new Float64Array(c).fill(1);
     this.invStd = new Float64Array(c);
+    this.variance = new Float64Array(c);
     this.mean = new Float64Array(c);
     this.sumDy = new Float64Array(c);
     this.sumDyXhat = new Float64Array(c);
@@ -113,7 +115,7 @@ export class BatchNorm implements Normalizer {
 
   forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
     const training = opts.training ?? true;
-    // The finiteness check rides on the first reduction (channelMeans) when batch statistics are used.
+    // The finiteness check rides on the moments pass (channelMoments) when batch statistics are used.
     const d = readDims(x, 'BatchNorm', this.channels, false);
     const out = outputBuffer(opts.out, x.data.length, 'BatchNorm', x.data);
     const { n, c, l } = d;
@@ -130,11 +132,10 @@ export class BatchNorm implements Normalizer {
     const mean = this.mean;
     const invStd = this.invStd;
     if (useBatch) {
-      if (!Number.isFinite(channelMeans(n, c, l, xs, mean))) {
+      const variance = this.variance;
+      if (!Number.isFinite(channelMoments(n, c, l, xs, mean, variance))) {
         assertFinite(xs, size, 'BatchNorm', 'input', x.shape);
       }
-      channelVariance(n, c, l, xs, mean, invStd);
-      // invStd holds the biased variance here.
       if (training && this.trackRunningStats) {
         this.numBatchesTracked++;
         const f = this.momentum ?? 1 / this.numBatchesTracked;
@@ -143,10 +144,10 @@ export class BatchNorm implements Normalizer {
         const rv = this.runningVar;
         for (let j = 0; j < c; j++) {
           rm[j] = (1 - f) * rm[j] + f * mean[j];
-          rv[j] = (1 - f) * rv[j] + f * invStd[j] * unbias;
+          rv[j] = (1 - f) * rv[j] + f * variance[j] * unbias;
         }
       }
-      for (let j = 0; j < c; j++) invStd[j] = 1 / Math.sqrt(invStd[j] + this.eps);
+      for (let j = 0; j < c; j++) invStd[j] = 1 / Math.sqrt(variance[j] + this.eps);
     } else {
       for (let j = 0; j < c; j++) {
         mean[j] = this.runningMean[j];

@@ -2,7 +2,55 @@
  * Allocation-free per-channel kernels shared by the batch-statistics layers (BatchNorm, BatchRenorm,
  * InstanceNorm in eval). Layout is `[N, C, L]` row-major; `[N, C]` is `L = 1`. Callers own every buffer.
  */
-import { sqDevRange, sumRange } from './reduce.js';
+import { shiftedSums, sqDevRange, sumRange } from './reduce.js';
+
+const pair = new Float64Array(2);
+
+/**
+ * Per-channel mean and biased variance over N and L in one pass (sums shifted by the channel's first
+ * value, see {@link shiftedSums}). Returns Σ_c (mean[c] + variance[c]), finite whenever every value is
+ * (NaN and ±Infinity propagate through the sums): the caller's finiteness check rides on this pass
+ * instead of costing one of its own. (An overflowing sum reads as non-finite too; the caller then runs
+ * the exact scan, which finds nothing and lets the call proceed.)
+ */
+export function channelMoments(
+  n: number,
+  c: number,
+  l: number,
+  x: Float64Array,
+  mean: Float64Array,
+  variance: Float64Array,
+): number {
+  mean.fill(0, 0, c);
+  variance.fill(0, 0, c);
+  const m = n * l;
+  if (l === 1) {
+    for (let i = 0, o = 0; i < n; i++, o += c) {
+      for (let j = 0; j < c; j++) {
+        const t = x[o + j] - x[j];
+        mean[j] += t;
+        variance[j] += t * t;
+      }
+    }
+  } else {
+    for (let i = 0, o = 0; i < n; i++) {
+      for (let j = 0; j < c; j++, o += l) {
+        shiftedSums(x, o, o + l, x[j * l], pair);
+        mean[j] += pair[0];
+        variance[j] += pair[1];
+      }
+    }
+  }
+  let total = 0;
+  for (let j = 0; j < c; j++) {
+    const d = mean[j] / m;
+    const v = variance[j] / m - d * d;
+    mean[j] = x[j * l] + d;
+    variance[j] = v > 0 ? v : 0;
+    total += mean[j] + v;
+  }
+  return total;
+}
 
 /**
  * Per-channel mean over N and L into `mean`. Returns Σ_c mean[c], which is finite whenever every value

@@ -21,7 +21,7 @@ import {
   type RowAffine,
   rowGradSums,
   rowGradSumsSize,
-  rowMeans,
+  rowMoments,
   rowsBackwardFromSums,
   rowsForward,
 } from './rowKernels.js';
@@ -69,6 +69,7 @@ export class GroupNorm implements Normalizer {
   private xhat: Float64Array = new Float64Array(0);
   private invStd: Float64Array = new Float64Array(0);
   private rowMean: Float64Array = new Float64Array(0);
+  private rowVar: Float64Array = new Float64Array(0);
   private gradSums: Float64Array = new Float64Array(0);
   private last: Dims | null = null;
   private affineSpec: RowAffine = { mode: 'none' };
@@ -92,7 +93,7 @@ export class GroupNorm implements Normalizer {
   }
 
   forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
-    // The finiteness check rides on the row-mean pass (rowMeans), before any state changes.
+    // The finiteness check rides on the row-moments pass (rowMoments), before any state changes.
     const d = readDims(x, 'GroupNorm', this.channels, false);
     const out = outputBuffer(opts.out, x.data.length, 'GroupNorm', x.data);
     const { n, c, l } = d;
@@ -100,13 +101,17 @@ export class GroupNorm implements Normalizer {
     const cpg = c / this.groups;
     const rows = n * this.groups;
     this.rowMean = ensure(this.rowMean, rows);
-    if (!Number.isFinite(rowMeans(rows, cpg * l, x.data, this.rowMean))) {
+    this.rowVar = ensure(this.rowVar, rows);
+    if (!Number.isFinite(rowMoments(rows, cpg * l, x.data, this.rowMean, this.rowVar))) {
       assertFinite(x.data, total, 'GroupNorm', 'input', x.shape);
     }
     this.affineSpec = this.affineFor(l);
     this.xhat = ensure(this.xhat, total);
     this.invStd = ensure(this.invStd, rows);
-    rowsForward(rows, cpg * l, x.data, this.eps, this.affineSpec, this.xhat, this.invStd, out, this.rowMean);
+    rowsForward(rows, cpg * l, x.data, this.eps, this.affineSpec, this.xhat, this.invStd, out, {
+      mean: this.rowMean,
+      variance: this.rowVar,
+    });
     this.last = d;
     return { data: out, shape: [...x.shape] };
   }

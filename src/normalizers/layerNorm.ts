@@ -22,7 +22,7 @@ import {
   type RowAffine,
   rowGradSums,
   rowGradSumsSize,
-  rowMeans,
+  rowMoments,
   rowsBackwardFromSums,
   rowsForward,
 } from './rowKernels.js';
@@ -69,6 +69,7 @@ export class LayerNorm implements Normalizer {
   private xhat: Float64Array = new Float64Array(0);
   private invStd: Float64Array = new Float64Array(0);
   private rowMean: Float64Array = new Float64Array(0);
+  private rowVar: Float64Array = new Float64Array(0);
   private gradSums: Float64Array = new Float64Array(0);
   private last: Dims | null = null;
 
@@ -105,7 +106,7 @@ export class LayerNorm implements Normalizer {
   }
 
   forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
-    // The finiteness check rides on the row-mean pass (rowMeans), before any state changes.
+    // The finiteness check rides on the row-moments pass (rowMoments), before any state changes.
     const d = readDims(x, 'LayerNorm', null, false);
     const out = outputBuffer(opts.out, x.data.length, 'LayerNorm', x.data);
     const trailing = x.shape.slice(x.shape.length - this.shape.length);
@@ -117,12 +118,16 @@ export class LayerNorm implements Normalizer {
     const total = d.n * d.c * d.l;
     const rows = total / this.size;
     this.rowMean = ensure(this.rowMean, rows);
-    if (!Number.isFinite(rowMeans(rows, this.size, x.data, this.rowMean))) {
+    this.rowVar = ensure(this.rowVar, rows);
+    if (!Number.isFinite(rowMoments(rows, this.size, x.data, this.rowMean, this.rowVar))) {
       assertFinite(x.data, total, 'LayerNorm', 'input', x.shape);
     }
     this.xhat = ensure(this.xhat, total);
     this.invStd = ensure(this.invStd, rows);
-    rowsForward(rows, this.size, x.data, this.eps, this.affine, this.xhat, this.invStd, out, this.rowMean);
+    rowsForward(rows, this.size, x.data, this.eps, this.affine, this.xhat, this.invStd, out, {
+      mean: this.rowMean,
+      variance: this.rowVar,
+    });
     this.last = d;
     return { data: out, shape: [...x.shape] };
   }

@@ -61,3 +61,32 @@ export function dotRange(x: Float64Array, y: Float64Array, o: number, e: number)
   for (; k < e; k++) a0 += x[k] * y[k];
   return a0 + a1 + (a2 + a3);
 }
+
+/**
+ * Σ (x[k] − shift) and Σ (x[k] − shift)², k ∈ [o, e), into `into[0]`, `into[1]`: mean and variance in
+ * one pass. With the shift a value of the range, the cancellation in E[(x − s)²] − E[x − s]² costs at most
+ * a factor (1 + (mean − s)²/σ²) ≤ 1 + count in relative error (one value's squared deviation is at most
+ * the sum of them all), so unlike the textbook E[x²] − E[x]² it stays accurate when |mean| ≫ σ.
+ */
+export function shiftedSums(x: Float64Array, o: number, e: number, shift: number, into: Float64Array): void {
+  let a0 = 0;
+  let a1 = 0;
+  let q0 = 0;
+  let q1 = 0;
+  let k = o;
+  for (const e2 = e - 1; k < e2; k += 2) {
+    const t0 = x[k] - shift;
+    const t1 = x[k + 1] - shift;
+    a0 += t0;
+    a1 += t1;
+    q0 += t0 * t0;
+    q1 += t1 * t1;
+  }
+  if (k < e) {
+    const t = x[k] - shift;
+    a0 += t;
+    q0 += t * t;
+  }
+  into[0] = a0 + a1;
+  into[1] = q0 + q1;
+}

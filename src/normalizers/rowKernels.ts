@@ -9,7 +9,19 @@
  * GroupNorm and InstanceNorm). Each mode has its own loop function so that every hot loop stays
  * monomorphic for the JIT (one shared loop branching on the mode ran 2-3x slower once it had seen several).
  */
-import { dotRange, sqDevRange, sumRange } from './reduce.js';
+import { dotRange, shiftedSums, sumRange } from './reduce.js';
+
+const pair = new Float64Array(2);
+
+/** Mean and biased variance of x[o, o + len) in one pass, shifted by x[o], into `pair`. */
+function rowStats(x: Float64Array, o: number, len: number): void {
+  const shift = x[o];
+  shiftedSums(x, o, o + len, shift, pair);
+  const d = pair[0] / len;
+  const v = pair[1] / len - d * d;
+  pair[0] = shift + d;
+  pair[1] = v;
+}
 
 export type RowAffine =
   | { mode: 'none' }
@@ -24,23 +36,33 @@ export type RowAffine =
     };
 
 /**
- * Row means into `mean[r]`. Returns Σ_r mean[r], finite whenever every value is (NaN and ±Infinity
- * propagate): a caller can fold its finiteness check into this pass and still throw before touching
- * any state (an overflowing sum reads as non-finite too; the exact scan then finds nothing).
+ * Row means and biased variances into `mean[r]`, `variance[r]` (one shifted pass per row, see
+ * {@link shiftedSums}). Returns Σ_r (mean[r] + variance[r]), finite whenever every value is (NaN and
+ * ±Infinity propagate): a caller can fold its finiteness check into this pass and still throw before
+ * touching any state (an overflowing sum reads as non-finite too; the exact scan then finds nothing).
  */
-export function rowMeans(rows: number, len: number, x: Float64Array, mean: Float64Array): number {
+export function rowMoments(
+  rows: number,
+  len: number,
+  x: Float64Array,
+  mean: Float64Array,
+  variance: Float64Array,
+): number {
   let total = 0;
   for (let r = 0, o = 0; r < rows; r++, o += len) {
-    const mu = sumRange(x, o, o + len) / len;
+    rowStats(x, o, len);
+    const mu = pair[0];
+    const v = pair[1];
     mean[r] = mu;
-    total += mu;
+    variance[r] = v > 0 ? v : 0;
+    total += mu + v;
   }
   return total;
 }
 
 /**
  * Normalizes `rows` rows of `len`: x̂ into `xhat`, 1/√(σ² + ε) into `invStd[r]`, y into `out`. With
- * `mean` the row means come from {@link rowMeans}; without, each row's is computed on the way.
+ * `moments` the row statistics come from {@link rowMoments}; without, each row's are computed on the way.
  */
 export function rowsForward(
   rows: number,
@@ -51,11 +73,13 @@ export function rowsForward(
   xhat: Float64Array,
   invStd: Float64Array,
   out: Float64Array,
-  mean: Float64Array | null = null,
+  moments: { mean: Float64Array; variance: Float64Array } | null = null,
 ): void {
-  if (affine.mode === 'none') rowsForwardPlain(rows, len, x, eps, mean, xhat, invStd, out);
+  const mean = moments === null ? null : moments.mean;
+  const variance = moments === null ? null : moments.variance;
+  if (affine.mode === 'none') rowsForwardPlain(rows, len, x, eps, mean, variance, xhat, invStd, out);
   else if (affine.mode === 'elementwise')
-    rowsForwardElementwise(rows, len, x, eps, mean, affine.gamma, affine.beta, xhat, invStd, out);
+    rowsForwardElementwise(rows, len, x, eps, mean, variance, affine.gamma, affine.beta, xhat, invStd, out);
   else
     rowsForwardChannel(
       rows,
@@ -63,6 +87,7 @@ export function rowsForward(
       x,
       eps,
       mean,
+      variance,
       affine.gamma,
       affine.beta,
       affine.chunk,
@@ -80,16 +105,35 @@ function rowsForwardPlain(
   x: Float64Array,
   eps: number,
   mean: Float64Array | null,
+  variance: Float64Array | null,
   xhat: Float64Array,
   invStd: Float64Array,
   out: Float64Array,
 ): void {
   for (let r = 0, o = 0; r < rows; r++, o += len) {
     const e = o + len;
-    const mu = mean === null ? sumRange(x, o, e) / len : mean[r];
-    const is = 1 / Math.sqrt(sqDevRange(x, o, e, mu) / len + eps);
+    let mu: number;
+    let v: number;
+    if (mean === null || variance === null) {
+      rowStats(x, o, len);
+      mu = pair[0];
+      v = pair[1] > 0 ? pair[1] : 0;
+    } else {
+      mu = mean[r];
+      v = variance[r];
+    }
+    const is = 1 / Math.sqrt(v + eps);
     invStd[r] = is;
-    for (let k = o; k < e; k++) {
+    let k = o;
+    for (const e2 = e - 1; k < e2; k += 2) {
+      const h0 = (x[k] - mu) * is;
+      const h1 = (x[k + 1] - mu) * is;
+      xhat[k] = h0;
+      xhat[k + 1] = h1;
+      out[k] = h0;
+      out[k + 1] = h1;
+    }
+    if (k < e) {
       const h = (x[k] - mu) * is;
       xhat[k] = h;
       out[k] = h;
@@ -103,6 +147,7 @@ function rowsForwardElementwise(
   x: Float64Array,
   eps: number,
   mean: Float64Array | null,
+  variance: Float64Array | null,
   gamma: Float64Array,
   beta: Float64Array,
   xhat: Float64Array,
@@ -111,10 +156,29 @@ function rowsForwardElementwise(
 ): void {
   for (let r = 0, o = 0; r < rows; r++, o += len) {
     const e = o + len;
-    const mu = mean === null ? sumRange(x, o, e) / len : mean[r];
-    const is = 1 / Math.sqrt(sqDevRange(x, o, e, mu) / len + eps);
+    let mu: number;
+    let v: number;
+    if (mean === null || variance === null) {
+      rowStats(x, o, len);
+      mu = pair[0];
+      v = pair[1] > 0 ? pair[1] : 0;
+    } else {
+      mu = mean[r];
+      v = variance[r];
+    }
+    const is = 1 / Math.sqrt(v + eps);
     invStd[r] = is;
-    for (let k = o, i = 0; k < e; k++, i++) {
+    let k = o;
+    let i = 0;
+    for (const e2 = e - 1; k < e2; k += 2, i += 2) {
+      const h0 = (x[k] - mu) * is;
+      const h1 = (x[k + 1] - mu) * is;
+      xhat[k] = h0;
+      xhat[k + 1] = h1;
+      out[k] = gamma[i] * h0 + beta[i];
+      out[k + 1] = gamma[i + 1] * h1 + beta[i + 1];
+    }
+    if (k < e) {
       const h = (x[k] - mu) * is;
       xhat[k] = h;
       out[k] = gamma[i] * h + beta[i];
@@ -128,6 +192,7 @@ function rowsForwardChannel(
   x: Float64Array,
   eps: number,
   mean: Float64Array | null,
+  variance: Float64Array | null,
   gamma: Float64Array,
   beta: Float64Array,
   chunk: number,
@@ -138,8 +203,17 @@ function rowsForwardChannel(
   out: Float64Array,
 ): void {
   for (let r = 0, o = 0; r < rows; r++, o += len) {
-    const mu = mean === null ? sumRange(x, o, o + len) / len : mean[r];
-    const is = 1 / Math.sqrt(sqDevRange(x, o, o + len, mu) / len + eps);
+    let mu: number;
+    let v: number;
+    if (mean === null || variance === null) {
+      rowStats(x, o, len);
+      mu = pair[0];
+      v = pair[1] > 0 ? pair[1] : 0;
+    } else {
+      mu = mean[r];
+      v = variance[r];
+    }
+    const is = 1 / Math.sqrt(v + eps);
     invStd[r] = is;
     const ch0 = (r % rowsPerSample) * channelsPerRow;
     for (let q = 0; q < channelsPerRow; q++) {
@@ -147,7 +221,16 @@ function rowsForwardChannel(
       const b = beta[ch0 + q];
       const s = o + q * chunk;
       const e = s + chunk;
-      for (let k = s; k < e; k++) {
+      let k = s;
+      for (const e2 = e - 1; k < e2; k += 2) {
+        const t0 = x[k] - mu;
+        const t1 = x[k + 1] - mu;
+        xhat[k] = t0 * is;
+        xhat[k + 1] = t1 * is;
+        out[k] = g * t0 + b;
+        out[k + 1] = g * t1 + b;
+      }
+      if (k < e) {
         const t = x[k] - mu;
         xhat[k] = t * is;
         out[k] = g * t + b;
@@ -474,7 +557,12 @@ function rowsApplyPlain(
     const m1 = sums[2 * r] / len;
     const m2 = sums[2 * r + 1] / len;
     const is = invStd[r];
-    for (let k = o; k < e; k++) dx[k] = is * (dy[k] - m1 - xhat[k] * m2);
+    let k = o;
+    for (const e2 = e - 1; k < e2; k += 2) {
+      dx[k] = is * (dy[k] - m1 - xhat[k] * m2);
+      dx[k + 1] = is * (dy[k + 1] - m1 - xhat[k + 1] * m2);
+    }
+    if (k < e) dx[k] = is * (dy[k] - m1 - xhat[k] * m2);
   }
 }
 
@@ -498,7 +586,21 @@ function rowsApplyElementwise(
     const m2 = sums[2 * r + 1] / len;
     const is = invStd[r];
     if (dgamma !== null && dbeta !== null) {
-      for (let q = o, j = 0; q < e; q++, j++) {
+      let q = o;
+      let j = 0;
+      for (const e2 = e - 1; q < e2; q += 2, j += 2) {
+        const d0 = dy[q];
+        const d1 = dy[q + 1];
+        const h0 = xhat[q];
+        const h1 = xhat[q + 1];
+        dgamma[j] += d0 * h0;
+        dgamma[j + 1] += d1 * h1;
+        dbeta[j] += d0;
+        dbeta[j + 1] += d1;
+        dx[q] = is * (d0 * gamma[j] - m1 - h0 * m2);
+        dx[q + 1] = is * (d1 * gamma[j + 1] - m1 - h1 * m2);
+      }
+      if (q < e) {
         const d = dy[q];
         const h = xhat[q];
         dgamma[j] += d * h;
@@ -539,7 +641,12 @@ function rowsApplyChannel(
       if (dgamma !== null) dgamma[ch] += sums[p + 1];
       const gm = gamma[ch];
       const e = s + chunk;
-      for (let k = s; k < e; k++) dx[k] = is * (gm * dy[k] - m1 - xhat[k] * m2);
+      let k = s;
+      for (const e2 = e - 1; k < e2; k += 2) {
+        dx[k] = is * (gm * dy[k] - m1 - xhat[k] * m2);
+        dx[k + 1] = is * (gm * dy[k + 1] - m1 - xhat[k + 1] * m2);
+      }
+      if (k < e) dx[k] = is * (gm * dy[k] - m1 - xhat[k] * m2);
     }
   }
 }
