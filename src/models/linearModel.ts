@@ -104,6 +104,8 @@ export class LinearModel implements Classifier {
    * can skip its snapshot.
    */
   private denseSafe = false;
+  /** fastDense with one output: Float64Array events take `denseFastOne`. */
+  private readonly fastDenseOne: boolean;
   private readonly elastic: { l1: number; l2: number } | null;
   // Scratch buffers (reused; grown on demand).
   private scores: Float64Array;
@@ -163,6 +165,7 @@ export class LinearModel implements Classifier {
     this.lazyCapable = this.elastic !== null && !this.opt.proximal && !this.opt.dense;
     this.fastDense =
       this.opt.uniform && !this.reg.project && (this.reg.kind === 'none' || this.reg.kind === 'elasticnet');
+    this.fastDenseOne = this.fastDense && this.K === 1;
     this.options = {
       loss: options.loss,
       regularizer: this.reg.config() ?? null,
@@ -229,6 +232,10 @@ export class LinearModel implements Classifier {
     this.loss.checkLabel(y);
     if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) {
       throw new ModelError(`sample weight w=${String(w)} must be a finite number ≥ 0`);
+    }
+    if (this.fastDenseOne && x instanceof Float64Array && x.length === this.dim_ && this.dim_ !== 0) {
+      this.denseFastOne(x, y, w);
+      return;
     }
     if (isSparse(x)) {
       this.denseSafe = false;
@@ -737,6 +744,79 @@ export class LinearModel implements Classifier {
 
   private rejectNonFinite(): void {
     this.guard.rejected++;
+  }
+
+  /**
+   * `learnOne` on a Float64Array of the right length for a one-output model whose dense steps are fused
+   * (SGD + none/elastic net): the same computation as prepareDense → scoreDense → lossGradient →
+   * stepDense, bit for bit, in one monomorphic method with the dot product and the L2 kernel inlined.
+   */
+  private denseFastOne(x: Float64Array, y: number, w: number): void {
+    if (this.lazyOn) this.materialize();
+    const { dim_: d, nW, params } = this;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let j = 0;
+    for (; j + 3 < d; j += 4) {
+      s0 += params[j] * x[j];
+      s1 += params[j + 1] * x[j + 1];
+      s2 += params[j + 2] * x[j + 2];
+      s3 += params[j + 3] * x[j + 3];
+    }
+    for (; j < d; j++) s0 += params[j] * x[j];
+    const s = params[nW] + (s0 + s1 + (s2 + s3));
+    this.scores[0] = s;
+    if (!Number.isFinite(s)) {
+      this.checkFiniteDense(x, 'x');
+      return this.rejectNonFinite();
+    }
+    const g = w * this.scalarLoss!.gradient(y, s);
+    this.dscores[0] = g;
+    const t = this.t + 1;
+    const eta = this.opt.rate(t, 0);
+    const el = this.elastic;
+    const a = el ? eta * el.l1 : 0;
+    const c = el ? 1 / (1 + eta * el.l2) : 1;
+    const step = eta * g;
+    // See stepDense for why these bounds make the step finite without a snapshot.
+    const safe = this.denseSafe && c <= 1 && Math.abs(step) <= 0.5;
+    if (!safe) this.guard.save(this.guardArrays);
+    let big = false;
+    if (a === 0) {
+      let ok = true;
+      j = 0;
+      for (; j + 3 < d; j += 4) {
+        const v0 = (params[j] - step * x[j]) * c;
+        const v1 = (params[j + 1] - step * x[j + 1]) * c;
+        const v2 = (params[j + 2] - step * x[j + 2]) * c;
+        const v3 = (params[j + 3] - step * x[j + 3]) * c;
+        params[j] = v0;
+        params[j + 1] = v1;
+        params[j + 2] = v2;
+        params[j + 3] = v3;
+        if (!(Math.abs(v0) + Math.abs(v1) + (Math.abs(v2) + Math.abs(v3)) <= HALF_MAX)) ok = false;
+      }
+      for (; j < d; j++) {
+        const v = (params[j] - step * x[j]) * c;
+        params[j] = v;
+        if (!(Math.abs(v) <= HALF_MAX)) ok = false;
+      }
+      big = !ok;
+    } else big = !softStep(params, 0, x, d, step, a, c);
+    if (this.fitIntercept) {
+      const b = (params[nW] -= step);
+      if (!(Math.abs(b) <= HALF_MAX)) big = true;
+    }
+    if (big) {
+      this.denseSafe = false;
+      if (!safe && !allFinite(params, nW + (this.fitIntercept ? 1 : 0))) {
+        this.guard.reject();
+        return;
+      }
+    } else this.denseSafe = true;
+    this.t = t;
   }
 
   /** One step on a dense input with loss gradients dscores (per output). */
