@@ -113,6 +113,8 @@ export class LinearModel implements Classifier {
   private dsum: Float64Array;
   private grad = new Float64Array(0);
   private coords = new Int32Array(0);
+  /** FTRL guard coordinates (2j, 2j + 1) for coords[i] = j. */
+  private coords2 = new Int32Array(0);
   private sIdx = new Int32Array(16);
   private sVal = new Float64Array(16);
   /** FTRL fast path: the pre-step weights of the active features, by position in sIdx. */
@@ -479,7 +481,8 @@ export class LinearModel implements Classifier {
     if (this.lazyCapable)
       this.lazy = new LazyElasticNet(this.elastic!.l1, this.elastic!.l2, this.opt.uniform, this.nW);
     this.upos = new Int32Array(d).fill(-1);
-    // FTRL never writes weights in its step (they are a function of z, n and t), so only z and n need guarding.
+    // FTRL never writes weights in its step (they are a function of z, n and t), so only z and n need
+    // guarding (one interleaved array).
     this.guardArrays = this.ftrl ? this.opt.stateArrays() : [this.params, ...this.opt.stateArrays()];
     this.ensureScratch(size);
   }
@@ -909,7 +912,16 @@ export class LinearModel implements Classifier {
     const t = this.t + 1;
     const params = this.params;
     if (coords === null) this.guard.save(this.guardArrays);
-    else this.guard.save(this.guardArrays, coords, n);
+    else if (this.ftrl) {
+      // FTRL keeps z_j and n_j interleaved at 2j and 2j + 1 in one array.
+      if (this.coords2.length < 2 * n) this.coords2 = new Int32Array(2 * this.coords.length);
+      const c2 = this.coords2;
+      for (let i = 0; i < n; i++) {
+        c2[2 * i] = 2 * coords[i];
+        c2[2 * i + 1] = 2 * coords[i] + 1;
+      }
+      this.guard.save(this.guardArrays, c2, 2 * n);
+    } else this.guard.save(this.guardArrays, coords, n);
     this.opt.step(t, params, grad, n, coords, 0);
     if (!this.guard.commit()) return;
     this.t = t;

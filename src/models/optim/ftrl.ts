@@ -33,8 +33,12 @@ export class Ftrl implements Optimizer {
   readonly dense = false;
   readonly alpha: number;
   readonly beta: number;
-  private z = new Float64Array(0);
-  private n = new Float64Array(0);
+  /**
+   * z_j at 2j and n_j at 2j + 1, interleaved: a step reads and writes both, so with hashed features
+   * (random j over 2^20 coordinates) one cache line miss per active feature instead of two.
+   */
+  private zn = new Float64Array(0);
+  private size = 0;
   private l1 = 0;
   private l2 = 0;
   private penalized = 0;
@@ -51,18 +55,18 @@ export class Ftrl implements Optimizer {
   }
 
   init(size: number): void {
-    this.z = new Float64Array(size);
-    this.n = new Float64Array(size);
+    this.size = size;
+    this.zn = new Float64Array(2 * size);
   }
 
   /** w_j after t steps. */
   weightAt(t: number, j: number): number {
-    const z = this.z[j];
+    const z = this.zn[2 * j];
     const pen = j < this.penalized;
     const l1 = pen ? t * this.l1 : 0;
     if (Math.abs(z) <= l1) return 0;
     const l2 = pen ? t * this.l2 : 0;
-    return -(z - Math.sign(z) * l1) / ((this.beta + Math.sqrt(this.n[j])) / this.alpha + l2);
+    return -(z - Math.sign(z) * l1) / ((this.beta + Math.sqrt(this.zn[2 * j + 1])) / this.alpha + l2);
   }
 
   /**
@@ -78,15 +82,15 @@ export class Ftrl implements Optimizer {
     idx: Int32Array | null,
     off: number,
   ): void {
-    const { z, n, alpha } = this;
+    const { zn, alpha } = this;
     for (let i = 0; i < count; i++) {
       const j = idx === null ? off + i : idx[i];
       const gi = g[i];
-      const nOld = n[j];
+      const nOld = zn[2 * j + 1];
       const nNew = nOld + gi * gi;
       const sigma = (Math.sqrt(nNew) - Math.sqrt(nOld)) / alpha;
-      z[j] += gi - sigma * w[j];
-      n[j] = nNew;
+      zn[2 * j] += gi - sigma * w[j];
+      zn[2 * j + 1] = nNew;
     }
   }
 
@@ -95,14 +99,14 @@ export class Ftrl implements Optimizer {
    * a linear model), without materializing the gradient. Requires w[j] = weightAt(t − 1, j).
    */
   stepScaled(w: Float64Array, idx: Int32Array, vals: Float64Array, count: number, scale: number): void {
-    const { z, n, alpha } = this;
+    const { zn, alpha } = this;
     for (let i = 0; i < count; i++) {
       const j = idx[i];
       const gi = scale * vals[i];
-      const nOld = n[j];
+      const nOld = zn[2 * j + 1];
       const nNew = nOld + gi * gi;
-      z[j] += gi - ((Math.sqrt(nNew) - Math.sqrt(nOld)) / alpha) * w[j];
-      n[j] = nNew;
+      zn[2 * j] += gi - ((Math.sqrt(nNew) - Math.sqrt(nOld)) / alpha) * w[j];
+      zn[2 * j + 1] = nNew;
     }
   }
 
@@ -120,19 +124,19 @@ export class Ftrl implements Optimizer {
     out: Float64Array,
     s0: number,
   ): number {
-    const { z, n, alpha, beta, penalized } = this;
+    const { zn, alpha, beta, penalized } = this;
     const l1p = t * this.l1;
     const l2p = t * this.l2;
     let s = s0;
     for (let i = 0; i < count; i++) {
       const j = idx[i];
-      const zj = z[j];
+      const zj = zn[2 * j];
       const pen = j < penalized;
       const l1 = pen ? l1p : 0;
       let wj = 0;
       if (!(Math.abs(zj) <= l1)) {
         const l2 = pen ? l2p : 0;
-        wj = -(zj - Math.sign(zj) * l1) / ((beta + Math.sqrt(n[j])) / alpha + l2);
+        wj = -(zj - Math.sign(zj) * l1) / ((beta + Math.sqrt(zn[2 * j + 1])) / alpha + l2);
       }
       out[i] = wj;
       s += wj * vals[i];
@@ -145,32 +149,47 @@ export class Ftrl implements Optimizer {
    * by `weightsDot`) instead of in a full-length weight array. Same arithmetic, same order.
    */
   stepScaledAt(wAt: Float64Array, idx: Int32Array, vals: Float64Array, count: number, scale: number): void {
-    const { z, n, alpha } = this;
+    const { zn, alpha } = this;
     for (let i = 0; i < count; i++) {
       const j = idx[i];
       const gi = scale * vals[i];
-      const nOld = n[j];
+      const nOld = zn[2 * j + 1];
       const nNew = nOld + gi * gi;
-      z[j] += gi - ((Math.sqrt(nNew) - Math.sqrt(nOld)) / alpha) * wAt[i];
-      n[j] = nNew;
+      zn[2 * j] += gi - ((Math.sqrt(nNew) - Math.sqrt(nOld)) / alpha) * wAt[i];
+      zn[2 * j + 1] = nNew;
     }
   }
 
   rate(_t: number, j: number): number {
-    return this.alpha / (this.beta + Math.sqrt(this.n[j]));
+    return this.alpha / (this.beta + Math.sqrt(this.zn[2 * j + 1]));
   }
 
+  /** One interleaved array: coordinate j's statistics sit at 2j and 2j + 1 (guard with doubled indices). */
   stateArrays(): Float64Array[] {
-    return [this.z, this.n];
+    return [this.zn];
   }
 
   state(): OptimizerState {
-    return { type: 'ftrl', config: this.config(), arrays: [packArray(this.z), packArray(this.n)] };
+    const { zn, size } = this;
+    const z = new Float64Array(size);
+    const n = new Float64Array(size);
+    for (let j = 0; j < size; j++) {
+      z[j] = zn[2 * j];
+      n[j] = zn[2 * j + 1];
+    }
+    return { type: 'ftrl', config: this.config(), arrays: [packArray(z), packArray(n)] };
   }
 
   restore(s: OptimizerState): void {
-    unpackArray(s.arrays[0], this.z, 'ftrl z');
-    unpackArray(s.arrays[1], this.n, 'ftrl n');
+    const { zn, size } = this;
+    const z = new Float64Array(size);
+    const n = new Float64Array(size);
+    unpackArray(s.arrays[0], z, 'ftrl z');
+    unpackArray(s.arrays[1], n, 'ftrl n');
+    for (let j = 0; j < size; j++) {
+      zn[2 * j] = z[j];
+      zn[2 * j + 1] = n[j];
+    }
   }
 
   config(): OptimizerConfig {
