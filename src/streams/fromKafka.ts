@@ -4,9 +4,11 @@
  *
  * - kafkajs `eachBatch` with `eachBatchAutoResolve: false` and `autoCommit: false`: the existing RxJS
  *   bridges call `subscriber.next` and return, so kafkajs commits offsets before the work is done.
- *   Here an offset is resolved only once the pipeline has {@link KafkaSource.ack acknowledged} the
- *   message (learned, or sent to dead letters), and the group's offsets are committed only through
- *   {@link KafkaSource.commit}, which the pipeline calls after a durable checkpoint.
+ *   Here a message counts as done only once the pipeline has {@link KafkaSource.ack acknowledged} it
+ *   (learned, or sent to dead letters), and the group's offsets are committed only through
+ *   {@link KafkaSource.commit}, which the pipeline calls after a durable checkpoint. (kafkajs's resolved
+ *   offset is only its read position here: it is moved past what was handed over, so nothing is fetched
+ *   twice, and never committed.)
  * - Bounded in flight: at most `maxInFlight` messages per partition are handed over and not yet
  *   acknowledged. At the bound the partition is paused (kafkajs stops fetching it) instead of
  *   buffering; acknowledgements resume it. Other partitions keep flowing.
@@ -504,10 +506,13 @@ export class KafkaSource extends Observable<RawMessage> {
     if (handed === 0 && this.inFlightOf(st) > 0 && live()) {
       await this.waitForAck(st, this.opts.ackWaitMs);
     }
-    if (st.frontier !== null && st.frontier - 1 !== st.resolved && st.frontier > 0) {
-      // Resolve only what the pipeline acknowledged; kafkajs refetches from here.
-      resolveOffset(String(st.frontier - 1));
-      st.resolved = st.frontier - 1;
+    if (st.emittedNext !== null && st.emittedNext > 0 && st.emittedNext - 1 !== st.resolved) {
+      // kafkajs fetches on from the resolved offset, so resolve what was handed over: resolving only the
+      // acknowledged prefix made every fetch return the messages still in a batch again. Nothing commits
+      // resolved offsets (autoCommit is off; commit() sends the checkpoint's offsets), and recovery seeks to
+      // the checkpoint, so this moves the read position only.
+      resolveOffset(String(st.emittedNext - 1));
+      st.resolved = st.emittedNext - 1;
     }
     await this.beat(heartbeat);
   }
