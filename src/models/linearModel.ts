@@ -119,6 +119,8 @@ export class LinearModel implements Classifier {
   private sVal = new Float64Array(16);
   /** FTRL fast path: the pre-step weights of the active features, by position in sIdx. */
   private wAt = new Float64Array(16);
+  /** FTRL fast path: √n of the active features with a non-zero weight (reused by the z/n update). */
+  private rootAt = new Float64Array(16);
   private nnz = 0;
   private hKeys = new Int32Array(0);
   private hPos = new Int32Array(0);
@@ -594,17 +596,20 @@ export class LinearModel implements Classifier {
       const a = v < 0 ? -v : v;
       if (a > maxAbs) maxAbs = a;
     }
-    if (this.wAt.length < nnz) this.wAt = new Float64Array(this.sIdx.length);
-    const wAt = this.wAt;
+    if (this.wAt.length < nnz) {
+      this.wAt = new Float64Array(this.sIdx.length);
+      this.rootAt = new Float64Array(this.sIdx.length);
+    }
+    const { wAt, rootAt } = this;
     // The weights of the active features go to wAt (in cache), not to params: FTRL's params are stale by
     // design (a weight is a function of z, n and t, evaluated on read), so nothing reads them there.
-    const s = ftrl.weightsDot(t, sIdx, sVal, nnz, wAt, ftrl.weightAt(t, nW));
+    const s = ftrl.weightsDot(t, sIdx, sVal, nnz, wAt, rootAt, ftrl.weightAt(t, nW));
     if (!Number.isFinite(s)) return false;
     this.scores[0] = s;
     const g = w * this.scalarLoss!.gradient(y, s);
     const ag = Math.abs(g);
     if (!(ag <= 1e100 && ag * maxAbs <= 1e100)) return false;
-    ftrl.stepScaledAt(wAt, sIdx, sVal, nnz, g);
+    ftrl.stepScaledAt(wAt, rootAt, sIdx, sVal, nnz, g);
     if (this.fitIntercept) {
       params[nW] = ftrl.weightAt(t, nW);
       ftrl.stepScaled(params, this.biasIdx, ONE, 1, g);

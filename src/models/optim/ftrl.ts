@@ -114,7 +114,8 @@ export class Ftrl implements Optimizer {
    * Pass 1 of Algorithm 1 for one sparse event, inlined for speed: out[i] ← weightAt(t, idx[i]) and returns
    * s0 + Σ out[i]·vals[i], summed in index order (bit for bit what a `weightAt` loop gives). The weights go
    * to a small caller-owned buffer, not to a 2^20-long weight array: one random memory access fewer per
-   * active feature. Coordinates must be distinct for `stepScaledAt` to follow.
+   * active feature. roots[i] ← √n_j where it was computed (non-zero weights), so `stepScaledAt` need not
+   * take it again. Coordinates must be distinct for `stepScaledAt` to follow.
    */
   weightsDot(
     t: number,
@@ -122,6 +123,7 @@ export class Ftrl implements Optimizer {
     vals: Float64Array,
     count: number,
     out: Float64Array,
+    roots: Float64Array,
     s0: number,
   ): number {
     const { zn, alpha, beta, penalized } = this;
@@ -136,7 +138,9 @@ export class Ftrl implements Optimizer {
       let wj = 0;
       if (!(Math.abs(zj) <= l1)) {
         const l2 = pen ? l2p : 0;
-        wj = -(zj - Math.sign(zj) * l1) / ((beta + Math.sqrt(zn[2 * j + 1])) / alpha + l2);
+        const root = Math.sqrt(zn[2 * j + 1]);
+        roots[i] = root;
+        wj = -(zj - Math.sign(zj) * l1) / ((beta + root) / alpha + l2);
       }
       out[i] = wj;
       s += wj * vals[i];
@@ -145,17 +149,29 @@ export class Ftrl implements Optimizer {
   }
 
   /**
-   * `stepScaled` with the pre-step weights given per position (wAt[i] = weightAt(t − 1, idx[i]), as written
-   * by `weightsDot`) instead of in a full-length weight array. Same arithmetic, same order.
+   * `stepScaled` with the pre-step weights given per position (wAt[i] = weightAt(t − 1, idx[i]) and
+   * roots[i] = √n_j where wAt[i] ≠ 0, as written by `weightsDot`) instead of in a full-length weight array.
+   * The same values bit for bit: a zero weight with a finite σ adds σ·0 = +0 (σ ≥ 0), and g − (+0) = g,
+   * so the two square roots are skipped there; elsewhere √n_old is the one pass 1 took.
    */
-  stepScaledAt(wAt: Float64Array, idx: Int32Array, vals: Float64Array, count: number, scale: number): void {
+  stepScaledAt(
+    wAt: Float64Array,
+    roots: Float64Array,
+    idx: Int32Array,
+    vals: Float64Array,
+    count: number,
+    scale: number,
+  ): void {
     const { zn, alpha } = this;
     for (let i = 0; i < count; i++) {
       const j = idx[i];
       const gi = scale * vals[i];
       const nOld = zn[2 * j + 1];
       const nNew = nOld + gi * gi;
-      zn[2 * j] += gi - ((Math.sqrt(nNew) - Math.sqrt(nOld)) / alpha) * wAt[i];
+      const w = wAt[i];
+      if (w !== 0) zn[2 * j] += gi - ((Math.sqrt(nNew) - roots[i]) / alpha) * w;
+      else if (nNew <= Number.MAX_VALUE) zn[2 * j] += gi;
+      else zn[2 * j] += gi - ((Math.sqrt(nNew) - Math.sqrt(nOld)) / alpha) * w;
       zn[2 * j + 1] = nNew;
     }
   }
