@@ -441,8 +441,10 @@ export class KafkaSource extends Observable<RawMessage> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const st = this.state(batch.topic, batch.partition);
     const sub = this.subscriber;
-    const live = (): boolean =>
-      !this.draining && this.revoking === null && sub !== null && !sub.closed && isRunning() && !isStale();
+    // Per message only the cheap flags (isStale() builds a string key per call); kafkajs's own state can only
+    // change while this handler awaits, so isRunning()/isStale() are checked again after every await.
+    const open = (): boolean => !this.draining && this.revoking === null && sub !== null && !sub.closed;
+    const live = (): boolean => open() && isRunning() && !isStale();
     if (!live() || batch.messages.length === 0) return;
 
     // On each assignment, read from where the model is (the checkpoint, or what was handed over since).
@@ -470,6 +472,7 @@ export class KafkaSource extends Observable<RawMessage> {
         if (performance.now() - sliceStart >= this.opts.yieldEveryMs) {
           await new Promise<void>((resolve) => setImmediate(resolve));
           await this.beat(heartbeat);
+          if (!live()) break;
           sliceStart = performance.now();
           receivedAt = Date.now();
         }
@@ -480,7 +483,7 @@ export class KafkaSource extends Observable<RawMessage> {
         this.pause(st);
         break;
       }
-      if (!live()) break;
+      if (!open()) break;
       st.pending.push(off);
       st.emittedNext = off + 1;
       if (st.frontier === null) st.frontier = off;

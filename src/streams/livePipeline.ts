@@ -223,6 +223,8 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
       rebatch(policy, { skipBatches: resumedFrom?.batches ?? 0, flush$: flushBatch$ }),
       prequential(models, {
         learn: options.learn,
+        // Per-event prediction objects only when someone reads them (the output topic, or onResult).
+        predictions: publisher !== null || options.onResult !== undefined,
         resume: { scores: resumedFrom?.scores, batches: resumedFrom?.batches },
       }),
       tap((r) => {
