@@ -131,6 +131,36 @@ describe('checkpoint operator', () => {
     expect(cp.batches).toBe(5);
   });
 
+  it('flush$ checkpoints what was learned at once, and is a no-op with nothing unsaved', async () => {
+    const store = new FileCheckpointStore(dir);
+    const model = logistic();
+    const source = new Subject<Envelope[]>();
+    const flush$ = new Subject<void>();
+    const acks: CheckpointAck[] = [];
+    const done = new Promise<void>((resolve, reject) =>
+      source
+        .pipe(prequential({ m: model }), checkpoint(store, { everyMs: Infinity, flush$ }))
+        .subscribe({ next: (a) => acks.push(a), complete: resolve, error: reject }),
+    );
+    const [b0, b1, b2] = batches(3, 4);
+    flush$.next(); // nothing learned yet
+    source.next(b0);
+    source.next(b1);
+    flush$.next();
+    await store.whenIdle();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(acks.map((a) => [a.offsets['t:0'], a.batches, a.final])).toEqual([['8', 2, false]]);
+    expect((await store.load())!.models.m).toEqual(model.state());
+    flush$.next(); // nothing new since
+    source.next(b2);
+    source.complete();
+    await done;
+    expect(acks.map((a) => [a.offsets['t:0'], a.batches, a.final])).toEqual([
+      ['8', 2, false],
+      ['12', 3, true],
+    ]);
+  });
+
   it('with saves keeping up, every N-message boundary is checkpointed', async () => {
     const store = new FileCheckpointStore(dir);
     const src = new Subject<Envelope[]>();
