@@ -1,7 +1,8 @@
 /*
  * Plain C (-O2) versions of the BatchNorm, LayerNorm and GroupNorm forward + backward loops that
  * src/normalizers runs (same passes, same float64 arithmetic, caller-owned buffers), as the speed
- * reference for bench/suites/normalizers.bench.ts.
+ * reference for bench/suites/normalizers.bench.ts. Keep it in step with the TypeScript: when a pass is
+ * fused or split there, do the same here, so the ratio measures code generation, not algorithm.
  *
  * usage: normalizers.bin KIND N C L G [KIND N C L G ...]   (KIND = batch | layer | group)
  * prints a JSON array of { "kind", "shape", "medianNs" }: median time of one forward (training) +
@@ -179,7 +180,22 @@ static void rows_step(Buf *b, int rows, int len, int cpr, int rps) {
     total += b->rowmean[r] + v;
   }
   check_total(total);
-  for (int r = 0, o = 0; r < rows; r++, o += len) {
+  int r1 = 0;
+  if (cpr == 0) /* LayerNorm: two rows per sweep, as rowsForwardElementwise */
+    for (int o = 0; r1 + 1 < rows; r1 += 2, o += 2 * len) {
+      double mu = b->rowmean[r1], is = 1 / sqrt(b->rowvar[r1] + eps);
+      double nu = b->rowmean[r1 + 1], js = 1 / sqrt(b->rowvar[r1 + 1] + eps);
+      b->invstd[r1] = is;
+      b->invstd[r1 + 1] = js;
+      for (int k = o, p = o + len, i = 0; i < len; k++, p++, i++) {
+        double gi = g[i], bi = be[i], h0 = (x[k] - mu) * is, h1 = (x[p] - nu) * js;
+        xhat[k] = h0;
+        xhat[p] = h1;
+        out[k] = gi * h0 + bi;
+        out[p] = gi * h1 + bi;
+      }
+    }
+  for (int r = r1, o = r1 * len; r < rows; r++, o += len) {
     double mu = b->rowmean[r];
     double is = 1 / sqrt(b->rowvar[r] + eps);
     b->invstd[r] = is;
@@ -241,7 +257,20 @@ static void rows_step(Buf *b, int rows, int len, int cpr, int rps) {
   check_total(total);
   memset(dg, 0, (cpr == 0 ? len : b->c) * sizeof(double));
   memset(db, 0, (cpr == 0 ? len : b->c) * sizeof(double));
-  for (int r = 0, o = 0, p = 2 * rows; r < rows; r++, o += len) {
+  int r0 = 0;
+  if (cpr == 0) /* LayerNorm: two rows per sweep, as rowsApplyElementwise */
+    for (int o = 0; r0 + 1 < rows; r0 += 2, o += 2 * len) {
+      double is = b->invstd[r0], m1 = sums[2 * r0] / len, m2 = sums[2 * r0 + 1] / len;
+      double js = b->invstd[r0 + 1], n1 = sums[2 * r0 + 2] / len, n2 = sums[2 * r0 + 3] / len;
+      for (int q = o, p = o + len, j = 0; j < len; q++, p++, j++) {
+        double d0 = dy[q], h0 = xhat[q], d1 = dy[p], h1 = xhat[p], gj = g[j];
+        dg[j] += d0 * h0 + d1 * h1;
+        db[j] += d0 + d1;
+        dx[q] = is * (d0 * gj - m1 - h0 * m2);
+        dx[p] = js * (d1 * gj - n1 - h1 * n2);
+      }
+    }
+  for (int r = r0, o = r0 * len, p = 2 * rows; r < rows; r++, o += len) {
     double is = b->invstd[r], m1 = sums[2 * r] / len, m2 = sums[2 * r + 1] / len;
     if (cpr == 0) {
       for (int q = o, j = 0; q < o + len; q++, j++) {

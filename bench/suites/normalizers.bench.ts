@@ -191,6 +191,7 @@ export async function run(): Promise<SuiteResult> {
     'ts = outputs into caller-owned buffers (ForwardOptions.out, backward(dy, out)), the allocation-free path the C loops take; ts-fresh = default API returning fresh arrays',
     'ratios are time ratios of medians; "min ..." ratios use the fastest round of each, less sensitive to a loaded machine',
     'C, PyTorch and TypeScript are measured shape by shape in turn, so machine load colours all three about alike',
+    'the C loops mirror the TypeScript passes: finiteness of x and dy read off the first reduction, mean and variance in one shifted pass, LayerNorm backward two rows per sweep',
     'GroupNorm uses G = 4 for C = 8 and G = 8 otherwise; InstanceNorm affine; LayerNorm over [C, L]',
   );
   return { ...header('normalizers'), cases, ratios, notes };

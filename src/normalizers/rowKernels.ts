@@ -154,7 +154,29 @@ function rowsForwardElementwise(
   invStd: Float64Array,
   out: Float64Array,
 ): void {
-  for (let r = 0, o = 0; r < rows; r++, o += len) {
+  let r = 0;
+  if (mean !== null && variance !== null) {
+    // Statistics known up front: two rows per sweep, so γ and β are loaded once for two samples.
+    for (let o = 0; r + 1 < rows; r += 2, o += 2 * len) {
+      const mu = mean[r];
+      const is = 1 / Math.sqrt(variance[r] + eps);
+      const nu = mean[r + 1];
+      const js = 1 / Math.sqrt(variance[r + 1] + eps);
+      invStd[r] = is;
+      invStd[r + 1] = js;
+      for (let k = o, p = o + len, i = 0; i < len; k++, p++, i++) {
+        const g = gamma[i];
+        const b = beta[i];
+        const h0 = (x[k] - mu) * is;
+        const h1 = (x[p] - nu) * js;
+        xhat[k] = h0;
+        xhat[p] = h1;
+        out[k] = g * h0 + b;
+        out[p] = g * h1 + b;
+      }
+    }
+  }
+  for (let o = r * len; r < rows; r++, o += len) {
     const e = o + len;
     let mu: number;
     let v: number;
@@ -578,37 +600,50 @@ function rowsApplyElementwise(
   dbeta: Float64Array | null,
   dx: Float64Array,
 ): void {
-  if (dgamma !== null) dgamma.fill(0);
-  if (dbeta !== null) dbeta.fill(0);
-  for (let r = 0, o = 0; r < rows; r++, o += len) {
-    const e = o + len;
+  if (dgamma === null || dbeta === null) {
+    for (let r = 0, o = 0; r < rows; r++, o += len) {
+      const m1 = sums[2 * r] / len;
+      const m2 = sums[2 * r + 1] / len;
+      const is = invStd[r];
+      for (let q = o, j = 0, e = o + len; q < e; q++, j++)
+        dx[q] = is * (dy[q] * gamma[j] - m1 - xhat[q] * m2);
+    }
+    return;
+  }
+  dgamma.fill(0);
+  dbeta.fill(0);
+  // Two rows per sweep: γ is loaded and dγ, dβ are read and written once for two samples.
+  let r = 0;
+  for (let o = 0; r + 1 < rows; r += 2, o += 2 * len) {
     const m1 = sums[2 * r] / len;
     const m2 = sums[2 * r + 1] / len;
     const is = invStd[r];
-    if (dgamma !== null && dbeta !== null) {
-      let q = o;
-      let j = 0;
-      for (const e2 = e - 1; q < e2; q += 2, j += 2) {
-        const d0 = dy[q];
-        const d1 = dy[q + 1];
-        const h0 = xhat[q];
-        const h1 = xhat[q + 1];
-        dgamma[j] += d0 * h0;
-        dgamma[j + 1] += d1 * h1;
-        dbeta[j] += d0;
-        dbeta[j + 1] += d1;
-        dx[q] = is * (d0 * gamma[j] - m1 - h0 * m2);
-        dx[q + 1] = is * (d1 * gamma[j + 1] - m1 - h1 * m2);
-      }
-      if (q < e) {
-        const d = dy[q];
-        const h = xhat[q];
-        dgamma[j] += d * h;
-        dbeta[j] += d;
-        dx[q] = is * (d * gamma[j] - m1 - h * m2);
-      }
-    } else {
-      for (let q = o, j = 0; q < e; q++, j++) dx[q] = is * (dy[q] * gamma[j] - m1 - xhat[q] * m2);
+    const n1 = sums[2 * r + 2] / len;
+    const n2 = sums[2 * r + 3] / len;
+    const js = invStd[r + 1];
+    for (let q = o, p = o + len, j = 0; j < len; q++, p++, j++) {
+      const d0 = dy[q];
+      const h0 = xhat[q];
+      const d1 = dy[p];
+      const h1 = xhat[p];
+      const g = gamma[j];
+      dgamma[j] += d0 * h0 + d1 * h1;
+      dbeta[j] += d0 + d1;
+      dx[q] = is * (d0 * g - m1 - h0 * m2);
+      dx[p] = js * (d1 * g - n1 - h1 * n2);
+    }
+  }
+  if (r < rows) {
+    const o = r * len;
+    const m1 = sums[2 * r] / len;
+    const m2 = sums[2 * r + 1] / len;
+    const is = invStd[r];
+    for (let q = o, j = 0; j < len; q++, j++) {
+      const d = dy[q];
+      const h = xhat[q];
+      dgamma[j] += d * h;
+      dbeta[j] += d;
+      dx[q] = is * (d * gamma[j] - m1 - h * m2);
     }
   }
 }
