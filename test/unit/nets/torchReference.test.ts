@@ -84,11 +84,21 @@ describe.each(
     for (let s = 0; s < c.X.length; s++) net.learnMany(c.X[s] as never, c.Y[s]);
     expect(net.steps).toBe(3);
     expect(net.singletonEvents.runningStats).toBe(c.singletonPolicy === 'running-stats' ? 3 : 0);
-    // A bias in front of BatchNorm/InstanceNorm has gradient 0 in exact arithmetic; Adam divides the
-    // round-off (~1e-17) by √v̂ + ε with ε = 1e-8, so such a bias may move by ~lr·1e-9 differently in
-    // each implementation. Everything else agrees to 1e-12.
-    const tol = c.options.optimizer.type === 'adam' ? 1e-10 : 1e-12;
-    for (const p of net.parameters()) expect(maxDiff(p.value, c.after[p.name]), p.name).toBeLessThan(tol);
+    // A bias in front of BatchNorm/InstanceNorm has gradient 0 in exact arithmetic (torch's first-step
+    // gradient for it is round-off, ≤ 1e-12). Adam divides that round-off (up to ~1e-15, and different in
+    // each implementation's summation order) by √v̂ + ε with ε = 1e-8, so such a bias may move by up to
+    // lr·1e-7 per step differently in each implementation: its bound is steps·lr·1e-7. Every other
+    // parameter agrees to 1e-10 under Adam and 1e-12 under SGD.
+    const adam = c.options.optimizer.type === 'adam';
+    const tol = adam ? 1e-10 : 1e-12;
+    const roundOffOnly = (name: string): boolean => {
+      const g = c.first.grads[name];
+      return g !== undefined && g.every((v) => Math.abs(v) <= 1e-12);
+    };
+    for (const p of net.parameters()) {
+      const bound = adam && roundOffOnly(p.name) ? 3 * c.options.optimizer.lr * 1e-7 : tol;
+      expect(maxDiff(p.value, c.after[p.name]), p.name).toBeLessThan(bound);
+    }
     if (c.running !== null) {
       net.normalizerStats().layers.forEach((_, i) => {
         const st = net.state().normalizers[i]!;
