@@ -204,3 +204,34 @@ export function outputBuffer(
   }
   return out;
 }
+
+/**
+ * Validates one feature vector for a streaming scaler: non-empty, `expected` features when the scaler has
+ * seen data (null before), every value finite. Returns its length.
+ */
+export function checkScalerRow(who: string, x: ArrayLike<number>, expected: number | null): number {
+  const d = x.length;
+  if (d === 0) throw new NormalizationError(`${who}: empty feature vector`);
+  if (expected !== null && d !== expected)
+    throw new NormalizationError(`${who}: expected ${expected} features, got ${d}`);
+  for (let j = 0; j < d; j++) {
+    if (!Number.isFinite(x[j]))
+      throw new NormalizationError(`${who}: non-finite value ${String(x[j])} at feature ${j}`);
+  }
+  return d;
+}
+
+/** Validates a non-empty `[N, d]` batch for a streaming scaler (d as in checkScalerRow, values finite). */
+export function checkScalerBatch(who: string, x: Tensor, expected: number | null): { n: number; d: number } {
+  if (x.shape.length !== 2 || x.shape[0] < 1 || x.shape[1] < 1 || x.data.length !== x.shape[0] * x.shape[1]) {
+    throw new NormalizationError(
+      `${who}: expected a non-empty [N, d] batch, got shape ${shapeText(x.shape)}`,
+    );
+  }
+  const [n, d] = x.shape;
+  if (expected !== null && d !== expected) {
+    throw new NormalizationError(`${who}: expected ${expected} features, got shape ${shapeText(x.shape)}`);
+  }
+  assertFinite(x.data, n * d, who, 'input', x.shape);
+  return { n, d };
+}

@@ -3,7 +3,7 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import { NormalizationError } from '../errors.js';
-import { assertFinite, checkKind, floatsFromState, shapeText } from './input.js';
+import { checkKind, checkScalerBatch, checkScalerRow, floatsFromState } from './input.js';
 
 export interface MinMaxScalerOptions {
   /** Target range [a, b] with a < b. Default [0, 1]. */
@@ -83,41 +83,8 @@ export class MinMaxScaler {
     this.hi = new Float64Array(d).fill(-Infinity);
   }
 
-  private checkRow(x: ArrayLike<number>): number {
-    const d = x.length;
-    if (d === 0) throw new NormalizationError('MinMaxScaler: empty feature vector');
-    if (this.d !== null && d !== this.d)
-      throw new NormalizationError(`MinMaxScaler: expected ${this.d} features, got ${d}`);
-    for (let j = 0; j < d; j++) {
-      if (!Number.isFinite(x[j]))
-        throw new NormalizationError(`MinMaxScaler: non-finite value ${String(x[j])} at feature ${j}`);
-    }
-    return d;
-  }
-
-  private checkBatch(x: Tensor): { n: number; d: number } {
-    if (
-      x.shape.length !== 2 ||
-      x.shape[0] < 1 ||
-      x.shape[1] < 1 ||
-      x.data.length !== x.shape[0] * x.shape[1]
-    ) {
-      throw new NormalizationError(
-        `MinMaxScaler: expected a non-empty [N, d] batch, got shape ${shapeText(x.shape)}`,
-      );
-    }
-    const [n, d] = x.shape;
-    if (this.d !== null && d !== this.d) {
-      throw new NormalizationError(
-        `MinMaxScaler: expected ${this.d} features, got shape ${shapeText(x.shape)}`,
-      );
-    }
-    assertFinite(x.data, n * d, 'MinMaxScaler', 'input', x.shape);
-    return { n, d };
-  }
-
   learnOne(x: ArrayLike<number>): this {
-    const d = this.checkRow(x);
+    const d = checkScalerRow('MinMaxScaler', x, this.d);
     if (this.lo === null) this.alloc(d);
     for (let j = 0; j < d; j++) {
       if (x[j] < this.lo![j]) this.lo![j] = x[j];
@@ -128,7 +95,7 @@ export class MinMaxScaler {
   }
 
   partialFit(x: Tensor): this {
-    const { n, d } = this.checkBatch(x);
+    const { n, d } = checkScalerBatch('MinMaxScaler', x, this.d);
     if (this.lo === null) this.alloc(d);
     const lo = this.lo!;
     const hi = this.hi!;
@@ -160,14 +127,14 @@ export class MinMaxScaler {
   }
 
   transformOne(x: ArrayLike<number>): Float64Array {
-    const d = this.checkRow(x);
+    const d = checkScalerRow('MinMaxScaler', x, this.d);
     const out = new Float64Array(d);
     this.apply(x, 0, out, 0, d);
     return out;
   }
 
   transform(x: Tensor): Tensor {
-    const { n, d } = this.checkBatch(x);
+    const { n, d } = checkScalerBatch('MinMaxScaler', x, this.d);
     const out = new Float64Array(n * d);
     for (let i = 0, o = 0; i < n; i++, o += d) this.apply(x.data, o, out, o, d);
     return { data: out, shape: [n, d] };

@@ -4,7 +4,7 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import { NormalizationError } from '../errors.js';
-import { assertFinite, checkKind, floatsFromState, shapeText } from './input.js';
+import { checkKind, checkScalerBatch, checkScalerRow, floatsFromState } from './input.js';
 
 export interface StandardScalerOptions {
   /** Feature count; inferred from the first input when omitted. */
@@ -80,43 +80,9 @@ export class StandardScaler {
     this.m2 = new Float64Array(d);
   }
 
-  private checkRow(x: ArrayLike<number>): number {
-    const d = x.length;
-    if (this.d !== null && d !== this.d) {
-      throw new NormalizationError(`StandardScaler: expected ${this.d} features, got ${d}`);
-    }
-    if (d === 0) throw new NormalizationError('StandardScaler: empty feature vector');
-    for (let j = 0; j < d; j++) {
-      if (!Number.isFinite(x[j]))
-        throw new NormalizationError(`StandardScaler: non-finite value ${String(x[j])} at feature ${j}`);
-    }
-    return d;
-  }
-
-  private checkBatch(x: Tensor): { n: number; d: number } {
-    if (
-      x.shape.length !== 2 ||
-      x.shape[0] < 1 ||
-      x.shape[1] < 1 ||
-      x.data.length !== x.shape[0] * x.shape[1]
-    ) {
-      throw new NormalizationError(
-        `StandardScaler: expected a non-empty [N, d] batch, got shape ${shapeText(x.shape)}`,
-      );
-    }
-    const [n, d] = x.shape;
-    if (this.d !== null && d !== this.d) {
-      throw new NormalizationError(
-        `StandardScaler: expected ${this.d} features, got shape ${shapeText(x.shape)}`,
-      );
-    }
-    assertFinite(x.data, n * d, 'StandardScaler', 'input', x.shape);
-    return { n, d };
-  }
-
   /** Welford's update with one event. */
   learnOne(x: ArrayLike<number>): this {
-    const d = this.checkRow(x);
+    const d = checkScalerRow('StandardScaler', x, this.d);
     if (this.mu === null) this.alloc(d);
     const mu = this.mu!;
     const m2 = this.m2!;
@@ -131,7 +97,7 @@ export class StandardScaler {
 
   /** One batch `[N, d]`: its two-pass statistics merged in (Chan et al.). */
   partialFit(x: Tensor): this {
-    const { n, d } = this.checkBatch(x);
+    const { n, d } = checkScalerBatch('StandardScaler', x, this.d);
     const mean = new Float64Array(d);
     const m2 = new Float64Array(d);
     const xs = x.data;
@@ -175,7 +141,7 @@ export class StandardScaler {
 
   /** Standardizes one event (fresh array). */
   transformOne(x: ArrayLike<number>): Float64Array {
-    const d = this.checkRow(x);
+    const d = checkScalerRow('StandardScaler', x, this.d);
     const out = new Float64Array(d);
     this.apply(x, 0, out, 0, d);
     return out;
@@ -183,7 +149,7 @@ export class StandardScaler {
 
   /** Standardizes a batch `[N, d]` (fresh tensor; the input is not modified). */
   transform(x: Tensor): Tensor {
-    const { n, d } = this.checkBatch(x);
+    const { n, d } = checkScalerBatch('StandardScaler', x, this.d);
     const out = new Float64Array(n * d);
     for (let i = 0, o = 0; i < n; i++, o += d) this.apply(x.data, o, out, o, d);
     return { data: out, shape: [n, d] };
