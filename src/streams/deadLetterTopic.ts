@@ -6,13 +6,7 @@
 import { KafkaError } from '../errors.js';
 import { deadLetterRecord, type DeadLetterSink } from './deadLetters.js';
 import type { DeadLetter } from './event.js';
-import {
-  createKafka,
-  createProducer,
-  streamLogger,
-  type KafkaClient,
-  type Producer,
-} from './kafka/client.js';
+import { openProducer, type KafkaClient, type Producer } from './kafka/client.js';
 
 export interface DeadLetterTopicOptions {
   kafka?: KafkaClient;
@@ -40,12 +34,11 @@ export class KafkaDeadLetterSink implements DeadLetterSink {
 
   constructor(options: DeadLetterTopicOptions) {
     this.topic = options.topic;
-    this.owned = !options.producer;
-    this.producer =
-      options.producer ??
-      createProducer(options.kafka ?? createKafka({ brokers: options.brokers!, logger: streamLogger() }));
-    this.connected = this.owned ? this.producer.connect() : Promise.resolve();
-    this.connected.catch(() => undefined);
+    ({
+      producer: this.producer,
+      owned: this.owned,
+      connected: this.connected,
+    } = openProducer(options, 'the dead-letter topic sink'));
   }
 
   get written(): number {

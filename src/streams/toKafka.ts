@@ -7,14 +7,7 @@
  */
 import { Observable, type OperatorFunction } from 'rxjs';
 import { ConfigError, KafkaError } from '../errors.js';
-import {
-  createKafka,
-  createProducer,
-  streamLogger,
-  type IHeaders,
-  type KafkaClient,
-  type Producer,
-} from './kafka/client.js';
+import { openProducer, type IHeaders, type KafkaClient, type Producer } from './kafka/client.js';
 
 /** One record to write: the key is what duplicates are recognized by. */
 export interface OutgoingMessage {
@@ -56,16 +49,12 @@ export class KafkaPublisher {
     if (typeof options.topic !== 'string' || options.topic.length === 0) {
       throw new ConfigError(`output topic must be a non-empty string, got ${JSON.stringify(options.topic)}`);
     }
-    if (!options.producer && !options.kafka && options.brokers === undefined) {
-      throw new ConfigError('publishing to Kafka needs `producer`, `kafka` or `brokers`');
-    }
     this.topic = options.topic;
-    this.owned = !options.producer;
-    this.producer =
-      options.producer ??
-      createProducer(options.kafka ?? createKafka({ brokers: options.brokers!, logger: streamLogger() }));
-    this.connected = this.owned ? this.producer.connect() : Promise.resolve();
-    this.connected.catch(() => undefined);
+    ({
+      producer: this.producer,
+      owned: this.owned,
+      connected: this.connected,
+    } = openProducer(options, 'publishing to Kafka'));
   }
 
   /** Records acknowledged so far. */

@@ -101,6 +101,35 @@ export function createProducer(kafka: KafkaClient, config: ProducerConfig = {}):
   return kafka.producer({ allowAutoTopicCreation: false, ...config });
 }
 
+/** Where a sink gets its producer: one it is given (the caller owns it), or one it creates from `kafka` or `brokers`. */
+export interface ProducerSource {
+  producer?: Producer;
+  kafka?: KafkaClient;
+  brokers?: string[] | string;
+}
+
+export interface OpenedProducer {
+  producer: Producer;
+  /** True when the sink created the producer and so must disconnect it. */
+  owned: boolean;
+  /** Resolves once an owned producer is connected (at once for a given one); never an unhandled rejection. */
+  connected: Promise<void>;
+}
+
+/** Resolves a sink's producer from its options, connecting it when the sink owns it. `who` names the sink in errors. */
+export function openProducer(source: ProducerSource, who: string): OpenedProducer {
+  if (!source.producer && !source.kafka && source.brokers === undefined) {
+    throw new ConfigError(`${who} needs \`producer\`, \`kafka\` or \`brokers\``);
+  }
+  const owned = !source.producer;
+  const producer =
+    source.producer ??
+    createProducer(source.kafka ?? createKafka({ brokers: source.brokers!, logger: streamLogger() }));
+  const connected = owned ? producer.connect() : Promise.resolve();
+  connected.catch(() => undefined);
+  return { producer, owned, connected };
+}
+
 /** Runs `fn` with a connected admin client, always disconnecting it. */
 export async function withAdmin<T>(kafka: KafkaClient, fn: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = kafka.admin();
