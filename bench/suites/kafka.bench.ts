@@ -88,7 +88,7 @@ async function fill(kafka: KafkaClient, topic: string, n: number): Promise<void>
 }
 
 /** Seconds from the first message to the last with a bare kafkajs eachBatch consumer. */
-async function rawKafkajs(kafka: KafkaClient, topic: string, n: number): Promise<number> {
+async function rawKafkajs(kafka: KafkaClient, topic: string, n: number): Promise<Timing> {
   const consumer = kafka.consumer({
     groupId: name('raw'),
     maxWaitTimeInMs: 100,
@@ -99,27 +99,45 @@ async function rawKafkajs(kafka: KafkaClient, topic: string, n: number): Promise
   let seen = 0;
   let bytes = 0;
   let t0 = 0;
-  const seconds = await new Promise<number>((resolve, reject) => {
+  let cpu0 = process.cpuUsage();
+  const timing = await new Promise<Timing>((resolve, reject) => {
     consumer
       .run({
         eachBatch: async ({ batch }) => {
-          if (t0 === 0) t0 = performance.now();
+          if (t0 === 0) {
+            t0 = performance.now();
+            cpu0 = process.cpuUsage();
+          }
           for (const m of batch.messages) bytes += m.value?.length ?? 0;
           seen += batch.messages.length;
-          if (seen >= n) resolve((performance.now() - t0) / 1000);
+          if (seen >= n) resolve({ seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSince(cpu0) });
         },
       })
       .catch(reject);
   });
   await consumer.disconnect();
   if (bytes === 0) throw new Error('raw consumer read no bytes');
-  return seconds;
+  return timing;
+}
+
+/** Wall time of a reader and the CPU time this process spent meanwhile (user + system). */
+interface Timing {
+  seconds: number;
+  cpuSeconds: number;
+}
+
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1e6;
 }
 
 /** Seconds from the first handed-over message to the final checkpoint, through the whole pipeline. */
-async function pipeline(kafka: KafkaClient, topic: string, n: number): Promise<number> {
+async function pipeline(kafka: KafkaClient, topic: string, n: number): Promise<Timing> {
   const dir = mkdtempSync(join(tmpdir(), 'sn-bench-'));
   let tFinal = 0;
+  let cpuFinal = 0;
+  let t0 = 0;
+  let cpu0 = process.cpuUsage();
   try {
     const handle = await runLivePipeline({
       kafka,
@@ -140,15 +158,20 @@ async function pipeline(kafka: KafkaClient, topic: string, n: number): Promise<n
       handleSignals: false,
       // The clock stops when the final checkpoint is durable (leaving the group is not part of the work).
       onCheckpointSaved: (ack) => {
-        if (ack.final) tFinal = performance.now();
+        if (ack.final) {
+          tFinal = performance.now();
+          cpuFinal = cpuSince(cpu0);
+        }
       },
     });
-    let t0 = 0;
     await new Promise<void>((resolve, reject) => {
       handle.done.catch(reject);
       const timer = setInterval(() => {
         const s = handle.source.stats();
-        if (t0 === 0 && s.emitted > 0) t0 = performance.now();
+        if (t0 === 0 && s.emitted > 0) {
+          t0 = performance.now();
+          cpu0 = process.cpuUsage();
+        }
         // The last partial batch is learned when stop() completes the stream.
         if (s.emitted >= n) {
           clearInterval(timer);
@@ -163,7 +186,7 @@ async function pipeline(kafka: KafkaClient, topic: string, n: number): Promise<n
       `pipeline: handed over all in ${((tAll - t0) / 1000).toFixed(3)} s, final checkpoint at ${seconds.toFixed(3)} s, closed at ${((performance.now() - t0) / 1000).toFixed(3)} s`,
     );
     if (summary.messages !== n) throw new Error(`pipeline checkpointed ${summary.messages} of ${n} messages`);
-    return seconds;
+    return { seconds, cpuSeconds: cpuFinal };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -279,11 +302,17 @@ export async function run(): Promise<SuiteResult> {
     progress(`produced ${EVENTS} events to ${topic}`);
 
     const times: Record<string, number[]> = { pipeline: [], 'kafkajs-raw': [], kcat: [] };
+    const cpu: Record<string, number[]> = { pipeline: [], 'kafkajs-raw': [] };
     for (let r = 0; r < REPEATS; r++) {
-      times['kafkajs-raw'].push(await rawKafkajs(kafka, topic, EVENTS));
-      progress(`run ${r + 1}: kafkajs-raw ${times['kafkajs-raw'][r].toFixed(3)} s`);
-      times.pipeline.push(await pipeline(kafka, topic, EVENTS));
-      progress(`run ${r + 1}: pipeline ${times.pipeline[r].toFixed(3)} s`);
+      for (const [reader, read] of [
+        ['kafkajs-raw', rawKafkajs],
+        ['pipeline', pipeline],
+      ] as const) {
+        const t = await read(kafka, topic, EVENTS);
+        times[reader].push(t.seconds);
+        cpu[reader].push(t.cpuSeconds);
+        progress(`run ${r + 1}: ${reader} ${t.seconds.toFixed(3)} s (cpu ${t.cpuSeconds.toFixed(3)} s)`);
+      }
       const k = kcat(b, topic, EVENTS);
       if (k !== null) times.kcat.push(k);
       progress(`run ${r + 1}: kcat ${k === null ? 'n/a' : k.toFixed(3) + ' s'}`);
@@ -301,6 +330,8 @@ export async function run(): Promise<SuiteResult> {
         perUnitNs: (s * 1e9) / EVENTS,
         eventsPerSecond: Math.round(EVENTS / s),
         runs: ts.length,
+        // CPU this process spent per event while reading (median over runs): where the time goes.
+        ...(cpu[n] ? { cpuPerEventUs: (median(cpu[n]) * 1e6) / EVENTS } : {}),
       });
     }
 

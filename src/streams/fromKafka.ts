@@ -9,9 +9,14 @@
  *   {@link KafkaSource.commit}, which the pipeline calls after a durable checkpoint. (kafkajs's resolved
  *   offset is only its read position here: it is moved past what was handed over, so nothing is fetched
  *   twice, and never committed.)
- * - Bounded in flight: at most `maxInFlight` messages per partition are handed over and not yet
- *   acknowledged. At the bound the partition is paused (kafkajs stops fetching it) instead of
- *   buffering; acknowledgements resume it. Other partitions keep flowing.
+ * - Fetching overlaps processing: kafkajs fetches a partition again only after its batch handler
+ *   returns, so the handler only queues the batch's messages and returns, and a pump hands them to the
+ *   pipeline meanwhile (yielding every `yieldEveryMs`). The next fetch is on the wire while the
+ *   pipeline works, instead of fetch and processing taking turns.
+ * - Bounded in flight: at most `maxInFlight` messages per partition are queued or handed over and not
+ *   yet acknowledged. At the bound the handler waits for acknowledgements (heartbeating); when the
+ *   pipeline is slow (no room within `ackWaitMs`) the partition is paused (kafkajs stops fetching it)
+ *   instead of buffering, and acknowledgements resume it. Other partitions keep flowing.
  * - Recovery: `startOffsets` (the checkpoint's next offset per partition) decide where each partition
  *   is read from on start and after every assignment: a batch that does not start there is answered
  *   with a seek, and messages below it are never emitted again. So each message changes the model
@@ -89,7 +94,10 @@ export interface FromKafkaOptions extends KafkaSourceEvents {
    * between batches it rejoins at once, and this runs concurrently (best effort).
    */
   onRevoke?: () => void | Promise<void>;
-  /** Longest wait inside one batch handler for acknowledgements before returning to fetch. Default 50 ms. */
+  /**
+   * How long a batch handler waits for the pipeline to make room under `maxInFlight` before it pauses the
+   * partition and returns (a slow pipeline). Default 50 ms.
+   */
   ackWaitMs?: number;
   /** Longest synchronous stretch of handing over messages before yielding to the event loop. Default 10 ms. */
   yieldEveryMs?: number;
@@ -103,7 +111,7 @@ export interface FromKafkaOptions extends KafkaSourceEvents {
 }
 
 export interface KafkaSourceStats {
-  /** Messages handed over and not yet acknowledged, all partitions. */
+  /** Messages queued or handed over and not yet acknowledged, all partitions. */
   inFlight: number;
   /** Highest in-flight count of any single partition so far (never above `maxInFlight`). */
   maxInFlightSeen: number;
@@ -126,8 +134,12 @@ interface PartitionState {
   acked: Set<number>;
   /** Next offset after the contiguous acknowledged prefix: what a checkpoint stores. */
   frontier: number | null;
-  /** Next offset to hand over (frontier + in flight). */
+  /** Next offset to hand over (frontier + handed over, not acknowledged). */
   emittedNext: number | null;
+  /** Next offset to queue (emittedNext + queued): the read position. */
+  fetchedNext: number | null;
+  /** Messages queued for the pump, not yet handed over. */
+  queued: number;
   resolved: number | null;
   paused: boolean;
   /** Whether this assignment's position was checked (reset on every group join). */
@@ -147,6 +159,10 @@ export class KafkaSource extends Observable<RawMessage> {
   private subscriber: Subscriber<RawMessage> | null = null;
   private draining = false;
   private closed = false;
+  /** Fetched messages waiting to be handed over, in fetch order (per partition in offset order). */
+  private chunks: QueuedChunk[] = [];
+  private pumping = false;
+  private lastAcked: PartitionState | null = null;
   /** Set from the first sign of a rebalance until the next group join: nothing is handed over meanwhile. */
   private revoking: Promise<void> | null = null;
   private readonly counters: Omit<KafkaSourceStats, 'inFlight'> = {
@@ -197,8 +213,13 @@ export class KafkaSource extends Observable<RawMessage> {
    * the partition's position advances over the contiguous acknowledged prefix.
    */
   ack(origin: EventOrigin): void {
-    const st = this.parts.get(partitionKey(origin.topic, origin.partition));
-    if (!st) return;
+    // Acks come in runs of one partition: skip building the map key for each.
+    let st = this.lastAcked;
+    if (st === null || st.partition !== origin.partition || st.topic !== origin.topic) {
+      st = this.parts.get(partitionKey(origin.topic, origin.partition)) ?? null;
+      if (st === null) return;
+      this.lastAcked = st;
+    }
     const off = Number(origin.offset);
     if (st.frontier !== null && off < st.frontier) return; // duplicate or from before a seek
     let advanced = false;
@@ -222,8 +243,11 @@ export class KafkaSource extends Observable<RawMessage> {
       st.pending = st.pending.slice(st.head);
       st.head = 0;
     }
-    if (!advanced) return;
-    if (st.paused && this.inFlightOf(st) <= this.opts.maxInFlight / 2) this.resume(st);
+    // Hysteresis: a paused partition resumes, and a handler waiting for room wakes, once half the bound is
+    // free, so room comes in large runs instead of one learned batch at a time.
+    if (!advanced || this.inFlightOf(st) > this.opts.maxInFlight / 2) return;
+    if (st.paused) this.resume(st);
+    if (st.waiters.length === 0) return;
     const waiters = st.waiters.splice(0);
     for (const w of waiters) w();
   }
@@ -289,7 +313,11 @@ export class KafkaSource extends Observable<RawMessage> {
   }
 
   private inFlightOf(st: PartitionState): number {
-    return st.pending.length - st.head;
+    return st.pending.length - st.head + st.queued;
+  }
+
+  private open(): boolean {
+    return !this.draining && this.revoking === null && this.subscriber !== null && !this.subscriber.closed;
   }
 
   private fail(error: unknown): void {
@@ -312,6 +340,8 @@ export class KafkaSource extends Observable<RawMessage> {
         acked: new Set(),
         frontier: null,
         emittedNext: null,
+        fetchedNext: null,
+        queued: 0,
         resolved: null,
         paused: false,
         positioned: false,
@@ -330,6 +360,7 @@ export class KafkaSource extends Observable<RawMessage> {
       const st = this.state(key.slice(0, i), Number(key.slice(i + 1)));
       st.frontier = Number(offset);
       st.emittedNext = Number(offset);
+      st.fetchedNext = Number(offset);
     }
     const kafka = o.kafka ?? createKafka({ brokers: o.brokers!, clientId: o.clientId, logger: this.logger });
     const consumer = createConsumer(kafka, {
@@ -359,6 +390,8 @@ export class KafkaSource extends Observable<RawMessage> {
     const o = this.opts;
     const ev = consumer.events;
     consumer.on(ev.GROUP_JOIN, ({ payload }) => {
+      // A new assignment: what was queued may belong to another member now; it is fetched again if not.
+      this.dropQueued();
       this.revoking = null;
       for (const st of this.parts.values()) st.positioned = false;
       o.onGroupJoin?.({
@@ -404,6 +437,7 @@ export class KafkaSource extends Observable<RawMessage> {
   private revoke(): Promise<void> {
     if (this.revoking) return this.revoking;
     const onRevoke = this.opts.onRevoke;
+    this.dropQueued();
     this.revoking = (async () => {
       for (const st of this.parts.values()) st.waiters.splice(0).forEach((w) => w());
       if (onRevoke && !this.draining) await onRevoke();
@@ -441,83 +475,134 @@ export class KafkaSource extends Observable<RawMessage> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const st = this.state(batch.topic, batch.partition);
     const sub = this.subscriber;
-    // Per message only the cheap flags (isStale() builds a string key per call); kafkajs's own state can only
-    // change while this handler awaits, so isRunning()/isStale() are checked again after every await.
-    const open = (): boolean => !this.draining && this.revoking === null && sub !== null && !sub.closed;
-    const live = (): boolean => open() && isRunning() && !isStale();
-    if (!live() || batch.messages.length === 0) return;
+    // kafkajs's own state can only change while this handler awaits, so isRunning()/isStale() (which builds
+    // a string key per call) are checked again after every await, not per message.
+    const live = (): boolean => this.open() && this.subscriber === sub && isRunning() && !isStale();
+    const messages = batch.messages;
+    if (!live() || messages.length === 0) return;
 
     // On each assignment, read from where the model is (the checkpoint, or what was handed over since).
-    if (!st.positioned && st.emittedNext !== null) {
+    if (!st.positioned && st.fetchedNext !== null) {
       st.positioned = true;
-      const first = Number(batch.messages[0].offset);
-      if (first !== st.emittedNext) {
+      const first = Number(messages[0].offset);
+      if (first !== st.fetchedNext) {
         this.counters.seeks++;
-        this.consumer!.seek({ topic: st.topic, partition: st.partition, offset: String(st.emittedNext) });
+        this.consumer!.seek({ topic: st.topic, partition: st.partition, offset: String(st.fetchedNext) });
         return;
       }
     }
     st.positioned = true;
 
-    let handed = 0;
-    let sliceStart = performance.now();
-    // One clock reading per slice: receivedAt feeds latency metrics, where a few ms of resolution is plenty.
-    let receivedAt = Date.now();
-    let sinceCheck = 0;
-    for (const m of batch.messages) {
-      // Downstream runs synchronously inside next(): give the event loop (checkpoint writes, timers,
-      // heartbeats) a turn every `yieldEveryMs` so a slow model cannot starve them for a whole fetch.
-      if (++sinceCheck >= 16 || this.opts.yieldEveryMs === 0) {
-        sinceCheck = 0;
-        if (performance.now() - sliceStart >= this.opts.yieldEveryMs) {
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          await this.beat(heartbeat);
-          if (!live()) break;
-          sliceStart = performance.now();
-          receivedAt = Date.now();
+    let i = 0;
+    // Offsets ascend within a batch: skip what is already queued, in flight or learned.
+    if (st.fetchedNext !== null)
+      while (i < messages.length && Number(messages[i].offset) < st.fetchedNext) i++;
+    const queuedAny = i < messages.length;
+    while (i < messages.length) {
+      let room = this.opts.maxInFlight - this.inFlightOf(st);
+      if (room <= 0) {
+        // Full: wait for the pipeline. A fast one makes room within a moment (the pump runs meanwhile); a slow
+        // one does not within ackWaitMs, so the partition is paused and kafkajs stops fetching it.
+        const t0 = performance.now();
+        await this.waitForAck(st, this.opts.ackWaitMs);
+        await this.beat(heartbeat);
+        if (!live()) break;
+        room = this.opts.maxInFlight - this.inFlightOf(st);
+        if (room <= 0 || performance.now() - t0 >= this.opts.ackWaitMs) {
+          this.pause(st);
+          if (room <= 0) break;
         }
       }
-      const off = Number(m.offset);
-      if (st.emittedNext !== null && off < st.emittedNext) continue; // already in flight or learned
-      if (this.inFlightOf(st) >= this.opts.maxInFlight) {
-        this.pause(st);
-        break;
-      }
-      if (!open()) break;
-      st.pending.push(off);
-      st.emittedNext = off + 1;
-      if (st.frontier === null) st.frontier = off;
-      handed++;
-      this.counters.emitted++;
+      const end = Math.min(messages.length, i + room);
+      this.chunks.push({ st, messages, next: i, end, receivedAt: Date.now() });
+      st.queued += end - i;
+      st.fetchedNext = Number(messages[end - 1].offset) + 1;
       const inFlight = this.inFlightOf(st);
       if (inFlight > this.counters.maxInFlightSeen) this.counters.maxInFlightSeen = inFlight;
-      const origin: EventOrigin = {
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: m.offset,
-        timestamp: Number(m.timestamp),
-      };
-      sub!.next({
-        origin,
-        key: m.key === null ? null : m.key.toString('utf8'),
-        value: m.value ?? Buffer.alloc(0),
-        receivedAt,
-      });
+      this.schedulePump();
+      i = end;
+      if (st.paused) break;
     }
 
-    // Nothing new to hand over: wait (bounded) for the pipeline instead of refetching in a spin.
-    if (handed === 0 && this.inFlightOf(st) > 0 && live()) {
+    // Nothing new to queue: wait (bounded) for the pipeline instead of refetching in a spin.
+    if (!queuedAny && this.inFlightOf(st) > 0 && live()) {
       await this.waitForAck(st, this.opts.ackWaitMs);
     }
-    if (st.emittedNext !== null && st.emittedNext > 0 && st.emittedNext - 1 !== st.resolved) {
-      // kafkajs fetches on from the resolved offset, so resolve what was handed over: resolving only the
+    if (st.fetchedNext !== null && st.fetchedNext > 0 && st.fetchedNext - 1 !== st.resolved) {
+      // kafkajs fetches on from the resolved offset, so resolve what was queued: resolving only the
       // acknowledged prefix made every fetch return the messages still in a batch again. Nothing commits
       // resolved offsets (autoCommit is off; commit() sends the checkpoint's offsets), and recovery seeks to
       // the checkpoint, so this moves the read position only.
-      resolveOffset(String(st.emittedNext - 1));
-      st.resolved = st.emittedNext - 1;
+      resolveOffset(String(st.fetchedNext - 1));
+      st.resolved = st.fetchedNext - 1;
     }
     await this.beat(heartbeat);
+  }
+
+  private schedulePump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    setImmediate(() => {
+      this.pump().catch((error: unknown) => this.fail(error));
+    });
+  }
+
+  /**
+   * Hands queued messages to the pipeline in fetch order. Downstream runs synchronously inside next(), so
+   * the event loop (fetches, checkpoint writes, timers, heartbeats) gets a turn every `yieldEveryMs`.
+   */
+  private async pump(): Promise<void> {
+    try {
+      let sliceStart = performance.now();
+      let sinceCheck = 0;
+      while (this.chunks.length > 0 && this.open()) {
+        const c = this.chunks[0];
+        const m = c.messages[c.next++];
+        if (c.next === c.end) this.chunks.shift();
+        const st = c.st;
+        st.queued--;
+        const off = Number(m.offset);
+        st.pending.push(off);
+        st.emittedNext = off + 1;
+        if (st.frontier === null) st.frontier = off;
+        this.counters.emitted++;
+        this.subscriber!.next({
+          origin: {
+            topic: st.topic,
+            partition: st.partition,
+            offset: m.offset,
+            timestamp: Number(m.timestamp),
+          },
+          key: m.key === null ? null : m.key.toString('utf8'),
+          value: m.value ?? Buffer.alloc(0),
+          receivedAt: c.receivedAt,
+        });
+        if (++sinceCheck >= 16 || this.opts.yieldEveryMs === 0) {
+          sinceCheck = 0;
+          if (performance.now() - sliceStart >= this.opts.yieldEveryMs) {
+            // The queue may be dropped meanwhile (a rebalance): the loop reads it afresh.
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            sliceStart = performance.now();
+          }
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+    if (this.chunks.length > 0 && this.open()) this.schedulePump();
+  }
+
+  /**
+   * Forgets what was queued and not handed over (a rebalance, or stopping): each partition's read position
+   * goes back to what was handed over, so it is fetched again if this member keeps the partition.
+   */
+  private dropQueued(): void {
+    this.chunks = [];
+    for (const st of this.parts.values()) {
+      st.queued = 0;
+      st.fetchedNext = st.emittedNext;
+      if (st.paused && this.inFlightOf(st) <= this.opts.maxInFlight / 2) this.resume(st);
+    }
   }
 
   private waitForAck(st: PartitionState, ms: number): Promise<void> {
@@ -530,6 +615,16 @@ export class KafkaSource extends Observable<RawMessage> {
       st.waiters.push(done);
     });
   }
+}
+
+/** A run of one fetched batch's messages, `[next, end)`, waiting to be handed over. */
+interface QueuedChunk {
+  st: PartitionState;
+  messages: EachBatchPayload['batch']['messages'];
+  next: number;
+  end: number;
+  /** When the batch was queued: where event-to-prediction latency starts inside this process. */
+  receivedAt: number;
 }
 
 /** A Kafka topic as a source of raw messages with ack/commit handles; see {@link KafkaSource}. */

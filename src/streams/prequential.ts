@@ -182,9 +182,17 @@ function argmax(p: ArrayLike<number>): number {
 /** Next offset per partition covered by a batch (the largest offset seen, plus one). */
 function batchOffsets(items: readonly Decoded[]): Record<string, string> {
   const last: Record<string, string> = {};
+  let topic: string | null = null;
+  let partition = -1;
+  let k = '';
   for (const d of items) {
     const o = d.origin;
-    const k = `${o.topic}:${o.partition}`;
+    // Batches are runs of one partition: build the key only when it changes.
+    if (o.partition !== partition || o.topic !== topic) {
+      topic = o.topic;
+      partition = o.partition;
+      k = `${topic}:${partition}`;
+    }
     const cur = last[k];
     if (cur === undefined || compareOffsets(o.offset, cur) > 0) last[k] = o.offset;
   }
