@@ -30,9 +30,27 @@ for (const [c, l] of [
 }
 shapes.push({ n: 64, c: 64, l: 128, g: 8, scale: 'large' });
 
-const specs = ['batch', 'layer', 'instance', 'group', 'batchrenorm', 'online'] as const;
-const torchKinds = new Set(['batch', 'layer', 'instance', 'group']);
-const cKinds = new Set(['batch', 'layer', 'group']);
+const allSpecs = ['batch', 'layer', 'instance', 'group', 'batchrenorm', 'online'] as const;
+
+/**
+ * Optional filters for quicker runs: BENCH_NORMALIZERS=layer,group keeps those normalizers,
+ * BENCH_SHAPES=64x64x128,8x32x32 those N x C x L shapes. Unset: everything.
+ */
+function envList(name: string): string[] | null {
+  const v = process.env[name]?.trim();
+  return v ? v.split(',').map((t) => t.trim()) : null;
+}
+const wantedSpecs = envList('BENCH_NORMALIZERS');
+const wantedShapes = envList('BENCH_SHAPES');
+const specs = allSpecs.filter((k) => wantedSpecs === null || wantedSpecs.includes(k));
+if (wantedShapes !== null) {
+  const kept = shapes.filter((s) => wantedShapes.includes(`${s.n}x${s.c}x${s.l}`));
+  shapes.splice(0, shapes.length, ...kept);
+}
+if (specs.length === 0 || shapes.length === 0)
+  throw new Error('BENCH_NORMALIZERS / BENCH_SHAPES select no normalizer or no shape');
+const torchKinds = new Set(['batch', 'layer', 'instance', 'group'].filter((k) => specs.some((s) => s === k)));
+const cKinds = new Set(['batch', 'layer', 'group'].filter((k) => specs.some((s) => s === k)));
 
 const key = (kind: string, s: Shape): string => `${kind} [${s.n},${s.c},${s.l}]`;
 
@@ -100,6 +118,10 @@ async function timeTasks(tasks: Record<string, () => void>): Promise<Record<stri
 
 export async function run(): Promise<SuiteResult> {
   const notes: string[] = [];
+  if (wantedSpecs !== null || wantedShapes !== null)
+    notes.push(
+      `filtered run: BENCH_NORMALIZERS=${wantedSpecs?.join(',') ?? '(all)'} BENCH_SHAPES=${wantedShapes?.join(',') ?? '(all)'}`,
+    );
   const cBin = compileC('normalizers.c');
   const withTorch = hasTorch();
   const torchVersion = withTorch
@@ -116,8 +138,8 @@ export async function run(): Promise<SuiteResult> {
   // Shape by shape, C then PyTorch then TypeScript, so all three see about the same machine load.
   for (const s of shapes) {
     const cArgs = [...cKinds].flatMap((k) => [k, String(s.n), String(s.c), String(s.l), String(s.g)]);
-    for (const e of runJson(cBin, cArgs) as External[]) cMap.set(extKey(e), e);
-    if (withTorch) {
+    if (cArgs.length > 0) for (const e of runJson(cBin, cArgs) as External[]) cMap.set(extKey(e), e);
+    if (withTorch && torchKinds.size > 0) {
       const torchArgs = [...torchKinds].map((k) => `${k}:${s.n}:${s.c}:${s.l}:${s.g}`);
       const res = runJson('/usr/bin/python3', [
         join(benchDir, 'torch', 'normalizers.py'),
@@ -184,7 +206,10 @@ export async function run(): Promise<SuiteResult> {
         .map(([, v]) => v),
     );
   for (const prefix of ['ts/torch', 'ts-fresh/torch', 'min ts/torch', 'ts/c', 'ts-fresh/c', 'min ts/c']) {
-    for (const scale of ['streaming', 'large']) ratios[`max ${prefix} ${scale}`] = worst(prefix, scale);
+    for (const scale of ['streaming', 'large']) {
+      const w = worst(prefix, scale);
+      if (Number.isFinite(w)) ratios[`max ${prefix} ${scale}`] = w;
+    }
   }
   notes.push(
     `torch ${torchVersion} float64, torch.set_num_threads(1); C: gcc -O2; TypeScript: tinybench, forward(training)+backward per call`,

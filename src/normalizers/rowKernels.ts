@@ -9,7 +9,7 @@
  * GroupNorm and InstanceNorm). Each mode has its own loop function so that every hot loop stays
  * monomorphic for the JIT (one shared loop branching on the mode ran 2-3x slower once it had seen several).
  */
-import { dotRange, shiftedSums, sumRange } from './reduce.js';
+import { dotRange, shiftedSums, sumDotRange, sumRange } from './reduce.js';
 
 const pair = new Float64Array(2);
 
@@ -164,7 +164,29 @@ function rowsForwardElementwise(
       const js = 1 / Math.sqrt(variance[r + 1] + eps);
       invStd[r] = is;
       invStd[r + 1] = js;
-      for (let k = o, p = o + len, i = 0; i < len; k++, p++, i++) {
+      let k = o;
+      let p = o + len;
+      let i = 0;
+      // Two columns of the two rows per iteration: V8 re-checks every array once per iteration.
+      for (const l2 = len - 1; i < l2; k += 2, p += 2, i += 2) {
+        const g0 = gamma[i];
+        const b0 = beta[i];
+        const g1 = gamma[i + 1];
+        const b1 = beta[i + 1];
+        const h0 = (x[k] - mu) * is;
+        const h1 = (x[p] - nu) * js;
+        const h2 = (x[k + 1] - mu) * is;
+        const h3 = (x[p + 1] - nu) * js;
+        xhat[k] = h0;
+        xhat[p] = h1;
+        xhat[k + 1] = h2;
+        xhat[p + 1] = h3;
+        out[k] = g0 * h0 + b0;
+        out[p] = g0 * h1 + b0;
+        out[k + 1] = g1 * h2 + b1;
+        out[p + 1] = g1 * h3 + b1;
+      }
+      if (i < len) {
         const g = gamma[i];
         const b = beta[i];
         const h0 = (x[k] - mu) * is;
@@ -244,15 +266,21 @@ function rowsForwardChannel(
       const s = o + q * chunk;
       const e = s + chunk;
       let k = s;
-      for (const e2 = e - 1; k < e2; k += 2) {
+      for (const e4 = e - 3; k < e4; k += 4) {
         const t0 = x[k] - mu;
         const t1 = x[k + 1] - mu;
+        const t2 = x[k + 2] - mu;
+        const t3 = x[k + 3] - mu;
         xhat[k] = t0 * is;
         xhat[k + 1] = t1 * is;
+        xhat[k + 2] = t2 * is;
+        xhat[k + 3] = t3 * is;
         out[k] = g * t0 + b;
         out[k + 1] = g * t1 + b;
+        out[k + 2] = g * t2 + b;
+        out[k + 3] = g * t3 + b;
       }
-      if (k < e) {
+      for (; k < e; k++) {
         const t = x[k] - mu;
         xhat[k] = t * is;
         out[k] = g * t + b;
@@ -468,7 +496,57 @@ function rowGradSumsElementwise(
   sums: Float64Array,
 ): number {
   let total = 0;
-  for (let r = 0, o = 0; r < rows; r++, o += len) {
+  let r = 0;
+  // Two rows per sweep, γ loaded once for both; each row keeps its own two chains (even and odd
+  // columns), so its sums are the same as a sweep of its own.
+  for (let o = 0; r + 1 < rows; r += 2, o += 2 * len) {
+    let s1a = 0;
+    let s1b = 0;
+    let s2a = 0;
+    let s2b = 0;
+    let t1a = 0;
+    let t1b = 0;
+    let t2a = 0;
+    let t2b = 0;
+    let k = o;
+    let p = o + len;
+    let i = 0;
+    for (const l2 = len - 1; i < l2; k += 2, p += 2, i += 2) {
+      const ga = gamma[i];
+      const gb = gamma[i + 1];
+      const g0 = dy[k] * ga;
+      const g1 = dy[k + 1] * gb;
+      const f0 = dy[p] * ga;
+      const f1 = dy[p + 1] * gb;
+      s1a += g0;
+      s1b += g1;
+      s2a += g0 * xhat[k];
+      s2b += g1 * xhat[k + 1];
+      t1a += f0;
+      t1b += f1;
+      t2a += f0 * xhat[p];
+      t2b += f1 * xhat[p + 1];
+    }
+    if (i < len) {
+      const g0 = dy[k] * gamma[i];
+      const f0 = dy[p] * gamma[i];
+      s1a += g0;
+      s2a += g0 * xhat[k];
+      t1a += f0;
+      t2a += f0 * xhat[p];
+    }
+    const a = s1a + s1b;
+    const b = s2a + s2b;
+    const c = t1a + t1b;
+    const d = t2a + t2b;
+    sums[2 * r] = a;
+    sums[2 * r + 1] = b;
+    sums[2 * r + 2] = c;
+    sums[2 * r + 3] = d;
+    total += a + b;
+    total += c + d;
+  }
+  for (let o = r * len; r < rows; r++, o += len) {
     const e = o + len;
     let s1a = 0;
     let s1b = 0;
@@ -516,8 +594,9 @@ function rowGradSumsChannel(
     let s1 = 0;
     let s2 = 0;
     for (let q = 0, s = o; q < channelsPerRow; q++, s += chunk, p += 2) {
-      const a = sumRange(dy, s, s + chunk);
-      const b = dotRange(dy, xhat, s, s + chunk);
+      sumDotRange(dy, xhat, s, s + chunk, pair);
+      const a = pair[0];
+      const b = pair[1];
       const gm = gamma[ch0 + q];
       s1 += gm * a;
       s2 += gm * b;
@@ -621,7 +700,49 @@ function rowsApplyElementwise(
     const n1 = sums[2 * r + 2] / len;
     const n2 = sums[2 * r + 3] / len;
     const js = invStd[r + 1];
-    for (let q = o, p = o + len, j = 0; j < len; q++, p++, j++) {
+    let q = o;
+    let p = o + len;
+    let j = 0;
+    // Four columns of the two rows per iteration: V8 re-checks every array once per iteration.
+    for (const l4 = len - 3; j < l4; q += 4, p += 4, j += 4) {
+      let d0 = dy[q];
+      let h0 = xhat[q];
+      let d1 = dy[p];
+      let h1 = xhat[p];
+      let g = gamma[j];
+      dgamma[j] += d0 * h0 + d1 * h1;
+      dbeta[j] += d0 + d1;
+      dx[q] = is * (d0 * g - m1 - h0 * m2);
+      dx[p] = js * (d1 * g - n1 - h1 * n2);
+      d0 = dy[q + 1];
+      h0 = xhat[q + 1];
+      d1 = dy[p + 1];
+      h1 = xhat[p + 1];
+      g = gamma[j + 1];
+      dgamma[j + 1] += d0 * h0 + d1 * h1;
+      dbeta[j + 1] += d0 + d1;
+      dx[q + 1] = is * (d0 * g - m1 - h0 * m2);
+      dx[p + 1] = js * (d1 * g - n1 - h1 * n2);
+      d0 = dy[q + 2];
+      h0 = xhat[q + 2];
+      d1 = dy[p + 2];
+      h1 = xhat[p + 2];
+      g = gamma[j + 2];
+      dgamma[j + 2] += d0 * h0 + d1 * h1;
+      dbeta[j + 2] += d0 + d1;
+      dx[q + 2] = is * (d0 * g - m1 - h0 * m2);
+      dx[p + 2] = js * (d1 * g - n1 - h1 * n2);
+      d0 = dy[q + 3];
+      h0 = xhat[q + 3];
+      d1 = dy[p + 3];
+      h1 = xhat[p + 3];
+      g = gamma[j + 3];
+      dgamma[j + 3] += d0 * h0 + d1 * h1;
+      dbeta[j + 3] += d0 + d1;
+      dx[q + 3] = is * (d0 * g - m1 - h0 * m2);
+      dx[p + 3] = js * (d1 * g - n1 - h1 * n2);
+    }
+    for (; j < len; q++, p++, j++) {
       const d0 = dy[q];
       const h0 = xhat[q];
       const d1 = dy[p];
@@ -677,11 +798,13 @@ function rowsApplyChannel(
       const gm = gamma[ch];
       const e = s + chunk;
       let k = s;
-      for (const e2 = e - 1; k < e2; k += 2) {
+      for (const e4 = e - 3; k < e4; k += 4) {
         dx[k] = is * (gm * dy[k] - m1 - xhat[k] * m2);
         dx[k + 1] = is * (gm * dy[k + 1] - m1 - xhat[k + 1] * m2);
+        dx[k + 2] = is * (gm * dy[k + 2] - m1 - xhat[k + 2] * m2);
+        dx[k + 3] = is * (gm * dy[k + 3] - m1 - xhat[k + 3] * m2);
       }
-      if (k < e) dx[k] = is * (gm * dy[k] - m1 - xhat[k] * m2);
+      for (; k < e; k++) dx[k] = is * (gm * dy[k] - m1 - xhat[k] * m2);
     }
   }
 }
