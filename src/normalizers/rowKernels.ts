@@ -169,21 +169,25 @@ function rowsForwardElementwise(
       let i = 0;
       // Two columns of the two rows per iteration: V8 re-checks every array once per iteration.
       for (const l2 = len - 1; i < l2; k += 2, p += 2, i += 2) {
+        const x0 = x[k];
+        const x1 = x[k + 1];
+        const x2 = x[p];
+        const x3 = x[p + 1];
         const g0 = gamma[i];
-        const b0 = beta[i];
         const g1 = gamma[i + 1];
+        const b0 = beta[i];
         const b1 = beta[i + 1];
-        const h0 = (x[k] - mu) * is;
-        const h1 = (x[p] - nu) * js;
-        const h2 = (x[k + 1] - mu) * is;
-        const h3 = (x[p + 1] - nu) * js;
+        const h0 = (x0 - mu) * is;
+        const h1 = (x1 - mu) * is;
+        const h2 = (x2 - nu) * js;
+        const h3 = (x3 - nu) * js;
         xhat[k] = h0;
-        xhat[p] = h1;
-        xhat[k + 1] = h2;
+        xhat[k + 1] = h1;
+        xhat[p] = h2;
         xhat[p + 1] = h3;
         out[k] = g0 * h0 + b0;
-        out[p] = g0 * h1 + b0;
-        out[k + 1] = g1 * h2 + b1;
+        out[k + 1] = g1 * h1 + b1;
+        out[p] = g0 * h2 + b0;
         out[p + 1] = g1 * h3 + b1;
       }
       if (i < len) {
