@@ -117,18 +117,23 @@ export class LinearModel implements Classifier {
   private coords2 = new Int32Array(0);
   private sIdx = new Int32Array(16);
   private sVal = new Float64Array(16);
-  /** FTRL fast path: the pre-step weights of the active features, by position in sIdx. */
+  /** FTRL fast path: z and n of the active features before the step, by position in sIdx. */
+  private zAt = new Float64Array(16);
+  private nAt = new Float64Array(16);
+  /** FTRL fast path: the pre-step weights of the active features. */
   private wAt = new Float64Array(16);
-  /** FTRL fast path: √n of the active features with a non-zero weight (reused by the z/n update). */
+  /** FTRL fast path: √n of the active features (reused by the z/n update). */
   private rootAt = new Float64Array(16);
   private nnz = 0;
+  /** parseSparse's bit filter: bit j & seenMask is set while index j is parsed (all clear between calls). */
+  private seen = new Int32Array(1);
+  private seenMask = 31;
   private hKeys = new Int32Array(0);
   private hPos = new Int32Array(0);
   private hStamp = new Int32Array(0);
   private hEpoch = 0;
   private upos = new Int32Array(0);
   private guardArrays: Float64Array[] = [];
-  private biasIdx = new Int32Array(1);
 
   constructor(options: LinearModelOptions) {
     if (typeof options !== 'object' || options === null)
@@ -477,12 +482,15 @@ export class LinearModel implements Classifier {
     this.nW = this.K * d;
     const size = this.nW + this.K;
     this.params = new Float64Array(size);
-    this.biasIdx[0] = this.nW;
     this.opt.init(size);
     this.ftrl?.setPenalty({ l1: this.elastic?.l1 ?? 0, l2: this.elastic?.l2 ?? 0, penalized: this.nW });
     if (this.lazyCapable)
       this.lazy = new LazyElasticNet(this.elastic!.l1, this.elastic!.l2, this.opt.uniform, this.nW);
     this.upos = new Int32Array(d).fill(-1);
+    let filterBits = 32;
+    while (filterBits < d && filterBits < 1 << 20) filterBits *= 2;
+    this.seen = new Int32Array(filterBits >>> 5);
+    this.seenMask = filterBits - 1;
     // FTRL never writes weights in its step (they are a function of z, n and t), so only z and n need
     // guarding (one interleaved array).
     this.guardArrays = this.ftrl ? this.opt.stateArrays() : [this.params, ...this.opt.stateArrays()];
@@ -517,8 +525,10 @@ export class LinearModel implements Classifier {
 
   /**
    * Validates and coalesces a sparse vector into sIdx / sVal / nnz (duplicate indices, e.g. hash
-   * collisions, are summed). Duplicates are found with a small open-addressing table sized to the input,
-   * not a dim-sized array, so parsing stays in cache even with 2^20 hashed features.
+   * collisions, are summed). One pass validates and copies, marking each index in a bit filter of at most
+   * 2^20 bits (128 KB, exact up to dim = 2^20); only an input whose filter saw a repeat is coalesced, with a
+   * small open-addressing table sized to the input. Neither is dim-sized (past 2^20 bits), so parsing stays
+   * in cache even with 2^20 hashed features.
    */
   private parseSparse(x: SparseVector, name: string): void {
     if (this.dim_ === 0)
@@ -532,6 +542,37 @@ export class LinearModel implements Classifier {
       this.sIdx = new Int32Array(Math.max(m, 2 * this.sIdx.length));
       this.sVal = new Float64Array(this.sIdx.length);
     }
+    const d = this.dim_;
+    const { sIdx, sVal, seen } = this;
+    const mask = this.seenMask;
+    let repeat = false;
+    let i = 0;
+    for (; i < m; i++) {
+      const j = indices[i];
+      const v = values[i];
+      if (!Number.isInteger(j) || j < 0 || j >= d || typeof v !== 'number' || !Number.isFinite(v)) break;
+      const b = j & mask;
+      const word = seen[b >>> 5];
+      const bit = 1 << (b & 31);
+      if ((word & bit) !== 0) repeat = true;
+      seen[b >>> 5] = word | bit;
+      sIdx[i] = j;
+      sVal[i] = v;
+    }
+    // Every bit set belongs to this input, so clearing whole words is exact.
+    for (let q = 0; q < i; q++) seen[(sIdx[q] & mask) >>> 5] = 0;
+    if (i < m) {
+      const j = indices[i];
+      if (!Number.isInteger(j) || j < 0 || j >= d) {
+        throw new ModelError(`${name}.indices[${i}]=${j} is out of range [0, ${d})`);
+      }
+      throw new ModelError(`${name}.values[${i}]=${values[i]} is not a finite number (feature ${j})`);
+    }
+    this.nnz = repeat ? this.coalesce(m) : m;
+  }
+
+  /** Sums the values of repeated indices in sIdx / sVal[0..m) in place, in first-seen order; returns nnz. */
+  private coalesce(m: number): number {
     let bits = 4;
     while (1 << bits < 2 * m) bits++;
     const size = 1 << bits;
@@ -552,19 +593,11 @@ export class LinearModel implements Classifier {
     const stamp = this.hStamp;
     const mask = size - 1;
     const shift = 32 - bits;
-    const d = this.dim_;
-    const sIdx = this.sIdx;
-    const sVal = this.sVal;
+    const { sIdx, sVal } = this;
     let nnz = 0;
     for (let i = 0; i < m; i++) {
-      const j = indices[i];
-      const v = values[i];
-      if (!Number.isInteger(j) || j < 0 || j >= d) {
-        throw new ModelError(`${name}.indices[${i}]=${j} is out of range [0, ${d})`);
-      }
-      if (typeof v !== 'number' || !Number.isFinite(v)) {
-        throw new ModelError(`${name}.values[${i}]=${v} is not a finite number (feature ${j})`);
-      }
+      const j = sIdx[i];
+      const v = sVal[i];
       let h = Math.imul(j, 0x9e3779b1) >>> shift;
       while (stamp[h] === epoch && keys[h] !== j) h = (h + 1) & mask;
       if (stamp[h] === epoch) sVal[hpos[h]] += v;
@@ -577,44 +610,39 @@ export class LinearModel implements Classifier {
         nnz++;
       }
     }
-    this.nnz = nnz;
+    return nnz;
   }
 
   /**
-   * FTRL-Proximal on one sparse event in two passes (weights + score, then z/n updates), the shape of
-   * McMahan et al.'s Algorithm 1. The snapshot the non-finite guard needs is skipped when the update is
-   * provably finite: with |g_i| ≤ 1e100, z and n (finite now) stay finite, since n grows by at most 1e200
-   * per step. Returns false (nothing done) when that bound fails, so the guarded general path runs.
+   * FTRL-Proximal on one sparse event in the shape of McMahan et al.'s Algorithm 1: gather the active
+   * features' z and n (one tight loop, so their cache misses overlap), weights + score from the copies,
+   * then the z/n updates. The copies are also the non-finite guard's snapshot: `Ftrl.stepEvent` checks
+   * every value it writes and puts the copies back if one is not finite, so no other snapshot is taken.
+   * Returns false (nothing done) on a non-finite score, so the general path counts the rejection.
    */
   private ftrlOne(y: number, w: number): boolean {
     const ftrl = this.ftrl!;
-    const { nnz, sIdx, sVal, params, nW } = this;
+    const { nnz, sIdx, sVal, nW } = this;
     const t = this.t;
-    let maxAbs = 0;
-    for (let i = 0; i < nnz; i++) {
-      const v = sVal[i];
-      const a = v < 0 ? -v : v;
-      if (a > maxAbs) maxAbs = a;
-    }
     if (this.wAt.length < nnz) {
-      this.wAt = new Float64Array(this.sIdx.length);
-      this.rootAt = new Float64Array(this.sIdx.length);
+      const n = this.sIdx.length;
+      this.zAt = new Float64Array(n);
+      this.nAt = new Float64Array(n);
+      this.wAt = new Float64Array(n);
+      this.rootAt = new Float64Array(n);
     }
-    const { wAt, rootAt } = this;
+    const { zAt, nAt, wAt, rootAt } = this;
+    ftrl.gather(sIdx, nnz, zAt, nAt);
     // The weights of the active features go to wAt (in cache), not to params: FTRL's params are stale by
     // design (a weight is a function of z, n and t, evaluated on read), so nothing reads them there.
-    const s = ftrl.weightsDot(t, sIdx, sVal, nnz, wAt, rootAt, ftrl.weightAt(t, nW));
+    const wb = ftrl.weightAt(t, nW);
+    const s = ftrl.weightsDot(t, zAt, nAt, sVal, nnz, wAt, rootAt, wb);
     if (!Number.isFinite(s)) return false;
     this.scores[0] = s;
     const g = w * this.scalarLoss!.gradient(y, s);
-    const ag = Math.abs(g);
-    if (!(ag <= 1e100 && ag * maxAbs <= 1e100)) return false;
-    ftrl.stepScaledAt(wAt, rootAt, sIdx, sVal, nnz, g);
-    if (this.fitIntercept) {
-      params[nW] = ftrl.weightAt(t, nW);
-      ftrl.stepScaled(params, this.biasIdx, ONE, 1, g);
-    }
-    this.t = t + 1;
+    if (ftrl.stepEvent(zAt, nAt, wAt, rootAt, sIdx, sVal, nnz, g, this.fitIntercept ? nW : -1, wb))
+      this.t = t + 1;
+    else this.rejectNonFinite();
     return true;
   }
 
@@ -955,7 +983,6 @@ export class LinearModel implements Classifier {
   }
 }
 
-const ONE = Float64Array.of(1);
 /** Half the largest double: |w| ≤ HALF_MAX and |δ| ≤ ½·MAX_VALUE give a finite w − δ. */
 const HALF_MAX = Number.MAX_VALUE / 2;
 

@@ -95,53 +95,46 @@ export class Ftrl implements Optimizer {
   }
 
   /**
-   * The same update for a rank-one sparse gradient g_i = scale·vals[i] at coordinates idx[i] (one event of
-   * a linear model), without materializing the gradient. Requires w[j] = weightAt(t − 1, j).
+   * zAt[i] ← z_j and nAt[i] ← n_j for j = idx[i]. With hashed features every j is a likely cache miss; a
+   * loop doing nothing else keeps many of them in flight at once, and the passes that follow
+   * (`weightsDot`, `stepEvent`) then read the copies and find z_j's cache line already loaded.
    */
-  stepScaled(w: Float64Array, idx: Int32Array, vals: Float64Array, count: number, scale: number): void {
-    const { zn, alpha } = this;
+  gather(idx: Int32Array, count: number, zAt: Float64Array, nAt: Float64Array): void {
+    const zn = this.zn;
     for (let i = 0; i < count; i++) {
       const j = idx[i];
-      const gi = scale * vals[i];
-      const nOld = zn[2 * j + 1];
-      const nNew = nOld + gi * gi;
-      zn[2 * j] += gi - ((Math.sqrt(nNew) - Math.sqrt(nOld)) / alpha) * w[j];
-      zn[2 * j + 1] = nNew;
+      zAt[i] = zn[2 * j];
+      nAt[i] = zn[2 * j + 1];
     }
   }
 
   /**
-   * Pass 1 of Algorithm 1 for one sparse event, inlined for speed: out[i] ← weightAt(t, idx[i]) and returns
-   * s0 + Σ out[i]·vals[i], summed in index order (bit for bit what a `weightAt` loop gives). The weights go
-   * to a small caller-owned buffer, not to a 2^20-long weight array: one random memory access fewer per
-   * active feature. roots[i] ← √n_j where it was computed (non-zero weights), so `stepScaledAt` need not
-   * take it again. Coordinates must be distinct for `stepScaledAt` to follow.
+   * Pass 1 of Algorithm 1 for one sparse event, from the statistics `gather` copied: out[i] ← weightAt(t,
+   * idx[i]) and returns s0 + Σ out[i]·vals[i], summed in index order (bit for bit what a `weightAt` loop
+   * gives), and roots[i] ← √n_j for `stepEvent`. Every coordinate must be a weight (< `penalized`: the
+   * features of a sparse event are). The square root and the weight are taken for every coordinate and
+   * `stepEvent` has no branch: on 2^20 hashed weights a branch on the data in these loops cost more than
+   * the arithmetic it skipped.
    */
   weightsDot(
     t: number,
-    idx: Int32Array,
+    zAt: Float64Array,
+    nAt: Float64Array,
     vals: Float64Array,
     count: number,
     out: Float64Array,
     roots: Float64Array,
     s0: number,
   ): number {
-    const { zn, alpha, beta, penalized } = this;
-    const l1p = t * this.l1;
-    const l2p = t * this.l2;
+    const { alpha, beta } = this;
+    const l1 = t * this.l1;
+    const l2 = t * this.l2;
     let s = s0;
     for (let i = 0; i < count; i++) {
-      const j = idx[i];
-      const zj = zn[2 * j];
-      const pen = j < penalized;
-      const l1 = pen ? l1p : 0;
-      let wj = 0;
-      if (!(Math.abs(zj) <= l1)) {
-        const l2 = pen ? l2p : 0;
-        const root = Math.sqrt(zn[2 * j + 1]);
-        roots[i] = root;
-        wj = -(zj - Math.sign(zj) * l1) / ((beta + root) / alpha + l2);
-      }
+      const zj = zAt[i];
+      const root = Math.sqrt(nAt[i]);
+      roots[i] = root;
+      const wj = Math.abs(zj) <= l1 ? 0 : -(zj - Math.sign(zj) * l1) / ((beta + root) / alpha + l2);
       out[i] = wj;
       s += wj * vals[i];
     }
@@ -149,31 +142,58 @@ export class Ftrl implements Optimizer {
   }
 
   /**
-   * `stepScaled` with the pre-step weights given per position (wAt[i] = weightAt(t − 1, idx[i]) and
-   * roots[i] = √n_j where wAt[i] ≠ 0, as written by `weightsDot`) instead of in a full-length weight array.
-   * The same values bit for bit: a zero weight with a finite σ adds σ·0 = +0 (σ ≥ 0), and g − (+0) = g,
-   * so the two square roots are skipped there; elsewhere √n_old is the one pass 1 took.
+   * Pass 2 of Algorithm 1 for one sparse event: the step for the rank-one gradient g_i = scale·vals[i] at
+   * the distinct coordinates idx[i], given their pre-step statistics (zAt, nAt from `gather`), weights
+   * (wAt[i] = weightAt(t − 1, idx[i])) and roots (√n_j, from `weightsDot`); then, when bias ≥ 0, the step
+   * for gradient `scale` at coordinate bias, whose pre-step weight is wb. The values `step` would write,
+   * bit for bit. Returns false when a new z or n is not finite, with every coordinate put back as it was.
    */
-  stepScaledAt(
+  stepEvent(
+    zAt: Float64Array,
+    nAt: Float64Array,
     wAt: Float64Array,
     roots: Float64Array,
     idx: Int32Array,
     vals: Float64Array,
     count: number,
     scale: number,
-  ): void {
+    bias: number,
+    wb: number,
+  ): boolean {
     const { zn, alpha } = this;
+    // x·0 is ±0 for a finite x and NaN otherwise: one test after the loop instead of a branch per value.
+    let check = 0;
     for (let i = 0; i < count; i++) {
       const j = idx[i];
       const gi = scale * vals[i];
-      const nOld = zn[2 * j + 1];
-      const nNew = nOld + gi * gi;
-      const w = wAt[i];
-      if (w !== 0) zn[2 * j] += gi - ((Math.sqrt(nNew) - roots[i]) / alpha) * w;
-      else if (nNew <= Number.MAX_VALUE) zn[2 * j] += gi;
-      else zn[2 * j] += gi - ((Math.sqrt(nNew) - Math.sqrt(nOld)) / alpha) * w;
+      const nNew = nAt[i] + gi * gi;
+      const zNew = zAt[i] + (gi - ((Math.sqrt(nNew) - roots[i]) / alpha) * wAt[i]);
+      zn[2 * j] = zNew;
       zn[2 * j + 1] = nNew;
+      check += zNew * 0 + nNew * 0;
     }
+    let zb = 0;
+    let nb = 0;
+    if (bias >= 0) {
+      zb = zn[2 * bias];
+      nb = zn[2 * bias + 1];
+      const nNew = nb + scale * scale;
+      const zNew = zb + (scale - ((Math.sqrt(nNew) - Math.sqrt(nb)) / alpha) * wb);
+      zn[2 * bias] = zNew;
+      zn[2 * bias + 1] = nNew;
+      check += zNew * 0 + nNew * 0;
+    }
+    if (check === 0) return true;
+    for (let i = 0; i < count; i++) {
+      const j = idx[i];
+      zn[2 * j] = zAt[i];
+      zn[2 * j + 1] = nAt[i];
+    }
+    if (bias >= 0) {
+      zn[2 * bias] = zb;
+      zn[2 * bias + 1] = nb;
+    }
+    return false;
   }
 
   rate(_t: number, j: number): number {
