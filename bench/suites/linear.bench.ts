@@ -202,7 +202,7 @@ export async function run(): Promise<SuiteResult> {
       'per-event medians; best of 5 alternating rounds per side (the host may be shared)',
       'TypeScript LinearModel includes validation, sparse coalescing and the non-finite guard; C only the arithmetic',
       'sparse FTRL is memory-bound: the C and bare loops touch 3 random 8 MB arrays (z, n, w) per active feature; the model keeps z and n interleaved in one 16 MB array and the active weights in a per-event buffer (one random cache line per feature)',
-      'the model reuses pass 1 sqrt(n) and skips both square roots of a zero weight in the z/n update (same values); the C and bare loops take 3 roots per feature',
+      'the model copies the active z and n in one tight loop first (their cache misses overlap), takes 2 square roots per feature and multiplies by 1/alpha; the C and bare loops take 3 roots and divide by alpha',
     ],
   };
 }

@@ -34,6 +34,12 @@ export class Ftrl implements Optimizer {
   readonly alpha: number;
   readonly beta: number;
   /**
+   * 1/α. Every formula multiplies by it instead of dividing by α: a division costs several multiplications
+   * and the sparse step takes three per active feature. Only the last bit of a rounding differs, and every
+   * path (`weightAt`, `step`, the sparse event passes) does the same, so they agree bit for bit.
+   */
+  private readonly inv: number;
+  /**
    * z_j at 2j and n_j at 2j + 1, interleaved: a step reads and writes both, so with hashed features
    * (random j over 2^20 coordinates) one cache line miss per active feature instead of two.
    */
@@ -46,6 +52,7 @@ export class Ftrl implements Optimizer {
   constructor(opts: FtrlOptions = {}) {
     this.alpha = opts.alpha ?? 0.1;
     this.beta = opts.beta ?? 1;
+    this.inv = 1 / this.alpha;
   }
 
   setPenalty(p: FtrlPenalty): void {
@@ -66,7 +73,7 @@ export class Ftrl implements Optimizer {
     const l1 = pen ? t * this.l1 : 0;
     if (Math.abs(z) <= l1) return 0;
     const l2 = pen ? t * this.l2 : 0;
-    return -(z - Math.sign(z) * l1) / ((this.beta + Math.sqrt(this.zn[2 * j + 1])) / this.alpha + l2);
+    return -(z - Math.sign(z) * l1) / ((this.beta + Math.sqrt(this.zn[2 * j + 1])) * this.inv + l2);
   }
 
   /**
@@ -82,13 +89,13 @@ export class Ftrl implements Optimizer {
     idx: Int32Array | null,
     off: number,
   ): void {
-    const { zn, alpha } = this;
+    const { zn, inv } = this;
     for (let i = 0; i < count; i++) {
       const j = idx === null ? off + i : idx[i];
       const gi = g[i];
       const nOld = zn[2 * j + 1];
       const nNew = nOld + gi * gi;
-      const sigma = (Math.sqrt(nNew) - Math.sqrt(nOld)) / alpha;
+      const sigma = (Math.sqrt(nNew) - Math.sqrt(nOld)) * inv;
       zn[2 * j] += gi - sigma * w[j];
       zn[2 * j + 1] = nNew;
     }
@@ -126,7 +133,7 @@ export class Ftrl implements Optimizer {
     roots: Float64Array,
     s0: number,
   ): number {
-    const { alpha, beta } = this;
+    const { inv, beta } = this;
     const l1 = t * this.l1;
     const l2 = t * this.l2;
     let s = s0;
@@ -134,7 +141,7 @@ export class Ftrl implements Optimizer {
       const zj = zAt[i];
       const root = Math.sqrt(nAt[i]);
       roots[i] = root;
-      const wj = Math.abs(zj) <= l1 ? 0 : -(zj - Math.sign(zj) * l1) / ((beta + root) / alpha + l2);
+      const wj = Math.abs(zj) <= l1 ? 0 : -(zj - Math.sign(zj) * l1) / ((beta + root) * inv + l2);
       out[i] = wj;
       s += wj * vals[i];
     }
@@ -160,14 +167,14 @@ export class Ftrl implements Optimizer {
     bias: number,
     wb: number,
   ): boolean {
-    const { zn, alpha } = this;
+    const { zn, inv } = this;
     // x·0 is ±0 for a finite x and NaN otherwise: one test after the loop instead of a branch per value.
     let check = 0;
     for (let i = 0; i < count; i++) {
       const j = idx[i];
       const gi = scale * vals[i];
       const nNew = nAt[i] + gi * gi;
-      const zNew = zAt[i] + (gi - ((Math.sqrt(nNew) - roots[i]) / alpha) * wAt[i]);
+      const zNew = zAt[i] + (gi - (Math.sqrt(nNew) - roots[i]) * inv * wAt[i]);
       zn[2 * j] = zNew;
       zn[2 * j + 1] = nNew;
       check += zNew * 0 + nNew * 0;
@@ -178,7 +185,7 @@ export class Ftrl implements Optimizer {
       zb = zn[2 * bias];
       nb = zn[2 * bias + 1];
       const nNew = nb + scale * scale;
-      const zNew = zb + (scale - ((Math.sqrt(nNew) - Math.sqrt(nb)) / alpha) * wb);
+      const zNew = zb + (scale - (Math.sqrt(nNew) - Math.sqrt(nb)) * inv * wb);
       zn[2 * bias] = zNew;
       zn[2 * bias + 1] = nNew;
       check += zNew * 0 + nNew * 0;
