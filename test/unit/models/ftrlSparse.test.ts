@@ -33,7 +33,7 @@ describe('LinearModel sparse FTRL step', () => {
   }
 
   /** Algorithm 1 with `Ftrl.step` on the coalesced event plus the intercept at coordinate dim. */
-  function reference(evs: [SparseVector, number][]) {
+  function reference(evs: [SparseVector, number][], dim = 64) {
     const o = new Ftrl(opts);
     o.init(dim + 1);
     o.setPenalty({ ...pen, penalized: dim });
@@ -77,6 +77,27 @@ describe('LinearModel sparse FTRL step', () => {
     for (const [x, y] of evs) m.learnOne(x, y);
     const ref = reference(evs);
     expect(m.rejectedUpdates).toBe(0);
+    expect(m.steps).toBe(ref.t);
+    expect(m.state().optimizer).toEqual(ref.state);
+  });
+
+  it('events of more than 1024 features (per-model buffers, not the shared ones) give the same state', () => {
+    const big = 4096;
+    const rng = new Rng(5);
+    const evs: [SparseVector, number][] = [];
+    for (let e = 0; e < 40; e++) {
+      const m = e % 3 === 0 ? 1500 + rng.int(500) : 1 + rng.int(50);
+      const indices = Array.from({ length: m }, () => rng.int(big));
+      evs.push([{ indices, values: indices.map(() => rng.normal()) }, rng.next() < 0.5 ? 1 : 0]);
+    }
+    const m = new LinearModel({
+      loss: 'logistic',
+      regularizer: pen,
+      optimizer: { type: 'ftrl', ...opts },
+      dim: big,
+    });
+    for (const [x, y] of evs) m.learnOne(x, y);
+    const ref = reference(evs, big);
     expect(m.steps).toBe(ref.t);
     expect(m.state().optimizer).toEqual(ref.state);
   });
