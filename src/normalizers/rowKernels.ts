@@ -10,8 +10,8 @@
  * monomorphic for the JIT (one shared loop branching on the mode ran 2-3x slower once it had seen several).
  *
  * V8 re-checks each typed array (map, length, data pointer) once per loop iteration, so the hot loops
- * take two to four values (or two rows) per iteration; every sum keeps its chains, so the results are
- * the same bits as one value at a time (the C reference in bench/native keeps its simpler loops).
+ * take two to four values (or two rows) per iteration; every sum keeps its accumulation chains and order,
+ * so the results are bit-identical to the plainer loops (which the C reference in bench/native keeps).
  */
 import { dotRange, shiftedSums, sumDotRange, sumRange } from './reduce.js';
 
