@@ -3,6 +3,9 @@
  * src/normalizers runs (same passes, same float64 arithmetic, caller-owned buffers), as the speed
  * reference for bench/suites/normalizers.bench.ts. Keep it in step with the TypeScript: when a pass is
  * fused or split there, do the same here, so the ratio measures code generation, not algorithm.
+ * One deliberate exception: the TypeScript GroupNorm backward takes its two gradient sums in one sweep
+ * (sumDotRange) and LayerNorm pairs rows, while this file keeps two sweeps and one row at a time, because
+ * fusing made the C slower here (same bits either way): the faster C is the harder reference.
  *
  * usage: normalizers.bin KIND N C L G [KIND N C L G ...]   (KIND = batch | layer | group)
  * prints a JSON array of { "kind", "shape", "medianNs" }: median time of one forward (training) +
