@@ -50,7 +50,7 @@ describe('LinearModel divergence guard', () => {
     }
   });
 
-  it('an FTRL update whose gradient escapes the fast path bound still goes through the guard', () => {
+  it('an FTRL update whose squared gradient overflows n is rejected and leaves every weight finite', () => {
     const m = new LinearModel({ loss: 'squared', optimizer: { type: 'ftrl', alpha: 1, beta: 1 }, dim: 4 });
     m.learnOne({ indices: [1], values: [1e160] }, 0);
     m.learnOne({ indices: [1], values: [1e160] }, 1e160); // g² overflows n: rejected
