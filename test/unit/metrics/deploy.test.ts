@@ -173,6 +173,14 @@ describe('Grafana provisioning and compose wiring', () => {
     expect(unit).toMatch(/^ExecStart=.*dist\/cli\/index\.js run$/m);
     expect(unit).toContain('Environment=STREAMNORM_METRICS_PORT=9464');
   });
+
+  it('the container and the unit run node with the young generation the Kafka bench was tuned with', () => {
+    const flag = '--max-semi-space-size=64';
+    const dockerfile = readFileSync(repoPath('Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(new RegExp(`^ENV .*NODE_OPTIONS=${flag}`, 'm'));
+    const unit = readFileSync(repoPath('deploy/systemd/streamnorm.service'), 'utf8');
+    expect(unit).toContain(`Environment=NODE_OPTIONS=${flag}`);
+  });
 });
 
 describe.runIf(haveTool(PROMTOOL))('promtool on deploy/prometheus', () => {
