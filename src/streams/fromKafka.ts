@@ -297,6 +297,7 @@ export class KafkaSource extends Observable<RawMessage> {
   drain(): void {
     if (this.draining) return;
     this.draining = true;
+    this.dropQueued(); // never handed over, so neither learned nor checkpointed: the next run reads them
     for (const st of this.parts.values()) st.waiters.splice(0).forEach((w) => w());
     this.subscriber?.complete();
   }
@@ -306,6 +307,7 @@ export class KafkaSource extends Observable<RawMessage> {
     if (this.closed) return;
     this.closed = true;
     this.draining = true;
+    this.dropQueued();
     for (const st of this.parts.values()) st.waiters.splice(0).forEach((w) => w());
     const consumer = this.consumer;
     this.consumer = null;

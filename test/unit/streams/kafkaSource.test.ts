@@ -77,15 +77,21 @@ async function started(options: {
   maxInFlight?: number;
   ackWaitMs?: number;
   yieldEveryMs?: number;
-}): Promise<{ source: KafkaSource; consumer: ScriptedConsumer; seen: RawMessage[] }> {
+}): Promise<{
+  source: KafkaSource;
+  consumer: ScriptedConsumer;
+  seen: RawMessage[];
+  ended: { complete: boolean };
+}> {
   const consumer = new ScriptedConsumer();
   const kafka = { consumer: () => consumer } as unknown as KafkaClient;
   const source = fromKafka({ kafka, topic: 't', groupId: 'g', logger: quiet, ...options });
   const seen: RawMessage[] = [];
-  source.subscribe((m) => seen.push(m));
+  const ended = { complete: false };
+  source.subscribe({ next: (m) => seen.push(m), complete: () => (ended.complete = true) });
   for (let i = 0; i < 100 && consumer.eachBatch === null; i++) await turn();
   expect(consumer.eachBatch).not.toBeNull();
-  return { source, consumer, seen };
+  return { source, consumer, seen, ended };
 }
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -166,5 +172,16 @@ describe('KafkaSource hand-over', () => {
     await consumer.batch(handed, 100 - handed);
     for (let i = 0; i < 200 && seen.length < 100; i++) await turn();
     expect(seen.map((m) => Number(m.origin.offset))).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  });
+
+  it('drain() completes the stream with what was handed over; what was only queued is not in flight any more', async () => {
+    const { source, consumer, seen, ended } = await started({});
+    await consumer.batch(0, 100);
+    source.drain();
+    await turn();
+    expect(seen).toHaveLength(0);
+    expect(source.stats()).toMatchObject({ inFlight: 0, emitted: 0 });
+    expect(source.positions()).toEqual({});
+    expect(ended.complete).toBe(true);
   });
 });
