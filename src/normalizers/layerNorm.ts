@@ -109,8 +109,14 @@ export class LayerNorm implements Normalizer {
     // The finiteness check rides on the row-moments pass (rowMoments), before any state changes.
     const d = readDims(x, 'LayerNorm', null, false);
     const out = outputBuffer(opts.out, x.data.length, 'LayerNorm', x.data);
-    const trailing = x.shape.slice(x.shape.length - this.shape.length);
-    if (x.shape.length <= this.shape.length || trailing.some((v, i) => v !== this.shape[i])) {
+    const rank = x.shape.length;
+    const k = this.shape.length;
+    // The trailing k dimensions must equal `shape` (k is 1 or 2), checked without allocating.
+    if (
+      rank <= k ||
+      x.shape[rank - 1] !== this.shape[k - 1] ||
+      (k === 2 && x.shape[rank - 2] !== this.shape[0])
+    ) {
       throw new NormalizationError(
         `LayerNorm: input shape ${shapeText(x.shape)} does not end with the normalized shape ${shapeText(this.shape)}`,
       );

@@ -10,8 +10,9 @@
  * monomorphic for the JIT (one shared loop branching on the mode ran 2-3x slower once it had seen several).
  *
  * V8 re-checks each typed array (map, length, data pointer) once per loop iteration, so the hot loops
- * take two to four values (or two rows) per iteration; every sum keeps its accumulation chains and order,
- * so the results are bit-identical to the plainer loops (which the C reference in bench/native keeps).
+ * take two to four values (or two or four rows) per iteration; every sum keeps its accumulation chains
+ * and order, so the results are bit-identical to the plainer loops (which the C reference in bench/native
+ * keeps).
  */
 import { dotRange, shiftedSums, sumDotRange, sumRange } from './reduce.js';
 
@@ -222,15 +223,21 @@ function rowsForwardElementwise(
     invStd[r] = is;
     let k = o;
     let i = 0;
-    for (const e2 = e - 1; k < e2; k += 2, i += 2) {
+    for (const e4 = e - 3; k < e4; k += 4, i += 4) {
       const h0 = (x[k] - mu) * is;
       const h1 = (x[k + 1] - mu) * is;
+      const h2 = (x[k + 2] - mu) * is;
+      const h3 = (x[k + 3] - mu) * is;
       xhat[k] = h0;
       xhat[k + 1] = h1;
+      xhat[k + 2] = h2;
+      xhat[k + 3] = h3;
       out[k] = gamma[i] * h0 + beta[i];
       out[k + 1] = gamma[i + 1] * h1 + beta[i + 1];
+      out[k + 2] = gamma[i + 2] * h2 + beta[i + 2];
+      out[k + 3] = gamma[i + 3] * h3 + beta[i + 3];
     }
-    if (k < e) {
+    for (; k < e; k++, i++) {
       const h = (x[k] - mu) * is;
       xhat[k] = h;
       out[k] = gamma[i] * h + beta[i];
@@ -422,8 +429,10 @@ function rowsBackwardChannel(
     let s2 = 0;
     for (let q = 0; q < channelsPerRow; q++) {
       const s = o + q * chunk;
-      const a = sumRange(dy, s, s + chunk);
-      const b = dotRange(dy, xhat, s, s + chunk);
+      // One sweep for both sums, the same four chains as sumRange and dotRange, so the same sums.
+      sumDotRange(dy, xhat, s, s + chunk, pair);
+      const a = pair[0];
+      const b = pair[1];
       const gm = gamma[ch0 + q];
       s1 += gm * a;
       s2 += gm * b;
@@ -437,7 +446,14 @@ function rowsBackwardChannel(
       const gm = gamma[ch0 + q];
       const s = o + q * chunk;
       const e = s + chunk;
-      for (let k = s; k < e; k++) dx[k] = is * (gm * dy[k] - m1 - xhat[k] * m2);
+      let k = s;
+      for (const e4 = e - 3; k < e4; k += 4) {
+        dx[k] = is * (gm * dy[k] - m1 - xhat[k] * m2);
+        dx[k + 1] = is * (gm * dy[k + 1] - m1 - xhat[k + 1] * m2);
+        dx[k + 2] = is * (gm * dy[k + 2] - m1 - xhat[k + 2] * m2);
+        dx[k + 3] = is * (gm * dy[k + 3] - m1 - xhat[k + 3] * m2);
+      }
+      for (; k < e; k++) dx[k] = is * (gm * dy[k] - m1 - xhat[k] * m2);
     }
   }
 }
@@ -562,13 +578,30 @@ function rowGradSumsElementwise(
     let s2b = 0;
     let k = o;
     let i = 0;
-    for (const e2 = e - 1; k < e2; k += 2, i += 2) {
+    // Four values per iteration, still the two chains (even and odd columns) of a two-value loop.
+    for (const e4 = e - 3; k < e4; k += 4, i += 4) {
+      const g0 = dy[k] * gamma[i];
+      const g1 = dy[k + 1] * gamma[i + 1];
+      const g2 = dy[k + 2] * gamma[i + 2];
+      const g3 = dy[k + 3] * gamma[i + 3];
+      s1a += g0;
+      s1b += g1;
+      s2a += g0 * xhat[k];
+      s2b += g1 * xhat[k + 1];
+      s1a += g2;
+      s1b += g3;
+      s2a += g2 * xhat[k + 2];
+      s2b += g3 * xhat[k + 3];
+    }
+    if (k < e - 1) {
       const g0 = dy[k] * gamma[i];
       const g1 = dy[k + 1] * gamma[i + 1];
       s1a += g0;
       s1b += g1;
       s2a += g0 * xhat[k];
       s2b += g1 * xhat[k + 1];
+      k += 2;
+      i += 2;
     }
     if (k < e) {
       const g0 = dy[k] * gamma[i];
@@ -699,9 +732,121 @@ function rowsApplyElementwise(
   }
   dgamma.fill(0);
   dbeta.fill(0);
-  // Two rows per sweep: γ is loaded and dγ, dβ are read and written once for two samples.
   let r = 0;
-  for (let o = 0; r + 1 < rows; r += 2, o += 2 * len) {
+  // Four rows per sweep while they last: γ is loaded and dγ, dβ are read and written once for four
+  // samples. dγ and dβ still take the rows in pairs, (dγ + pair 1) + pair 2, as two two-row sweeps do.
+  for (let o = 0; r + 3 < rows; r += 4, o += 4 * len) {
+    const m1 = sums[2 * r] / len;
+    const m2 = sums[2 * r + 1] / len;
+    const is = invStd[r];
+    const n1 = sums[2 * r + 2] / len;
+    const n2 = sums[2 * r + 3] / len;
+    const js = invStd[r + 1];
+    const u1 = sums[2 * r + 4] / len;
+    const u2 = sums[2 * r + 5] / len;
+    const us = invStd[r + 2];
+    const w1 = sums[2 * r + 6] / len;
+    const w2 = sums[2 * r + 7] / len;
+    const ws = invStd[r + 3];
+    let g: number;
+    let d0: number;
+    let h0: number;
+    let d1: number;
+    let h1: number;
+    let d2: number;
+    let h2: number;
+    let d3: number;
+    let h3: number;
+    let q = o;
+    let j = 0;
+    for (const l4 = len - 3; j < l4; q += 4, j += 4) {
+      const p = q + len;
+      const t = p + len;
+      const u = t + len;
+      g = gamma[j];
+      d0 = dy[q];
+      h0 = xhat[q];
+      d1 = dy[p];
+      h1 = xhat[p];
+      d2 = dy[t];
+      h2 = xhat[t];
+      d3 = dy[u];
+      h3 = xhat[u];
+      dgamma[j] = dgamma[j] + (d0 * h0 + d1 * h1) + (d2 * h2 + d3 * h3);
+      dbeta[j] = dbeta[j] + (d0 + d1) + (d2 + d3);
+      dx[q] = is * (d0 * g - m1 - h0 * m2);
+      dx[p] = js * (d1 * g - n1 - h1 * n2);
+      dx[t] = us * (d2 * g - u1 - h2 * u2);
+      dx[u] = ws * (d3 * g - w1 - h3 * w2);
+      g = gamma[j + 1];
+      d0 = dy[q + 1];
+      h0 = xhat[q + 1];
+      d1 = dy[p + 1];
+      h1 = xhat[p + 1];
+      d2 = dy[t + 1];
+      h2 = xhat[t + 1];
+      d3 = dy[u + 1];
+      h3 = xhat[u + 1];
+      dgamma[j + 1] = dgamma[j + 1] + (d0 * h0 + d1 * h1) + (d2 * h2 + d3 * h3);
+      dbeta[j + 1] = dbeta[j + 1] + (d0 + d1) + (d2 + d3);
+      dx[q + 1] = is * (d0 * g - m1 - h0 * m2);
+      dx[p + 1] = js * (d1 * g - n1 - h1 * n2);
+      dx[t + 1] = us * (d2 * g - u1 - h2 * u2);
+      dx[u + 1] = ws * (d3 * g - w1 - h3 * w2);
+      g = gamma[j + 2];
+      d0 = dy[q + 2];
+      h0 = xhat[q + 2];
+      d1 = dy[p + 2];
+      h1 = xhat[p + 2];
+      d2 = dy[t + 2];
+      h2 = xhat[t + 2];
+      d3 = dy[u + 2];
+      h3 = xhat[u + 2];
+      dgamma[j + 2] = dgamma[j + 2] + (d0 * h0 + d1 * h1) + (d2 * h2 + d3 * h3);
+      dbeta[j + 2] = dbeta[j + 2] + (d0 + d1) + (d2 + d3);
+      dx[q + 2] = is * (d0 * g - m1 - h0 * m2);
+      dx[p + 2] = js * (d1 * g - n1 - h1 * n2);
+      dx[t + 2] = us * (d2 * g - u1 - h2 * u2);
+      dx[u + 2] = ws * (d3 * g - w1 - h3 * w2);
+      g = gamma[j + 3];
+      d0 = dy[q + 3];
+      h0 = xhat[q + 3];
+      d1 = dy[p + 3];
+      h1 = xhat[p + 3];
+      d2 = dy[t + 3];
+      h2 = xhat[t + 3];
+      d3 = dy[u + 3];
+      h3 = xhat[u + 3];
+      dgamma[j + 3] = dgamma[j + 3] + (d0 * h0 + d1 * h1) + (d2 * h2 + d3 * h3);
+      dbeta[j + 3] = dbeta[j + 3] + (d0 + d1) + (d2 + d3);
+      dx[q + 3] = is * (d0 * g - m1 - h0 * m2);
+      dx[p + 3] = js * (d1 * g - n1 - h1 * n2);
+      dx[t + 3] = us * (d2 * g - u1 - h2 * u2);
+      dx[u + 3] = ws * (d3 * g - w1 - h3 * w2);
+    }
+    for (; j < len; q++, j++) {
+      const p = q + len;
+      const t = p + len;
+      const u = t + len;
+      g = gamma[j];
+      d0 = dy[q];
+      h0 = xhat[q];
+      d1 = dy[p];
+      h1 = xhat[p];
+      d2 = dy[t];
+      h2 = xhat[t];
+      d3 = dy[u];
+      h3 = xhat[u];
+      dgamma[j] = dgamma[j] + (d0 * h0 + d1 * h1) + (d2 * h2 + d3 * h3);
+      dbeta[j] = dbeta[j] + (d0 + d1) + (d2 + d3);
+      dx[q] = is * (d0 * g - m1 - h0 * m2);
+      dx[p] = js * (d1 * g - n1 - h1 * n2);
+      dx[t] = us * (d2 * g - u1 - h2 * u2);
+      dx[u] = ws * (d3 * g - w1 - h3 * w2);
+    }
+  }
+  // Two rows per sweep: γ is loaded and dγ, dβ are read and written once for two samples.
+  for (let o = r * len; r + 1 < rows; r += 2, o += 2 * len) {
     const m1 = sums[2 * r] / len;
     const m2 = sums[2 * r + 1] / len;
     const is = invStd[r];
@@ -767,9 +912,35 @@ function rowsApplyElementwise(
     const m1 = sums[2 * r] / len;
     const m2 = sums[2 * r + 1] / len;
     const is = invStd[r];
-    for (let q = o, j = 0; j < len; q++, j++) {
-      const d = dy[q];
-      const h = xhat[q];
+    let d: number;
+    let h: number;
+    let q = o;
+    let j = 0;
+    for (const l4 = len - 3; j < l4; q += 4, j += 4) {
+      d = dy[q];
+      h = xhat[q];
+      dgamma[j] += d * h;
+      dbeta[j] += d;
+      dx[q] = is * (d * gamma[j] - m1 - h * m2);
+      d = dy[q + 1];
+      h = xhat[q + 1];
+      dgamma[j + 1] += d * h;
+      dbeta[j + 1] += d;
+      dx[q + 1] = is * (d * gamma[j + 1] - m1 - h * m2);
+      d = dy[q + 2];
+      h = xhat[q + 2];
+      dgamma[j + 2] += d * h;
+      dbeta[j + 2] += d;
+      dx[q + 2] = is * (d * gamma[j + 2] - m1 - h * m2);
+      d = dy[q + 3];
+      h = xhat[q + 3];
+      dgamma[j + 3] += d * h;
+      dbeta[j + 3] += d;
+      dx[q + 3] = is * (d * gamma[j + 3] - m1 - h * m2);
+    }
+    for (; j < len; q++, j++) {
+      d = dy[q];
+      h = xhat[q];
       dgamma[j] += d * h;
       dbeta[j] += d;
       dx[q] = is * (d * gamma[j] - m1 - h * m2);
