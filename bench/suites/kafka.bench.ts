@@ -24,6 +24,7 @@ import {
   createKafka,
   createProducer,
   ensureTopic,
+  silentLogger,
   type KafkaClient,
 } from '../../src/streams/kafka/client.js';
 import { runLivePipeline, type PredictionRecord } from '../../src/streams/livePipeline.js';
@@ -32,12 +33,6 @@ const EVENTS = Number(process.env.BENCH_KAFKA_EVENTS ?? 100_000);
 const REPEATS = Number(process.env.BENCH_KAFKA_REPEATS ?? 3);
 const RATE = 5000;
 const LATENCY_SECONDS = Number(process.env.BENCH_KAFKA_LATENCY_SECONDS ?? 10);
-const quiet = {
-  error: () => undefined,
-  warn: () => undefined,
-  info: () => undefined,
-  debug: () => undefined,
-};
 const root = join(import.meta.dirname, '..', '..');
 const progress = (msg: string): void => void process.stderr.write(`kafka bench: ${msg}\n`);
 
@@ -148,7 +143,7 @@ async function pipeline(kafka: KafkaClient, topic: string, n: number): Promise<T
   try {
     const handle = await runLivePipeline({
       kafka,
-      logger: quiet,
+      logger: silentLogger,
       topic,
       groupId: name('pipe'),
       checkpoint: dir,
@@ -232,7 +227,7 @@ async function latency(kafka: KafkaClient, seconds: number): Promise<number[]> {
   const dir = mkdtempSync(join(tmpdir(), 'sn-bench-lat-'));
   const handle = await runLivePipeline({
     kafka,
-    logger: quiet,
+    logger: silentLogger,
     topic: input,
     outputTopic: output,
     groupId: name('lat'),
@@ -301,7 +296,7 @@ async function latency(kafka: KafkaClient, seconds: number): Promise<number[]> {
 
 export async function run(): Promise<SuiteResult> {
   const { brokers: b, started } = brokers();
-  const kafka = createKafka({ brokers: b, logger: quiet, clientId: 'bench' });
+  const kafka = createKafka({ brokers: b, logger: silentLogger, clientId: 'bench' });
   try {
     const topic = name('tp');
     await ensureTopic(kafka, topic, 1);

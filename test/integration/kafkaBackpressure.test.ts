@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LinearModel } from '../../src/models/linearModel.js';
-import { createKafka } from '../../src/streams/kafka/client.js';
+import { createKafka, silentLogger } from '../../src/streams/kafka/client.js';
 import { runLivePipeline } from '../../src/streams/livePipeline.js';
 import { startDedicatedBroker, type DedicatedBroker } from './helpers/broker.js';
 import { createSlowTestModels, testModelOptions } from './helpers/models.js';
@@ -23,12 +23,6 @@ import {
   waitFor,
 } from './helpers/kafka.js';
 
-const quiet = {
-  error: () => undefined,
-  warn: () => undefined,
-  info: () => undefined,
-  debug: () => undefined,
-};
 const N = 2000;
 const MAX_IN_FLIGHT = 64;
 
@@ -41,7 +35,7 @@ describe('slow model and broker restart', () => {
   it('keeps in-flight bounded by pausing, and loses no event across a broker restart', async () => {
     broker = await startDedicatedBroker(Number(process.env.KAFKA_TEST_RESTART_PORT ?? 19192));
     // Retries (with backoff capped at 10 s) must outlast the broker's restart, which is slow on a loaded machine.
-    const kafka = createKafka({ brokers: broker.brokers, logger: quiet, retries: 40 });
+    const kafka = createKafka({ brokers: broker.brokers, logger: silentLogger, retries: 40 });
     const topic = uniqueName('slow');
     const output = uniqueName('slow-out');
     await createTopic(kafka, topic);
@@ -51,7 +45,7 @@ describe('slow model and broker restart', () => {
 
     const handle = await runLivePipeline({
       kafka,
-      logger: quiet,
+      logger: silentLogger,
       topic,
       outputTopic: output,
       groupId: uniqueName('g'),

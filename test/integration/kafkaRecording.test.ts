@@ -10,6 +10,7 @@ import { lastValueFrom, tap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { RawMessage } from '../../src/streams/event.js';
 import { fromKafka } from '../../src/streams/fromKafka.js';
+import { silentLogger } from '../../src/streams/kafka/client.js';
 import { fromRecording } from '../../src/streams/fromRecording.js';
 import { runLivePipeline } from '../../src/streams/livePipeline.js';
 import { replayIntoModels } from '../../src/streams/replay.js';
@@ -28,18 +29,12 @@ import {
 } from './helpers/kafka.js';
 
 const kafka = testKafka();
-const quiet = {
-  error: () => undefined,
-  warn: () => undefined,
-  info: () => undefined,
-  debug: () => undefined,
-};
 const schema = { x: { kind: 'vector' as const, dim: 4 }, label: { classes: 2 }, maxBytes: 4096 };
 const BATCH = { count: 16 };
 
 /** Records every message of a topic (as it is now) to `path` through fromKafka → toRecording. */
 async function recordTopic(topic: string, expected: number, path: string): Promise<void> {
-  const source = fromKafka({ kafka, topic, groupId: uniqueName('rec'), logger: quiet });
+  const source = fromKafka({ kafka, topic, groupId: uniqueName('rec'), logger: silentLogger });
   let seen = 0;
   const done = lastValueFrom(
     source.pipe(
@@ -82,7 +77,7 @@ async function learnLive(
 ): Promise<{ params: number[]; messages: number; events: number }> {
   const handle = await runLivePipeline({
     kafka,
-    logger: quiet,
+    logger: silentLogger,
     topic,
     groupId: uniqueName('live'),
     createModels: createTestModels,

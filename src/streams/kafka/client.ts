@@ -33,6 +33,14 @@ export interface StreamLogger {
   debug(obj: object, msg?: string): void;
 }
 
+/** Drops everything: for benchmarks and tests that drive the client without wanting its chatter. */
+export const silentLogger: StreamLogger = {
+  error: () => undefined,
+  warn: () => undefined,
+  info: () => undefined,
+  debug: () => undefined,
+};
+
 let defaultLogger: StreamLogger | undefined;
 
 /** A pino logger on stderr (stdout may carry data), level from LOG_LEVEL, default `warn`. */

@@ -6,7 +6,7 @@
  */
 import { runLivePipeline } from '../../../src/streams/livePipeline.js';
 import type { RebatchPolicy } from '../../../src/streams/rebatch.js';
-import { createKafka } from '../../../src/streams/kafka/client.js';
+import { createKafka, silentLogger } from '../../../src/streams/kafka/client.js';
 import { createSlowTestModels } from './models.js';
 
 export interface ConsumerConfig {
@@ -27,16 +27,9 @@ export interface ConsumerConfig {
 
 const config = JSON.parse(process.env.CONSUMER_CONFIG ?? '{}') as ConsumerConfig;
 const print = (o: unknown): void => void process.stdout.write(JSON.stringify(o) + '\n');
-const quiet = {
-  error: () => undefined,
-  warn: () => undefined,
-  info: () => undefined,
-  debug: () => undefined,
-};
-
 const handle = await runLivePipeline({
-  kafka: createKafka({ brokers: config.brokers, clientId: 'consumer-child', logger: quiet }),
-  logger: quiet,
+  kafka: createKafka({ brokers: config.brokers, clientId: 'consumer-child', logger: silentLogger }),
+  logger: silentLogger,
   topic: config.topic,
   groupId: config.groupId,
   outputTopic: config.outputTopic,

@@ -9,6 +9,7 @@ import {
   createProducer,
   endOffsets,
   ensureTopic,
+  silentLogger,
   type KafkaClient,
 } from '../../../src/streams/kafka/client.js';
 import { Rng } from '../../../src/core/rng.js';
@@ -26,15 +27,8 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomUUID().slice(0, 8)}`;
 }
 
-const silent = {
-  error: () => undefined,
-  warn: () => undefined,
-  info: () => undefined,
-  debug: () => undefined,
-};
-
 export function testKafka(b: string = brokers()): KafkaClient {
-  return createKafka({ brokers: b, clientId: 'streamnorm-test', logger: silent });
+  return createKafka({ brokers: b, clientId: 'streamnorm-test', logger: silentLogger });
 }
 
 export async function createTopic(kafka: KafkaClient, topic: string, partitions = 1): Promise<void> {

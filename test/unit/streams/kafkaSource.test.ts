@@ -7,14 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import type { RawMessage } from '../../../src/streams/event.js';
 import { fromKafka, type KafkaSource } from '../../../src/streams/fromKafka.js';
-import type { EachBatchPayload, KafkaClient } from '../../../src/streams/kafka/client.js';
+import { silentLogger, type EachBatchPayload, type KafkaClient } from '../../../src/streams/kafka/client.js';
 
-const quiet = {
-  error: () => undefined,
-  warn: () => undefined,
-  info: () => undefined,
-  debug: () => undefined,
-};
 const EVENTS = { GROUP_JOIN: 'join', REBALANCING: 'rebalancing', END_BATCH_PROCESS: 'end', CRASH: 'crash' };
 
 type Listener = (e: { payload: Record<string, unknown> }) => void;
@@ -85,7 +79,7 @@ async function started(options: {
 }> {
   const consumer = new ScriptedConsumer();
   const kafka = { consumer: () => consumer } as unknown as KafkaClient;
-  const source = fromKafka({ kafka, topic: 't', groupId: 'g', logger: quiet, ...options });
+  const source = fromKafka({ kafka, topic: 't', groupId: 'g', logger: silentLogger, ...options });
   const seen: RawMessage[] = [];
   const ended = { complete: false };
   source.subscribe({ next: (m) => seen.push(m), complete: () => (ended.complete = true) });
