@@ -20,6 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { header, type Case, type SuiteResult } from '../lib.js';
 import { LinearModel } from '../../src/models/linearModel.js';
+import type { OnlineModel } from '../../src/models/types.js';
+import type { EventSchema } from '../../src/streams/decodeEvents.js';
 import {
   createKafka,
   createProducer,
@@ -69,6 +71,19 @@ function event(i: number, ts: number): string {
   const x = [Math.sin(i), Math.cos(i * 0.7), ((i * 37) % 101) / 50 - 1, ((i * 13) % 17) / 8 - 1];
   const y = x[0] - 0.5 * x[1] + x[2] > 0 ? 1 : 0;
   return JSON.stringify({ id: `e${i}`, ts, x: x.map((v) => Math.round(v * 1e4) / 1e4), y });
+}
+
+/** What both pipeline runs learn: a logistic LinearModel on the 4 features, binary labels. */
+const SCHEMA: EventSchema = { x: { kind: 'vector', dim: 4 }, label: { classes: 2 } };
+function benchModels(): Record<string, OnlineModel> {
+  return {
+    linear: new LinearModel({
+      loss: 'logistic',
+      regularizer: { l2: 1e-4 },
+      optimizer: { type: 'sgd', lr: 0.05 },
+      dim: 4,
+    }),
+  };
 }
 
 async function fill(kafka: KafkaClient, topic: string, n: number): Promise<void> {
@@ -147,16 +162,9 @@ async function pipeline(kafka: KafkaClient, topic: string, n: number): Promise<T
       topic,
       groupId: name('pipe'),
       checkpoint: dir,
-      createModels: () => ({
-        linear: new LinearModel({
-          loss: 'logistic',
-          regularizer: { l2: 1e-4 },
-          optimizer: { type: 'sgd', lr: 0.05 },
-          dim: 4,
-        }),
-      }),
+      createModels: benchModels,
       rebatch: { count: 32 },
-      schema: { x: { kind: 'vector', dim: 4 }, label: { classes: 2 } },
+      schema: SCHEMA,
       handleSignals: false,
       // The clock stops when the final checkpoint is durable (leaving the group is not part of the work).
       onCheckpointSaved: (ack) => {
@@ -232,16 +240,9 @@ async function latency(kafka: KafkaClient, seconds: number): Promise<number[]> {
     outputTopic: output,
     groupId: name('lat'),
     checkpoint: dir,
-    createModels: () => ({
-      linear: new LinearModel({
-        loss: 'logistic',
-        regularizer: { l2: 1e-4 },
-        optimizer: { type: 'sgd', lr: 0.05 },
-        dim: 4,
-      }),
-    }),
+    createModels: benchModels,
     rebatch: { timeMs: 5, maxCount: 256 },
-    schema: { x: { kind: 'vector', dim: 4 }, label: { classes: 2 } },
+    schema: SCHEMA,
     handleSignals: false,
   });
   const latencies: number[] = [];

@@ -15,7 +15,8 @@ import { type Case, type SuiteResult, compileC, header, measure, runJson } from 
 const POOL = 1000;
 const BATCH = 1000; // learnOne calls per measured task call
 
-function denseTask(): () => void {
+/** The dense events both dense tasks learn: x ~ N(0, I_100), y = 1 when the first 10 features plus noise > 0. */
+function densePool(): { X: Float64Array[]; Y: number[] } {
   const rng = new Rng(1);
   const X: Float64Array[] = [];
   const Y: number[] = [];
@@ -24,6 +25,11 @@ function denseTask(): () => void {
     X.push(x);
     Y.push(x.slice(0, 10).reduce((a, b) => a + b, 0) + rng.normal() > 0 ? 1 : 0);
   }
+  return { X, Y };
+}
+
+function denseTask(): () => void {
+  const { X, Y } = densePool();
   const m = new LinearModel({
     loss: 'logistic',
     regularizer: { l2: 1e-4 },
@@ -60,14 +66,7 @@ function ftrlTask(): () => void {
 
 /** The dense update as a bare TypeScript loop (no model), written like the C one. */
 function denseBareTask(): () => void {
-  const rng = new Rng(1);
-  const X: Float64Array[] = [];
-  const Y: number[] = [];
-  for (let i = 0; i < POOL; i++) {
-    const x = Float64Array.from({ length: 100 }, () => rng.normal());
-    X.push(x);
-    Y.push(x.slice(0, 10).reduce((a, b) => a + b, 0) + rng.normal() > 0 ? 1 : 0);
-  }
+  const { X, Y } = densePool();
   const w = new Float64Array(100);
   const eta = 0.01;
   const c = 1 / (1 + eta * 1e-4);
