@@ -12,6 +12,7 @@ import { registerRecord } from './record.js';
 import { registerReplay } from './replay.js';
 import { registerRun } from './run.js';
 import { EXIT, errorLine, exitCodeFor } from './exit.js';
+import { VERSION } from '../version.js';
 
 export function buildProgram(): Command {
   const program = new Command('streamnorm');
@@ -19,7 +20,7 @@ export function buildProgram(): Command {
     .description(
       'online learning on event streams: Batch vs Layer/Instance/Group Normalization under varying batch sizes',
     )
-    .version('0.1.0', '-V, --version')
+    .version(VERSION, '-V, --version')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { ConfigError } from '../errors.js';
 import type { WeightStats } from '../models/types.js';
 import { readinessFromChecks, type ReadinessReport } from './readiness.js';
+import { VERSION } from '../version.js';
 
 /** `live` = consuming Kafka now; `replay` = a recorded stream fed straight into the models. */
 export type PipelineMode = 'live' | 'replay';
@@ -116,7 +117,7 @@ export class PipelineMetrics {
   readonly lastEventTimestampSeconds: Gauge<'topic' | 'mode'>;
   readonly deadLettersTotal: Counter<'reason' | 'topic' | 'mode'>;
   readonly predictionsPublishedTotal: Counter<'topic'>;
-  readonly consumerLag: Gauge<'topic' | 'partition'>;
+  readonly consumerLag: Gauge<'consumergroup' | 'topic' | 'partition'>;
   readonly consumerConnected: Gauge<'group'>;
   readonly consumerAssignedPartitions: Gauge<'topic'>;
   readonly rebalancesTotal: Counter;
@@ -125,6 +126,7 @@ export class PipelineMetrics {
   readonly checkpointDurationSeconds: Histogram<'mode'>;
   readonly lastCheckpointTimestampSeconds: Gauge<'mode'>;
   readonly checkpointAgeSeconds: Gauge<'mode'>;
+  readonly buildInfo: Gauge<'version' | 'node'>;
 
   private readonly now: () => number;
   private readonly seenVariants = new Set<string>();
@@ -132,6 +134,8 @@ export class PipelineMetrics {
   /** Per mode: ms of the last durable checkpoint, or of expectCheckpoints() while there is none. */
   private readonly checkpointClock = new Map<PipelineMode, number>();
   private connected = false;
+  /** The group of the last consumer that reported (kafka_exporter's `consumergroup` label on lag). */
+  private consumerGroup = '';
   private readonly assignment = new Map<string, number[]>();
 
   constructor(registry: Registry, options: PipelineMetricsOptions = {}) {
@@ -251,9 +255,16 @@ export class PipelineMetrics {
     this.consumerLag = new Gauge({
       name: 'streamnorm_consumer_lag',
       help: 'Messages between the high watermark and the last processed offset, per partition (kafkajs offsetLag).',
-      labelNames: ['topic', 'partition'],
+      labelNames: ['consumergroup', 'topic', 'partition'],
       registers,
     });
+    this.buildInfo = new Gauge({
+      name: 'streamnorm_build_info',
+      help: 'Always 1; its labels name the streamnorm version and the Node.js version of this process.',
+      labelNames: ['version', 'node'],
+      registers,
+    });
+    this.buildInfo.set({ version: VERSION, node: process.versions.node }, 1);
     this.consumerConnected = new Gauge({
       name: 'streamnorm_consumer_connected',
       help: '1 while the Kafka consumer of the group is connected and running, else 0.',
@@ -429,6 +440,7 @@ export class PipelineMetrics {
   consumerConnectedChanged(connected: boolean, group: string): void {
     checkLabel('group', group);
     this.connected = connected;
+    this.consumerGroup = group;
     this.consumerConnected.set({ group }, connected ? 1 : 0);
     if (!connected) this.partitionsAssigned({});
   }
@@ -438,7 +450,8 @@ export class PipelineMetrics {
     for (const [topic, partitions] of this.assignment) {
       const now = assignment[topic] ?? [];
       for (const p of partitions) {
-        if (!now.includes(p)) this.consumerLag.remove({ topic, partition: String(p) });
+        if (!now.includes(p))
+          this.consumerLag.remove({ consumergroup: this.consumerGroup, topic, partition: String(p) });
       }
       if (assignment[topic] === undefined) this.consumerAssignedPartitions.set({ topic }, 0);
     }
@@ -462,7 +475,12 @@ export class PipelineMetrics {
   /** END_BATCH_PROCESS: `offsetLag` is a decimal string in kafkajs (int64). */
   consumerLagObserved(topic: string, partition: number, offsetLag: string | number): void {
     const lag = Number(offsetLag);
-    if (Number.isFinite(lag)) this.consumerLag.set({ topic, partition: String(partition) }, Math.max(0, lag));
+    if (Number.isFinite(lag)) {
+      this.consumerLag.set(
+        { consumergroup: this.consumerGroup, topic, partition: String(partition) },
+        Math.max(0, lag),
+      );
+    }
   }
 
   // ---- checkpoints ----

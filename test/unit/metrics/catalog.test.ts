@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Registry } from 'prom-client';
 import { ConfigError } from '../../../src/errors.js';
@@ -134,15 +135,26 @@ describe('PipelineMetrics catalog', () => {
     expect(await value(registry, 'streamnorm_checkpoints_total{outcome="ok",mode="live"}')).toBe(1);
   });
 
+  it('exports streamnorm_build_info = 1 with the package and Node.js versions', async () => {
+    const registry = createRegistry({ defaultMetrics: false });
+    new PipelineMetrics(registry);
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    const series = `streamnorm_build_info{version="${pkg.version}",node="${process.versions.node}"}`;
+    expect(samples(await registry.metrics()).get(series)).toBe(1);
+  });
+
   it('drops the lag series of partitions revoked by a rebalance', async () => {
     const registry = createRegistry({ defaultMetrics: false });
     const m = new PipelineMetrics(registry);
+    m.consumerConnectedChanged(true, 'g1');
     m.partitionsAssigned({ t: [0, 1, 2] });
     for (const p of [0, 1, 2]) m.consumerLagObserved('t', p, String(10 * p));
     m.partitionsAssigned({ t: [2] });
     const s = samples(await registry.metrics());
-    expect(s.get('streamnorm_consumer_lag{topic="t",partition="0"}')).toBeUndefined();
-    expect(s.get('streamnorm_consumer_lag{topic="t",partition="2"}')).toBe(20);
+    expect(s.get('streamnorm_consumer_lag{consumergroup="g1",topic="t",partition="0"}')).toBeUndefined();
+    expect(s.get('streamnorm_consumer_lag{consumergroup="g1",topic="t",partition="2"}')).toBe(20);
     expect(s.get('streamnorm_consumer_assigned_partitions{topic="t"}')).toBe(1);
   });
 

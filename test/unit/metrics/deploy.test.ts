@@ -15,6 +15,7 @@ import {
   unknownNames,
 } from './promql.js';
 import { haveTool, promtool, PROMTOOL } from './tools.js';
+import { importDashboard, resolveDatasourceUid } from './grafanaImport.js';
 import { createRegistry, PipelineMetrics } from '../../../src/metrics/index.js';
 
 interface TestFile {
@@ -71,26 +72,98 @@ describe('Grafana dashboard JSON model', () => {
     }
   });
 
-  it('refers to the provisioned datasource uid in every data panel and target', () => {
-    const uid = DATASOURCES.datasources[0].uid;
-    expect(DATASOURCES.apiVersion).toBe(1);
-    expect(DATASOURCES.datasources[0].type).toBe('prometheus');
-    for (const p of panels.filter((x) => x.type !== 'row' && x.type !== 'alertlist')) {
-      expect(p.datasource?.uid, p.title).toBe(uid);
+  const dataPanels = panels.filter((x) => x.type !== 'row' && x.type !== 'alertlist');
+
+  it('imports through the UI: __inputs, __requires, editable, and no datasource uid written anywhere', () => {
+    expect(d.__inputs).toEqual([
+      expect.objectContaining({ name: 'DS_PROMETHEUS', type: 'datasource', pluginId: 'prometheus' }),
+    ]);
+    const required = new Set((d.__requires ?? []).map((r) => `${r.type}:${r.id}`));
+    expect(required).toContain('grafana:grafana');
+    expect(required).toContain('datasource:prometheus');
+    for (const p of panels.filter((x) => x.type !== 'row'))
+      expect(required, p.title).toContain(`panel:${p.type}`);
+    expect(d.editable).toBe(true);
+    const raw = readFileSync(repoPath('deploy/grafana/dashboards/streamnorm.json'), 'utf8');
+    expect(raw).not.toContain(DATASOURCES.datasources[0].uid);
+    const ds = d.templating.list.find((v) => v.name === 'datasource');
+    expect(ds).toMatchObject({ type: 'datasource', query: 'prometheus' });
+    for (const p of dataPanels) {
+      expect(p.datasource?.uid, p.title).toBe('${datasource}');
       expect(p.targets?.length ?? 0, `${p.title} has targets`).toBeGreaterThan(0);
-      for (const t of p.targets!) expect(t.datasource?.uid ?? p.datasource!.uid, p.title).toBe(uid);
+      for (const t of p.targets!) expect(t.datasource?.uid, p.title).toBe('${datasource}');
     }
-    for (const v of d.templating.list) expect(v.datasource?.uid).toBe(uid);
+    for (const v of d.templating.list.filter((x) => x.type === 'query')) {
+      expect(v.datasource?.uid, v.name).toBe('${datasource}');
+    }
   });
 
-  it('has the variant template variable from label_values(streamnorm_events_total, variant), used by panels', () => {
-    const v = d.templating.list.find((x) => x.name === 'variant');
-    expect(v).toBeDefined();
-    expect(v!.type).toBe('query');
-    const q = typeof v!.query === 'string' ? v!.query : v!.query.query;
-    expect(q).toBe('label_values(streamnorm_events_total, variant)');
-    const raw = JSON.stringify(d.panels);
-    expect(raw).toContain('variant=~\\"$variant\\"');
+  it('imported with a datasource other than the provisioned one, every panel and variable resolves to it', () => {
+    const raw = readFileSync(repoPath('deploy/grafana/dashboards/streamnorm.json'), 'utf8');
+    const imported = importDashboard(raw, { DS_PROMETHEUS: 'their-prometheus' });
+    expect(() => importDashboard(raw, {})).toThrow(/DS_PROMETHEUS/);
+    let resolved = 0;
+    for (const p of allPanels(imported).filter((x) => x.type !== 'row' && x.type !== 'alertlist')) {
+      expect(resolveDatasourceUid(p.datasource, imported), p.title).toBe('their-prometheus');
+      for (const t of p.targets ?? []) {
+        expect(resolveDatasourceUid(t.datasource, imported), `${p.title} ${t.refId}`).toBe(
+          'their-prometheus',
+        );
+        resolved++;
+      }
+    }
+    for (const v of imported.templating.list.filter((x) => x.type === 'query')) {
+      expect(resolveDatasourceUid(v.datasource, imported), v.name).toBe('their-prometheus');
+    }
+    expect(resolved).toBeGreaterThan(20);
+    // Not vacuous: a panel with a written uid does not follow the import.
+    expect(resolveDatasourceUid({ uid: 'streamnorm-prometheus' }, imported)).not.toBe('their-prometheus');
+  });
+
+  it('has job and instance variables from streamnorm_build_info, and every query is scoped by them', () => {
+    const q = (name: string): string => {
+      const v = d.templating.list.find((x) => x.name === name);
+      expect(v, name).toBeDefined();
+      return typeof v!.query === 'string' ? v!.query : v!.query.query;
+    };
+    expect(q('job')).toBe('label_values(streamnorm_build_info, job)');
+    expect(q('instance')).toBe('label_values(streamnorm_build_info{job=~"$job"}, instance)');
+    expect(q('variant')).toBe(
+      'label_values(streamnorm_events_total{job=~"$job", instance=~"$instance"}, variant)',
+    );
+    let selectors = 0;
+    for (const p of dataPanels) {
+      for (const t of p.targets!) {
+        for (const m of t.expr.matchAll(/\b(streamnorm_[a-z_]+|up)\b(\{[^}]*\})?/g)) {
+          expect(m[2] ?? '', `${p.title}: ${m[1]}`).toContain('job=~"$job", instance=~"$instance"');
+          selectors++;
+        }
+      }
+    }
+    expect(selectors).toBeGreaterThan(25);
+    expect(JSON.stringify(d.panels)).toContain('variant=~\\"$variant\\"');
+  });
+
+  it('puts one unit on each axis: a panel never mixes counts, durations and per-second rates', () => {
+    // What a query returns, read from its outermost function.
+    const kind = (expr: string): string => {
+      if (/^histogram_quantile\(/.test(expr)) return /_seconds_bucket/.test(expr) ? 'seconds' : 'quantile';
+      if (/^time\(\) -/.test(expr)) return 'seconds';
+      if (/^sum by \([^)]*\) \(increase\(|^increase\(/.test(expr)) return 'count';
+      if (/^sum by \([^)]*\) \(rate\([^)]*\)\)$|^rate\(/.test(expr)) return 'per-second';
+      return 'value';
+    };
+    expect(kind('sum by (a) (increase(x_total[1m]))')).toBe('count');
+    expect(kind('histogram_quantile(0.99, sum by (le) (rate(x_seconds_bucket[1m])))')).toBe('seconds');
+    for (const p of dataPanels) {
+      const overridden = new Set(
+        (p.fieldConfig?.overrides ?? [])
+          .filter((o) => o.matcher.id === 'byFrameRefID' && o.properties.some((x) => x.id === 'unit'))
+          .map((o) => o.matcher.options),
+      );
+      const kinds = new Set(p.targets!.filter((t) => !overridden.has(t.refId)).map((t) => kind(t.expr)));
+      expect([...kinds], p.title).toHaveLength(1);
+    }
   });
 
   it('covers every area the issue asks for', () => {
@@ -122,6 +195,29 @@ describe('Grafana dashboard JSON model', () => {
     expect(unknownNames(exposedNames(await registry.metrics()))).toEqual([]);
     // Not vacuous: with nothing exposed, every catalog name used is reported.
     expect(unknownNames(new Set()).length).toBeGreaterThan(20);
+  });
+});
+
+describe('alert runbooks', () => {
+  it('every alert links to its own section of docs/monitoring.md', () => {
+    const doc = readFileSync(repoPath('docs/monitoring.md'), 'utf8');
+    // GitHub's heading anchors: lower case, spaces to dashes, punctuation dropped.
+    const anchors = new Set(
+      [...doc.matchAll(/^#{1,6} (.+)$/gm)].map((m) =>
+        m[1]
+          .trim()
+          .toLowerCase()
+          .replace(/[^a-z0-9 _-]/g, '')
+          .replace(/ /g, '-'),
+      ),
+    );
+    const alerts = loadRules().groups.flatMap((g) => g.rules.filter((r) => r.alert !== undefined));
+    expect(alerts.length).toBeGreaterThanOrEqual(6);
+    for (const a of alerts) {
+      const url = (a as { annotations?: Record<string, string> }).annotations?.runbook_url;
+      expect(url, a.alert).toBe(`docs/monitoring.md#${a.alert!.toLowerCase()}`);
+      expect(anchors, a.alert).toContain(url!.split('#')[1]);
+    }
   });
 });
 

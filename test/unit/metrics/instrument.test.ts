@@ -226,12 +226,14 @@ describe('liveMetricsHooks', () => {
     });
     expect(metrics.readiness().ready).toBe(true);
     expect(
-      samples(await registry.metrics()).get('streamnorm_consumer_lag{topic="events",partition="1"}'),
+      samples(await registry.metrics()).get(
+        'streamnorm_consumer_lag{consumergroup="g",topic="events",partition="1"}',
+      ),
     ).toBe(42);
     hooks.onCrash(new KafkaError('fatal'), { restart: false });
     const s = samples(await registry.metrics());
     // A consumer that is gone owns no partitions: its lag series go with it.
-    expect(s.get('streamnorm_consumer_lag{topic="events",partition="1"}')).toBeUndefined();
+    expect(s.get('streamnorm_consumer_lag{consumergroup="g",topic="events",partition="1"}')).toBeUndefined();
     expect(s.get('streamnorm_consumer_rebalances_total')).toBe(1);
     expect(s.get('streamnorm_consumer_crashes_total{restart="true"}')).toBe(1);
     expect(s.get('streamnorm_consumer_crashes_total{restart="false"}')).toBe(1);

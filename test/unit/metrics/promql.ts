@@ -46,7 +46,7 @@ export function metricNames(expr: string): Set<string> {
 export function expandGrafanaVariables(expr: string): string {
   return expr
     .replace(/\$__rate_interval|\$\{__rate_interval\}|\$__interval|\$\{__interval\}|\$__range/g, '1m')
-    .replace(/\$\{?(variant|mode)\}?/g, '.*');
+    .replace(/\$\{?(variant|mode|job|instance)\}?/g, '.*');
 }
 
 export interface DashboardPanel {
@@ -56,17 +56,30 @@ export interface DashboardPanel {
   gridPos?: { h: number; w: number; x: number; y: number };
   datasource?: { type: string; uid: string };
   targets?: { refId: string; expr: string; datasource?: { type: string; uid: string } }[];
+  fieldConfig?: {
+    defaults: { unit?: string };
+    overrides: { matcher: { id: string; options: string }; properties: { id: string; value: unknown }[] }[];
+  };
   panels?: DashboardPanel[];
 }
 
+export interface DashboardVariable {
+  name: string;
+  type: string;
+  query: { query: string } | string;
+  datasource?: { type?: string; uid: string };
+  current?: { text?: unknown; value?: unknown };
+}
+
 export interface Dashboard {
+  __inputs?: { name: string; type: string; pluginId: string }[];
+  __requires?: { type: string; id: string }[];
   id: number | null;
   uid: string;
   title: string;
+  editable?: boolean;
   panels: DashboardPanel[];
-  templating: {
-    list: { name: string; type: string; query: { query: string } | string; datasource?: { uid: string } }[];
-  };
+  templating: { list: DashboardVariable[] };
 }
 
 /** Absolute path of a file of the repository. */
@@ -97,7 +110,7 @@ export function dashboardExpressions(d: Dashboard): { where: string; expr: strin
   for (const v of d.templating.list) {
     const q = typeof v.query === 'string' ? v.query : v.query.query;
     const m = /^label_values\((.*),\s*\w+\)$/.exec(q);
-    if (m !== null) out.push({ where: `variable ${v.name}`, expr: m[1] });
+    if (m !== null) out.push({ where: `variable ${v.name}`, expr: expandGrafanaVariables(m[1]) });
   }
   return out;
 }
