@@ -4,11 +4,12 @@
  */
 import { DatasetError } from '../errors.js';
 import type { StreamEvent } from '../streams/event.js';
+import { mnistEvents, type MnistOptions } from './mnist.js';
 import { sensorEvents, type SensorOptions } from './sensor.js';
 import { spamEvents, type SpamOptions } from './spam.js';
 import { syntheticEvents, type SyntheticOptions } from './synthetic.js';
 
-export const datasetNames = ['sensor', 'spam', 'synthetic'] as const;
+export const datasetNames = ['sensor', 'spam', 'synthetic', 'mnist'] as const;
 export type DatasetName = (typeof datasetNames)[number];
 
 /** One line per dataset, for `--help` and the results' provenance. */
@@ -17,6 +18,8 @@ export const datasetDescriptions: Record<DatasetName, string> = {
     'real single-hop sensor network readings: per-mote windows [2 x 16] (humidity, temperature), anomaly label',
   spam: 'SpamAssassin emails as hashed sparse bag-of-words (2^18 buckets, log1p counts), spam label, seeded shuffle',
   synthetic: 'seeded windows [3 x 32], class = sinusoid frequency, per-sample gain/offset and slow drift',
+  mnist:
+    '10,000 handwritten digits (28 x 28, grey levels in [0, 1]) as 784-dim vectors or [28 x 28] windows, label = digit, seeded shuffle',
 };
 
 export interface DatasetOptions {
@@ -27,6 +30,7 @@ export interface DatasetOptions {
   sensor?: SensorOptions;
   spam?: SpamOptions;
   synthetic?: SyntheticOptions;
+  mnist?: Omit<MnistOptions, 'seed' | 'limit'>;
 }
 
 export function isDatasetName(name: string): name is DatasetName {
@@ -44,6 +48,12 @@ export function loadDataset(name: string, opts: DatasetOptions = {}): StreamEven
     case 'spam':
       return spamEvents({
         ...opts.spam,
+        ...seed,
+        ...(opts.limit === undefined ? {} : { limit: opts.limit }),
+      });
+    case 'mnist':
+      return mnistEvents({
+        ...opts.mnist,
         ...seed,
         ...(opts.limit === undefined ? {} : { limit: opts.limit }),
       });

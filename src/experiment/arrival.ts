@@ -69,7 +69,7 @@ export function arrange(events: readonly StreamEvent[], order: ArrivalOrder, see
     case 'recorded':
       return events.slice();
     case 'iid':
-      return shuffled(events, new Rng(seed));
+      return new Rng(seed).shuffle(events.slice());
     case 'bursty':
       return inRuns(events, order.run, new Rng(seed), (e) => {
         if (typeof e.y !== 'number' || !Number.isInteger(e.y)) {
@@ -83,17 +83,6 @@ export function arrange(events: readonly StreamEvent[], order: ArrivalOrder, see
         return e.key;
       });
   }
-}
-
-function shuffled<T>(items: readonly T[], rng: Rng): T[] {
-  const out = items.slice();
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    const t = out[i];
-    out[i] = out[j];
-    out[j] = t;
-  }
-  return out;
 }
 
 /**

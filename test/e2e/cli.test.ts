@@ -75,7 +75,7 @@ describe('bad input: one clear line and a non-zero exit', () => {
       2,
       /normalizers: .*weird/,
     );
-    expectOneLine(await runCli(['compare', '--dataset', 'mnist']), 2, /unknown dataset 'mnist'/);
+    expectOneLine(await runCli(['compare', '--dataset', 'cifar']), 2, /unknown dataset 'cifar'/);
   });
 
   it('missing required setting names flag, config field and env var -> exit 2', async () => {

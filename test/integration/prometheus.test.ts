@@ -297,7 +297,9 @@ describe.runIf(haveTool(PROMETHEUS) && haveTool(PROMTOOL))('Prometheus scraping 
 
   it('the live /metrics output lints clean and has every name the dashboard and the rules use', async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
-    expect(text).toContain(`streamnorm_consumer_lag{consumergroup="${group}",topic="${topic}",partition="1"}`);
+    expect(text).toContain(
+      `streamnorm_consumer_lag{consumergroup="${group}",topic="${topic}",partition="1"}`,
+    );
     const lint = promtool(['check', 'metrics'], text);
     expect(lint.stdout + lint.stderr).toBe('');
     expect(lint.status).toBe(0);

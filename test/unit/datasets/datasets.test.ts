@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DatasetError } from '../../../src/errors.js';
 import { datasetNames, loadDataset } from '../../../src/datasets/registry.js';
+import { MNIST_PIXELS, mnistEvents } from '../../../src/datasets/mnist.js';
 import { sensorEvents } from '../../../src/datasets/sensor.js';
 import { syntheticEvents } from '../../../src/datasets/synthetic.js';
 import { isSparse } from '../../../src/models/types.js';
@@ -103,9 +104,9 @@ describe('synthetic dataset', () => {
 });
 
 describe('dataset registry', () => {
-  it('lists the three bundled streams and rejects unknown names', () => {
-    expect([...datasetNames]).toEqual(['sensor', 'spam', 'synthetic']);
-    expect(() => loadDataset('mnist')).toThrow(/unknown dataset 'mnist'/);
+  it('lists the four bundled streams and rejects unknown names', () => {
+    expect([...datasetNames]).toEqual(['sensor', 'spam', 'synthetic', 'mnist']);
+    expect(() => loadDataset('cifar')).toThrow(/unknown dataset 'cifar'/);
   });
 
   it('applies limit and seed', () => {
@@ -130,5 +131,49 @@ describe('dataset registry', () => {
     }
     // label matches the corpus folder the email came from
     for (const e of a) expect(e.y).toBe(e.id.startsWith('spam-spam') ? 1 : 0);
+  });
+});
+
+describe('mnist dataset', () => {
+  const events = mnistEvents();
+
+  it('gives the 10,000 digits as 784-dim vectors in [0, 1], 863–1,127 per class, ids unique', () => {
+    expect(events.length).toBe(10_000);
+    const perClass = new Array<number>(10).fill(0);
+    for (const e of events) {
+      const x = e.x as number[];
+      expect(x.length).toBe(MNIST_PIXELS);
+      perClass[e.y!]++;
+    }
+    expect(Math.min(...perClass)).toBe(863);
+    expect(Math.max(...perClass)).toBe(1127);
+    const values = (events[0].x as number[]).concat(events[1].x as number[]);
+    expect(Math.min(...values)).toBe(0);
+    expect(Math.max(...values)).toBeLessThanOrEqual(1);
+    expect(values.some((v) => v > 0.5)).toBe(true);
+    expect(new Set(events.map((e) => e.id)).size).toBe(10_000);
+  });
+
+  it('is shuffled (not ten class runs), deterministic per seed; windows are the same pixels as rows', () => {
+    const first = events.slice(0, 100).map((e) => e.y);
+    expect(new Set(first).size).toBe(10);
+    expect(mnistEvents({ limit: 50 }).map((e) => e.id)).toEqual(events.slice(0, 50).map((e) => e.id));
+    expect(mnistEvents({ seed: 2, limit: 50 }).map((e) => e.id)).not.toEqual(
+      events.slice(0, 50).map((e) => e.id),
+    );
+    const [w] = mnistEvents({ shape: 'window', limit: 1 });
+    const rows = windowOf(w);
+    expect(rows.length).toBe(28);
+    expect(rows.every((r) => r.length === 28)).toBe(true);
+    expect(rows.flat()).toEqual(events[0].x);
+  });
+
+  it('loads through the registry and rejects bad options naming them', () => {
+    expect(loadDataset('mnist', { limit: 3, seed: 1 }).map((e) => e.id)).toEqual(
+      events.slice(0, 3).map((e) => e.id),
+    );
+    expect(() => mnistEvents({ shape: 'cube' as 'vector' })).toThrow(/shape/);
+    expect(() => mnistEvents({ limit: 0 })).toThrow(/limit/);
+    expect(() => mnistEvents({ seed: 1.5 })).toThrow(/seed/);
   });
 });
