@@ -8,7 +8,9 @@
  */
 import { ConfigError, ModelError } from '../errors.js';
 import type { Features, ModelState, OnlineModel } from '../models/types.js';
-import { createVariant, defaultVariantFor, modelFromState, type VariantSpec } from '../models/variant.js';
+import { modelFamily } from '../models/modelFamilies.js';
+import type { StreamShape } from '../models/modelFamily.js';
+import { createModel, defaultVariantFor, modelFromState, type VariantSpec } from '../models/variant.js';
 import type { XShape } from '../streams/decodeEvents.js';
 import type { VariantConfig } from './config.js';
 
@@ -66,57 +68,23 @@ function exampleFeatures(shape: XShape): Features {
   return { indices: [], values: [] };
 }
 
-/** The model module's VariantSpec for a CLI / config-file variant. */
+/** The model module's VariantSpec for a CLI / config-file variant: its family maps the flat options. */
 export function toVariantSpec(v: VariantConfig, shape: XShape, classes = 2): VariantSpec {
   const model = v.model ?? (shape.kind === 'window' ? 'windownet' : 'linear');
-  const common = {
-    ...(v.dropout === undefined ? {} : { dropout: v.dropout }),
-    ...(v.weightDecay === undefined ? {} : { weightDecay: v.weightDecay }),
-    ...(v.l1 === undefined ? {} : { l1: v.l1 }),
-    ...(v.l2 === undefined ? {} : { l2: v.l2 }),
-    ...(v.singletonPolicy === undefined ? {} : { singletonPolicy: v.singletonPolicy }),
-    ...(v.lr === undefined ? {} : { optimizer: { type: 'adam' as const, lr: v.lr } }),
-    normalizer: v.normalizer ?? 'layer',
-    classes,
-    seed: v.seed ?? 1,
-  };
-  if (model === 'windownet') {
-    return {
-      name: v.name,
-      model,
-      options: {
-        ...common,
-        ...(typeof v.hidden === 'number' ? { hidden: v.hidden } : {}),
-        ...(v.kernel === undefined ? {} : { kernel: v.kernel }),
-      },
-    };
-  }
-  if (model === 'mlp') {
-    const hidden = v.hidden === undefined ? undefined : Array.isArray(v.hidden) ? v.hidden : [v.hidden];
-    return { name: v.name, model, options: { ...common, ...(hidden === undefined ? {} : { hidden }) } };
-  }
-  const regularizer =
-    v.l1 !== undefined || v.l2 !== undefined
-      ? { ...(v.l1 === undefined ? {} : { l1: v.l1 }), ...(v.l2 === undefined ? {} : { l2: v.l2 }) }
-      : null;
-  const dim = sparseDim(shape);
-  return {
-    name: v.name,
-    model: 'linear',
-    options: {
-      loss: classes > 2 ? 'softmax' : 'logistic',
-      regularizer,
-      ...(v.lr === undefined ? {} : { optimizer: { type: 'sgd', lr: v.lr } }),
-      ...(dim === undefined ? {} : { dim }),
-      ...(classes > 2 ? { classes } : {}),
-    },
-  };
+  return { name: v.name, model, options: modelFamily(model).optionsFrom(v, classes) } as VariantSpec;
+}
+
+/** The model module's StreamShape for decodeEvents' schema (a sparse stream without `dim`: 2^18). */
+function streamShape(shape: XShape): StreamShape {
+  if (shape.kind === 'window') return { kind: 'window', channels: shape.shape[0], length: shape.shape[1] };
+  if (shape.kind === 'vector') return shape;
+  return { kind: 'sparse', dim: sparseDim(shape) };
 }
 
 /** Builds one model for a stream of the given shape with `classes` classes. */
 export function buildModel(v: VariantConfig, shape: XShape, classes = 2): OnlineModel {
   try {
-    return createVariant(toVariantSpec(v, shape, classes), exampleFeatures(shape));
+    return createModel(toVariantSpec(v, shape, classes), streamShape(shape));
   } catch (err) {
     if (err instanceof ModelError) throw new ConfigError(err.message, { cause: err });
     throw err;
