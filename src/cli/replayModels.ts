@@ -7,7 +7,7 @@ import { lastValueFrom, tap } from 'rxjs';
 import { DatasetError } from '../errors.js';
 import { readRecordingEvents } from '../experiment/source.js';
 import { PipelineMetrics } from '../metrics/catalog.js';
-import { createRegistry } from '../metrics/registry.js';
+import { createRegistry } from '../metrics/createRegistry.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import { modelLabel } from '../models/modelFamilies.js';
 import { isSparse } from '../models/types.js';

@@ -1,4 +1,4 @@
-export * from './registry.js';
+export * from './createRegistry.js';
 export * from './readiness.js';
 export * from './catalog.js';
 export * from './server.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DatasetError } from '../../../src/errors.js';
-import { datasetNames, loadDataset } from '../../../src/datasets/registry.js';
+import { datasetNames, loadDataset } from '../../../src/datasets/loadDataset.js';
 import { sensorEvents } from '../../../src/datasets/sensor.js';
 import { syntheticEvents } from '../../../src/datasets/synthetic.js';
 import { isSparse } from '../../../src/models/types.js';
