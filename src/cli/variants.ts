@@ -47,7 +47,7 @@ export function parseVariantList(text: string, flag = '--variant'): VariantConfi
   return out;
 }
 
-/** The default variant for a stream: a WindowNet with LayerNorm for windows, a logistic LinearModel for vectors (DESIGN "CLI"). */
+/** The default variant for a stream: a WindowNet with LayerNorm for windows, a logistic LinearModel for vectors (README "The CLI"). */
 export function defaultVariants(shape: XShape): VariantConfig[] {
   const spec = defaultVariantFor(exampleFeatures(shape), sparseDim(shape));
   return [

@@ -92,7 +92,7 @@ function checkName(spec: VariantSpec): void {
 }
 
 /**
- * The default variant for a stream (DESIGN "CLI"): a logistic LinearModel for vectors (sparse vectors need
+ * The default variant for a stream (README "The CLI"): a logistic LinearModel for vectors (sparse vectors need
  * `dim`), a WindowNet with LayerNorm for windows — LayerNorm because it trains the same at every arrival
  * batch size, so a default consumer never meets BatchNorm's singleton-batch failure.
  */
