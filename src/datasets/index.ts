@@ -1,5 +1,5 @@
-export * from './hashing.js';
+export * from './loadDataset.js';
 export * from './sensor.js';
 export * from './spam.js';
 export * from './synthetic.js';
-export * from './loadDataset.js';
+export { hashTokens, tokenize, type HashingOptions } from './hashing.js';
