@@ -3,18 +3,21 @@
  * or a config file's `variants`, built once the stream's shape is known (the first valid event's), and
  * rebuilt from a checkpoint's saved states.
  *
- * A list item is `NORMALIZER` (a WindowNet with that normalizer, named after it) or `NAME=NORMALIZER`;
- * `linear` is a logistic LinearModel (the default for vector events), `mlp` / `mlp:NORMALIZER` an Mlp.
+ * A list item is `ITEM` or `NAME=ITEM`, each model family reading its own items (modelFamilies.ts):
+ * `NORMALIZER` is a WindowNet with that normalizer (named after it), `linear` a logistic LinearModel (the
+ * default for vector events), `mlp` / `mlp:NORMALIZER` an Mlp.
  */
 import { ConfigError, ModelError } from '../errors.js';
 import type { Features, ModelState, OnlineModel } from '../models/types.js';
-import { modelFamily } from '../models/modelFamilies.js';
+import { modelFamilies, modelFamily } from '../models/modelFamilies.js';
 import type { StreamShape } from '../models/modelFamily.js';
 import { createModel, defaultVariantFor, modelFromState, type VariantSpec } from '../models/variant.js';
 import type { XShape } from '../streams/decodeEvents.js';
 import type { VariantConfig } from './config.js';
 
 const NORMALIZER = /^(batch|layer|instance|group:\d+|batchrenorm|online|none)$/;
+
+const isNormalizer = (spec: string): boolean => NORMALIZER.test(spec);
 
 /** Parses 'batch,layer,ln=layer,linear' into variant configs; names must be unique. */
 export function parseVariantList(text: string, flag = '--variant'): VariantConfig[] {
@@ -28,15 +31,19 @@ export function parseVariantList(text: string, flag = '--variant'): VariantConfi
     const what = eq < 0 ? item : item.slice(eq + 1);
     if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(name))
       throw new ConfigError(`${flag}: bad variant name '${name}' (use [A-Za-z0-9_.:-])`);
-    const mlp = /^mlp(?::(.+))?$/.exec(what);
-    if (what === 'linear') out.push({ name, model: 'linear' });
-    else if (mlp !== null && (mlp[1] === undefined || NORMALIZER.test(mlp[1])))
-      out.push({ name, model: 'mlp', normalizer: mlp[1] ?? 'layer' });
-    else if (NORMALIZER.test(what)) out.push({ name, model: 'windownet', normalizer: what });
-    else
+    let parsed: VariantConfig | undefined;
+    for (const f of modelFamilies) {
+      const o = f.parseItem(what, isNormalizer);
+      if (o === null) continue;
+      parsed = { name, model: f.name as VariantConfig['model'], ...o };
+      break;
+    }
+    if (parsed === undefined)
       throw new ConfigError(
-        `${flag}: '${what}' is not a normalizer (batch, layer, instance, group:G, batchrenorm, online, none) or 'linear'`,
+        `${flag}: '${what}' is not one of ${modelFamilies.map((f) => f.itemSyntax).join(' | ')} ` +
+          `(NORMALIZER: batch, layer, instance, group:G, batchrenorm, online, none)`,
       );
+    out.push(parsed);
   }
   if (out.length === 0) throw new ConfigError(`${flag}: no variants given`);
   const seen = new Set<string>();

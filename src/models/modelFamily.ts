@@ -75,6 +75,13 @@ export interface ModelFamily<O extends object = object> {
   readonly traits: ModelTraits;
   /** Options a variant of this family starts from, under its own (the class fills in the rest). */
   readonly defaults: Readonly<Partial<O>>;
+  /** How a `--variant` list item names this family: 'linear', 'mlp[:NORMALIZER]', 'NORMALIZER'. */
+  readonly itemSyntax: string;
+  /**
+   * The flat options of a `--variant` list item (the part after `NAME=`) when it names this family, null
+   * when it does not; `isNormalizer` is the CLI's normalizer grammar.
+   */
+  parseItem(item: string, isNormalizer: (spec: string) => boolean): FlatVariantOptions | null;
   /** The family's options from a CLI / config-file variant; `classes` is the stream's class count. */
   optionsFrom(flat: FlatVariantOptions, classes: number): Partial<O>;
   /**

@@ -43,6 +43,8 @@ export const linearFamily: ModelFamily<LinearModelOptions> = {
     'regularized linear model (squared, logistic, hinge, exponential or softmax loss), dense or sparse',
   traits: { inputs: ['vector', 'sparse'], tasks: ['classification', 'regression'] },
   defaults: { loss: 'logistic' },
+  itemSyntax: 'linear',
+  parseItem: (item) => (item === 'linear' ? {} : null),
   optionsFrom(v, classes) {
     const regularizer =
       v.l1 !== undefined || v.l2 !== undefined

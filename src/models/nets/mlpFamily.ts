@@ -28,6 +28,12 @@ export const mlpFamily: ModelFamily<MlpOptions> = {
   summary: '(dense → normalizer → ReLU → dropout) per hidden layer → dense, for dense vectors [d]',
   traits: { inputs: ['vector'], tasks: ['classification'] },
   defaults: { classes: 2 },
+  itemSyntax: 'mlp[:NORMALIZER]',
+  parseItem(item, isNormalizer) {
+    const m = /^mlp(?::(.+))?$/.exec(item);
+    if (m === null || (m[1] !== undefined && !isNormalizer(m[1]))) return null;
+    return { normalizer: m[1] ?? 'layer' };
+  },
   optionsFrom(v, classes) {
     const hidden = v.hidden === undefined ? undefined : Array.isArray(v.hidden) ? v.hidden : [v.hidden];
     return { ...netOptionsFrom(v, classes), ...(hidden === undefined ? {} : { hidden }) };

@@ -42,6 +42,8 @@ export const windowNetFamily: ModelFamily<WindowNetOptions> = {
   summary: 'conv1d → normalizer → ReLU → dropout → global average pool → dense, for windows [C, L]',
   traits: { inputs: ['window'], tasks: ['classification'] },
   defaults: { classes: 2 },
+  itemSyntax: 'NORMALIZER',
+  parseItem: (item, isNormalizer) => (isNormalizer(item) ? { normalizer: item } : null),
   optionsFrom(v, classes) {
     return {
       ...netOptionsFrom(v, classes),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { variantSchema } from '../../../src/cli/config.js';
+import { buildModel, parseVariantList } from '../../../src/cli/variants.js';
 import { ModelError } from '../../../src/errors.js';
 import {
   modelConformanceCases,
@@ -67,6 +68,29 @@ describe('model families', () => {
       regularizer: { l1: 0.1 },
       optimizer: { type: 'sgd', lr: 0.5 },
     });
+  });
+
+  it('reads --variant items through each family, and builds them along the same path', () => {
+    expect(parseVariantList('batch,ln=layer,linear,mlp,m2=mlp:group:2')).toEqual([
+      { name: 'batch', model: 'windownet', normalizer: 'batch' },
+      { name: 'ln', model: 'windownet', normalizer: 'layer' },
+      { name: 'linear', model: 'linear' },
+      { name: 'mlp', model: 'mlp', normalizer: 'layer' },
+      { name: 'm2', model: 'mlp', normalizer: 'group:2' },
+    ]);
+    expect(() => parseVariantList('svm')).toThrow(
+      /'svm' is not one of linear \| NORMALIZER \| mlp\[:NORMALIZER\]/,
+    );
+    expect(() => parseVariantList('mlp:bogus')).toThrow(/'mlp:bogus' is not one of/);
+    const [m2] = parseVariantList('m2=mlp:group:2');
+    expect(modelLabel(buildModel(m2, { kind: 'vector', dim: 4 }))).toBe('Mlp(group:2)');
+    const [lin] = parseVariantList('linear');
+    const sparse = buildModel(lin, { kind: 'sparse' }, 3);
+    expect(sparse.kind).toBe('LinearModel');
+    expect(sparse.classes).toBe(3);
+    expect(() => buildModel(lin, { kind: 'window', shape: [2, 3] })).toThrow(
+      /variant linear: model: a LinearModel needs/,
+    );
   });
 
   it('case names are unique across families', () => {
