@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Mlp } from '../../../src/models/nets/mlp.js';
-import type { NetOptimizerSpec } from '../../../src/models/nets/netOptimizer.js';
-import type { SoftmaxNet } from '../../../src/models/nets/softmaxNet.js';
-import { WindowNet } from '../../../src/models/nets/windowNet.js';
+import { Mlp } from '../../../../src/models/nets/mlp.js';
+import type { NetOptimizerSpec } from '../../../../src/models/nets/netOptimizer.js';
+import type { SoftmaxNet } from '../../../../src/models/nets/softmaxNet.js';
+import { WindowNet } from '../../../../src/models/nets/windowNet.js';
 
 /**
  * The nets against PyTorch 1.13 in float64 (fixtures from ./fixtures/generate.py): same weights, same
@@ -31,7 +31,9 @@ interface Case {
   singletonPolicy: 'running-stats' | null;
 }
 
-const fx = JSON.parse(readFileSync(new URL('./fixtures/torch_nets.json', import.meta.url), 'utf8')) as {
+const fx = JSON.parse(
+  readFileSync(new URL('../../../fixtures/models/nets/torch_nets.json', import.meta.url), 'utf8'),
+) as {
   C: number;
   L: number;
   H: number;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ModelError } from '../../../src/errors.js';
-import { WindowNet, type WindowNetOptions } from '../../../src/models/nets/windowNet.js';
+import { ModelError } from '../../../../src/errors.js';
+import { WindowNet, type WindowNetOptions } from '../../../../src/models/nets/windowNet.js';
 import { gradCheck, prequentialAccuracy, windowTask } from './helpers.js';
 
 const base: WindowNetOptions = { inChannels: 2, length: 16, hidden: 6, kernel: 3, classes: 2, seed: 3 };

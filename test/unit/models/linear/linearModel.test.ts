@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { LinearModel } from '../../../src/models/linearModel.js';
-import { ModelError } from '../../../src/errors.js';
-import { Rng } from '../../../src/core/rng.js';
+import { LinearModel } from '../../../../src/models/linearModel.js';
+import { ModelError } from '../../../../src/errors.js';
+import { Rng } from '../../../../src/core/rng.js';
 
 function linearData(
   seed: number,

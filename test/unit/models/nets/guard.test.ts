@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Mlp } from '../../../src/models/nets/mlp.js';
-import { WindowNet } from '../../../src/models/nets/windowNet.js';
+import { Mlp } from '../../../../src/models/nets/mlp.js';
+import { WindowNet } from '../../../../src/models/nets/windowNet.js';
 import { vectorTask, windowTask } from './helpers.js';
 
 function withoutCounter(s: Record<string, unknown>): string {

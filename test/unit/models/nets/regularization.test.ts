@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Mlp, type MlpOptions } from '../../../src/models/nets/mlp.js';
-import { WindowNet, type WindowNetOptions } from '../../../src/models/nets/windowNet.js';
+import { Mlp, type MlpOptions } from '../../../../src/models/nets/mlp.js';
+import { WindowNet, type WindowNetOptions } from '../../../../src/models/nets/windowNet.js';
 import { vectorTask, windowTask } from './helpers.js';
 
 const win: WindowNetOptions = { inChannels: 2, length: 16, hidden: 8, kernel: 3, classes: 2, seed: 21 };

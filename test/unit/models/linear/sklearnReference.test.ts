@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../src/core/rng.js';
-import { LinearModel } from '../../src/models/linearModel.js';
-import type { OptimizerConfig } from '../../src/models/optim/optimizer.js';
+import { Rng } from '../../../../src/core/rng.js';
+import { LinearModel } from '../../../../src/models/linearModel.js';
+import type { OptimizerConfig } from '../../../../src/models/optim/optimizer.js';
 
 /**
  * Convergence to scikit-learn's batch optimum (fixtures: test/fixtures/sklearn/generate.py, sklearn 1.2,
@@ -22,7 +22,7 @@ interface Case {
   kktResidual: number;
 }
 const fixture = JSON.parse(
-  readFileSync(new URL('../fixtures/sklearn/linear.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../../fixtures/models/linear/linear.json', import.meta.url), 'utf8'),
 ) as {
   datasets: Record<string, { X: number[][]; y: number[] }>;
   cases: Case[];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { NormalizationError } from '../../../src/errors.js';
-import { Mlp, type MlpOptions } from '../../../src/models/nets/mlp.js';
-import { WindowNet } from '../../../src/models/nets/windowNet.js';
+import { NormalizationError } from '../../../../src/errors.js';
+import { Mlp, type MlpOptions } from '../../../../src/models/nets/mlp.js';
+import { WindowNet } from '../../../../src/models/nets/windowNet.js';
 import { vectorTask, windowTask } from './helpers.js';
 
 const opts: MlpOptions = { inputs: 6, hidden: [8], classes: 2, normalizer: 'batch', seed: 1 };

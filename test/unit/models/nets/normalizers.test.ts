@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ModelError } from '../../../src/errors.js';
-import { Mlp } from '../../../src/models/nets/mlp.js';
-import { WindowNet } from '../../../src/models/nets/windowNet.js';
+import { ModelError } from '../../../../src/errors.js';
+import { Mlp } from '../../../../src/models/nets/mlp.js';
+import { WindowNet } from '../../../../src/models/nets/windowNet.js';
 import { prequentialAccuracy, vectorTask, windowTask } from './helpers.js';
 
 const windowSpecs = ['batch', 'layer', 'instance', 'group:2', 'batchrenorm', 'online', 'none'];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../../src/core/rng.js';
-import { LinearModel, type LinearModelOptions } from '../../../src/models/linearModel.js';
-import type { SparseVector } from '../../../src/models/types.js';
+import { Rng } from '../../../../src/core/rng.js';
+import { LinearModel, type LinearModelOptions } from '../../../../src/models/linearModel.js';
+import type { SparseVector } from '../../../../src/models/types.js';
 
 /**
  * Sparse inputs update only the active weights; owed regularization is paid lazily in closed form. The

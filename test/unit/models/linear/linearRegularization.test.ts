@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../../src/core/rng.js';
-import { LinearModel } from '../../../src/models/linearModel.js';
-import type { RegularizerConfig } from '../../../src/models/regularizers/regularizer.js';
+import { Rng } from '../../../../src/core/rng.js';
+import { LinearModel } from '../../../../src/models/linearModel.js';
+import type { RegularizerConfig } from '../../../../src/models/regularizers/regularizer.js';
 
 /**
  * The seed's claims about regularization, measured on a synthetic stream: d = 50 features of which 5

@@ -5,14 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { tensor, type Tensor } from '../../src/core/tensor.js';
+import { tensor, type Tensor } from '../../../src/core/tensor.js';
 import {
   BatchNorm,
   GroupNorm,
   InstanceNorm,
   LayerNorm,
   type Normalizer,
-} from '../../src/normalizers/index.js';
+} from '../../../src/normalizers/index.js';
 
 interface Step {
   training: boolean;
@@ -37,7 +37,7 @@ interface Case {
 }
 
 const fixture = JSON.parse(
-  readFileSync(new URL('../fixtures/torch/normalizers.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../fixtures/normalizers/normalizers.json', import.meta.url), 'utf8'),
 ) as {
   torch: string;
   cases: Case[];

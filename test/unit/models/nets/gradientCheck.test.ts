@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Mlp } from '../../../src/models/nets/mlp.js';
-import type { NetState } from '../../../src/models/nets/softmaxNet.js';
-import { WindowNet } from '../../../src/models/nets/windowNet.js';
+import { Mlp } from '../../../../src/models/nets/mlp.js';
+import type { NetState } from '../../../../src/models/nets/softmaxNet.js';
+import { WindowNet } from '../../../../src/models/nets/windowNet.js';
 import { gradCheck, vectorTask, windowTask } from './helpers.js';
 
 /**

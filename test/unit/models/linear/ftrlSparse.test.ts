@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../../src/core/rng.js';
-import { LinearModel } from '../../../src/models/linearModel.js';
-import { Ftrl } from '../../../src/models/optim/index.js';
-import { createLoss } from '../../../src/models/losses/createLoss.js';
-import type { ScalarLoss } from '../../../src/models/losses/loss.js';
-import type { SparseVector } from '../../../src/models/types.js';
+import { Rng } from '../../../../src/core/rng.js';
+import { LinearModel } from '../../../../src/models/linearModel.js';
+import { Ftrl } from '../../../../src/models/optim/index.js';
+import { createLoss } from '../../../../src/models/losses/createLoss.js';
+import type { ScalarLoss } from '../../../../src/models/losses/loss.js';
+import type { SparseVector } from '../../../../src/models/types.js';
 
 /**
  * The one-output sparse FTRL path of LinearModel (gather, weights from the copies, guarded z/n step) against

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, KafkaError } from '../../src/errors.js';
-import { backoffDelay, isRetriable, resolvePolicy, retry } from '../../src/streams/retry.js';
+import { ConfigError, KafkaError } from '../../../src/errors.js';
+import { backoffDelay, isRetriable, resolvePolicy, retry } from '../../../src/streams/retry.js';
 
 describe('retry', () => {
   it('retries a retriable failure with exponential backoff and then succeeds', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../src/core/rng.js';
+import { Rng } from '../../../src/core/rng.js';
 
 describe('Rng', () => {
   it('is deterministic for a seed and differs across seeds', () => {

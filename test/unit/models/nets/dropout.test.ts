@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../../src/core/rng.js';
-import { Dropout } from '../../../src/models/nets/dropout.js';
-import { Mlp } from '../../../src/models/nets/mlp.js';
-import { WindowNet } from '../../../src/models/nets/windowNet.js';
+import { Rng } from '../../../../src/core/rng.js';
+import { Dropout } from '../../../../src/models/nets/dropout.js';
+import { Mlp } from '../../../../src/models/nets/mlp.js';
+import { WindowNet } from '../../../../src/models/nets/windowNet.js';
 import { vectorTask, windowTask } from './helpers.js';
 
 describe('inverted dropout', () => {

@@ -1,6 +1,6 @@
-import { Rng } from '../../../src/core/rng.js';
-import type { SoftmaxNet } from '../../../src/models/nets/softmaxNet.js';
-import type { Features } from '../../../src/models/types.js';
+import { Rng } from '../../../../src/core/rng.js';
+import type { SoftmaxNet } from '../../../../src/models/nets/softmaxNet.js';
+import type { Features } from '../../../../src/models/types.js';
 
 /**
  * Seeded two-class window task: channel 0 carries a sine of 1 cycle (class 0) or 3 cycles (class 1) per
