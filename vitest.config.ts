@@ -12,7 +12,6 @@ export default defineConfig({
             'test/unit/**/*.test.ts',
             'test/property/**/*.test.ts',
             'test/conformance/**/*.test.ts',
-            'test/reference/**/*.test.ts',
           ],
           testTimeout: 30_000,
         },

@@ -1,6 +1,6 @@
 /**
  * BatchNorm, LayerNorm, InstanceNorm and GroupNorm against PyTorch 1.13 in float64. The fixtures come from
- * test/fixtures/torch/generate.py (Debian's python3-torch); each case replays the same forward/backward
+ * test/fixtures/normalizers/generate.py (Debian's python3-torch); each case replays the same forward/backward
  * steps and compares outputs, input gradients, γ/β gradients and running statistics after every step.
  */
 import { readFileSync } from 'node:fs';

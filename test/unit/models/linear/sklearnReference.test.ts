@@ -5,7 +5,7 @@ import { LinearModel } from '../../../../src/models/linearModel.js';
 import type { OptimizerConfig } from '../../../../src/models/optim/optimizer.js';
 
 /**
- * Convergence to scikit-learn's batch optimum (fixtures: test/fixtures/sklearn/generate.py, sklearn 1.2,
+ * Convergence to scikit-learn's batch optimum (fixtures: test/fixtures/models/linear/generate.py, sklearn 1.2,
  * tol=1e-12; each case stores its KKT residual). The mapping of sklearn's parameters to our objective
  * (mean loss + l1‖w‖₁ + (l2/2)‖w‖₂², intercept unpenalized) is derived in generate.py:
  * Lasso l1 = alpha; ElasticNet l1 = alpha·ρ, l2 = alpha·(1−ρ); Ridge l2 = alpha/n;
