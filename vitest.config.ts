@@ -8,12 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: [
-            'test/unit/**/*.test.ts',
-            'test/property/**/*.test.ts',
-            'test/conformance/**/*.test.ts',
-            'test/reference/**/*.test.ts',
-          ],
+          include: ['test/unit/**/*.test.ts', 'test/property/**/*.test.ts', 'test/conformance/**/*.test.ts'],
           testTimeout: 30_000,
         },
       },

@@ -11,7 +11,7 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadDataset } from '../src/datasets/registry.js';
+import { loadDataset } from '../src/datasets/loadDataset.js';
 import { toRecordedMessage } from '../src/streams/recordedMessage.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -10,7 +10,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { header, type Case, type SuiteResult } from '../lib.js';
-import { loadDataset } from '../../src/datasets/registry.js';
+import { loadDataset } from '../../src/datasets/loadDataset.js';
 import { parseBatchSizes, runCell } from '../../src/experiment/cell.js';
 import { defaultBatchSizes, defaultNormalizers, runCompare } from '../../src/experiment/compare.js';
 import { inferClasses, inferShape } from '../../src/experiment/source.js';

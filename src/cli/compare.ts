@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
-import { datasetNames, isDatasetName } from '../datasets/registry.js';
+import { datasetNames, isDatasetName } from '../datasets/loadDataset.js';
 import { ConfigError, DatasetError } from '../errors.js';
 import { parseBatchSizes } from '../experiment/cell.js';
 import { defaultBatchSizes, defaultNormalizers, runCompare, validateGrid } from '../experiment/compare.js';

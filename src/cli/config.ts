@@ -23,6 +23,7 @@ import { extname } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { ConfigError, DatasetError } from '../errors.js';
+import { modelFamilyNames } from '../models/modelFamilies.js';
 
 const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'expected host:port');
 const brokers = z.union([z.string().min(1), z.array(hostPort).min(1)]).transform((v, ctx) => {
@@ -51,7 +52,7 @@ const normalizerSpec = z
 export const variantSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected 1-64 characters of [A-Za-z0-9_.:-]'),
-    model: z.enum(['windownet', 'mlp', 'linear']).optional(),
+    model: z.enum(modelFamilyNames).optional(),
     normalizer: normalizerSpec.optional(),
     hidden: z.union([z.number().int().positive(), z.array(z.number().int().positive())]).optional(),
     kernel: z.number().int().positive().optional(),

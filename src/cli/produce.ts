@@ -3,7 +3,7 @@
  * keyed by the event's key (or id), at a chosen rate.
  */
 import type { Command } from 'commander';
-import { datasetNames, isDatasetName, loadDataset } from '../datasets/registry.js';
+import { datasetNames, isDatasetName, loadDataset } from '../datasets/loadDataset.js';
 import { ConfigError } from '../errors.js';
 import { ensureTopic } from '../streams/kafka/client.js';
 import { KafkaPublisher } from '../streams/toKafka.js';

@@ -7,8 +7,9 @@ import { lastValueFrom, tap } from 'rxjs';
 import { DatasetError } from '../errors.js';
 import { readRecordingEvents } from '../experiment/source.js';
 import { PipelineMetrics } from '../metrics/catalog.js';
-import { createRegistry } from '../metrics/registry.js';
+import { createRegistry } from '../metrics/createRegistry.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
+import { modelLabel } from '../models/modelFamilies.js';
 import { isSparse } from '../models/types.js';
 import { decodeEvents, type XShape } from '../streams/decodeEvents.js';
 import type { StreamEvent } from '../streams/event.js';
@@ -122,7 +123,7 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
     const m = models[v.variant];
     return {
       variant: v.variant,
-      model: `${m.kind}${'opts' in m ? `(${(m as unknown as { opts: { normalizer: string } }).opts.normalizer})` : ''}`,
+      model: modelLabel(m),
       events: s.labeled,
       loss: s.loss,
       error: s.error,

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { startMetricsServer } from '../metrics/server.js';
-import { createRegistry } from '../metrics/registry.js';
+import { createRegistry } from '../metrics/createRegistry.js';
 import type { ModelState } from '../models/types.js';
 import { FileCheckpointStore } from '../streams/checkpointStore.js';
 import { createEventDecoder, type XShape } from '../streams/decodeEvents.js';

@@ -3,16 +3,21 @@
  * or a config file's `variants`, built once the stream's shape is known (the first valid event's), and
  * rebuilt from a checkpoint's saved states.
  *
- * A list item is `NORMALIZER` (a WindowNet with that normalizer, named after it) or `NAME=NORMALIZER`;
- * `linear` is a logistic LinearModel (the default for vector events), `mlp` / `mlp:NORMALIZER` an Mlp.
+ * A list item is `ITEM` or `NAME=ITEM`, each model family reading its own items (modelFamilies.ts):
+ * `NORMALIZER` is a WindowNet with that normalizer (named after it), `linear` a logistic LinearModel (the
+ * default for vector events), `mlp` / `mlp:NORMALIZER` an Mlp.
  */
 import { ConfigError, ModelError } from '../errors.js';
 import type { Features, ModelState, OnlineModel } from '../models/types.js';
-import { createVariant, defaultVariantFor, modelFromState, type VariantSpec } from '../models/variant.js';
+import { modelFamilies, modelFamily } from '../models/modelFamilies.js';
+import type { StreamShape } from '../models/modelFamily.js';
+import { createModel, defaultVariantFor, modelFromState, type VariantSpec } from '../models/variant.js';
 import type { XShape } from '../streams/decodeEvents.js';
 import type { VariantConfig } from './config.js';
 
 const NORMALIZER = /^(batch|layer|instance|group:\d+|batchrenorm|online|none)$/;
+
+const isNormalizer = (spec: string): boolean => NORMALIZER.test(spec);
 
 /** Parses 'batch,layer,ln=layer,linear' into variant configs; names must be unique. */
 export function parseVariantList(text: string, flag = '--variant'): VariantConfig[] {
@@ -26,15 +31,19 @@ export function parseVariantList(text: string, flag = '--variant'): VariantConfi
     const what = eq < 0 ? item : item.slice(eq + 1);
     if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(name))
       throw new ConfigError(`${flag}: bad variant name '${name}' (use [A-Za-z0-9_.:-])`);
-    const mlp = /^mlp(?::(.+))?$/.exec(what);
-    if (what === 'linear') out.push({ name, model: 'linear' });
-    else if (mlp !== null && (mlp[1] === undefined || NORMALIZER.test(mlp[1])))
-      out.push({ name, model: 'mlp', normalizer: mlp[1] ?? 'layer' });
-    else if (NORMALIZER.test(what)) out.push({ name, model: 'windownet', normalizer: what });
-    else
+    let parsed: VariantConfig | undefined;
+    for (const f of modelFamilies) {
+      const o = f.parseItem(what, isNormalizer);
+      if (o === null) continue;
+      parsed = { name, model: f.name as VariantConfig['model'], ...o };
+      break;
+    }
+    if (parsed === undefined)
       throw new ConfigError(
-        `${flag}: '${what}' is not a normalizer (batch, layer, instance, group:G, batchrenorm, online, none) or 'linear'`,
+        `${flag}: '${what}' is not one of ${modelFamilies.map((f) => f.itemSyntax).join(' | ')} ` +
+          `(NORMALIZER: batch, layer, instance, group:G, batchrenorm, online, none)`,
       );
+    out.push(parsed);
   }
   if (out.length === 0) throw new ConfigError(`${flag}: no variants given`);
   const seen = new Set<string>();
@@ -45,7 +54,7 @@ export function parseVariantList(text: string, flag = '--variant'): VariantConfi
   return out;
 }
 
-/** The default variant for a stream: a WindowNet with LayerNorm for windows, a logistic LinearModel for vectors (DESIGN "CLI"). */
+/** The default variant for a stream: a WindowNet with LayerNorm for windows, a logistic LinearModel for vectors (README "The CLI"). */
 export function defaultVariants(shape: XShape): VariantConfig[] {
   const spec = defaultVariantFor(exampleFeatures(shape), sparseDim(shape));
   return [
@@ -66,57 +75,23 @@ function exampleFeatures(shape: XShape): Features {
   return { indices: [], values: [] };
 }
 
-/** The model module's VariantSpec for a CLI / config-file variant. */
+/** The model module's VariantSpec for a CLI / config-file variant: its family maps the flat options. */
 export function toVariantSpec(v: VariantConfig, shape: XShape, classes = 2): VariantSpec {
   const model = v.model ?? (shape.kind === 'window' ? 'windownet' : 'linear');
-  const common = {
-    ...(v.dropout === undefined ? {} : { dropout: v.dropout }),
-    ...(v.weightDecay === undefined ? {} : { weightDecay: v.weightDecay }),
-    ...(v.l1 === undefined ? {} : { l1: v.l1 }),
-    ...(v.l2 === undefined ? {} : { l2: v.l2 }),
-    ...(v.singletonPolicy === undefined ? {} : { singletonPolicy: v.singletonPolicy }),
-    ...(v.lr === undefined ? {} : { optimizer: { type: 'adam' as const, lr: v.lr } }),
-    normalizer: v.normalizer ?? 'layer',
-    classes,
-    seed: v.seed ?? 1,
-  };
-  if (model === 'windownet') {
-    return {
-      name: v.name,
-      model,
-      options: {
-        ...common,
-        ...(typeof v.hidden === 'number' ? { hidden: v.hidden } : {}),
-        ...(v.kernel === undefined ? {} : { kernel: v.kernel }),
-      },
-    };
-  }
-  if (model === 'mlp') {
-    const hidden = v.hidden === undefined ? undefined : Array.isArray(v.hidden) ? v.hidden : [v.hidden];
-    return { name: v.name, model, options: { ...common, ...(hidden === undefined ? {} : { hidden }) } };
-  }
-  const regularizer =
-    v.l1 !== undefined || v.l2 !== undefined
-      ? { ...(v.l1 === undefined ? {} : { l1: v.l1 }), ...(v.l2 === undefined ? {} : { l2: v.l2 }) }
-      : null;
-  const dim = sparseDim(shape);
-  return {
-    name: v.name,
-    model: 'linear',
-    options: {
-      loss: classes > 2 ? 'softmax' : 'logistic',
-      regularizer,
-      ...(v.lr === undefined ? {} : { optimizer: { type: 'sgd', lr: v.lr } }),
-      ...(dim === undefined ? {} : { dim }),
-      ...(classes > 2 ? { classes } : {}),
-    },
-  };
+  return { name: v.name, model, options: modelFamily(model).optionsFrom(v, classes) } as VariantSpec;
+}
+
+/** The model module's StreamShape for decodeEvents' schema (a sparse stream without `dim`: 2^18). */
+function streamShape(shape: XShape): StreamShape {
+  if (shape.kind === 'window') return { kind: 'window', channels: shape.shape[0], length: shape.shape[1] };
+  if (shape.kind === 'vector') return shape;
+  return { kind: 'sparse', dim: sparseDim(shape) };
 }
 
 /** Builds one model for a stream of the given shape with `classes` classes. */
 export function buildModel(v: VariantConfig, shape: XShape, classes = 2): OnlineModel {
   try {
-    return createVariant(toVariantSpec(v, shape, classes), exampleFeatures(shape));
+    return createModel(toVariantSpec(v, shape, classes), streamShape(shape));
   } catch (err) {
     if (err instanceof ModelError) throw new ConfigError(err.message, { cause: err });
     throw err;

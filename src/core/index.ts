@@ -1,3 +1,2 @@
 export * from './tensor.js';
 export * from './rng.js';
-export * from './kernels.js';

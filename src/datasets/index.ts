@@ -1,6 +1,5 @@
-export * from './hashing.js';
+export * from './loadDataset.js';
 export * from './mnist.js';
 export * from './sensor.js';
 export * from './spam.js';
 export * from './synthetic.js';
-export * from './registry.js';

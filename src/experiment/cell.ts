@@ -4,8 +4,8 @@
  * one step). The same loop, data and model for every cell; only the normalizer and the batching differ.
  */
 import { ConfigError } from '../errors.js';
-import { Mlp } from '../models/nets/mlp.js';
-import { WindowNet, type WindowNetOptions } from '../models/nets/windowNet.js';
+import type { WindowNetOptions } from '../models/nets/windowNet.js';
+import { modelFamily } from '../models/modelFamilies.js';
 import type { Classifier, Features } from '../models/types.js';
 import { poissonSizes } from '../streams/rebatch.js';
 import type { StreamEvent } from '../streams/event.js';
@@ -108,24 +108,7 @@ export function makeCompareModel(
   o: CompareModelOptions = {},
 ): Classifier {
   const m = { ...defaultCompareModel, ...o };
-  if (shape.length === 2) {
-    return new WindowNet({
-      inChannels: shape[0],
-      length: shape[1],
-      hidden: m.hidden,
-      kernel: m.kernel,
-      normalizer,
-      dropout: m.dropout,
-      classes,
-      optimizer: m.optimizer,
-      weightDecay: m.weightDecay,
-      singletonPolicy: m.singletonPolicy,
-      seed,
-    });
-  }
-  return new Mlp({
-    inputs: shape[0],
-    hidden: [m.hidden],
+  const common = {
     normalizer,
     dropout: m.dropout,
     classes,
@@ -133,7 +116,17 @@ export function makeCompareModel(
     weightDecay: m.weightDecay,
     singletonPolicy: m.singletonPolicy,
     seed,
-  });
+  };
+  if (shape.length === 2) {
+    return modelFamily('windownet').create(
+      { ...common, hidden: m.hidden, kernel: m.kernel },
+      { kind: 'window', channels: shape[0], length: shape[1] },
+    ) as Classifier;
+  }
+  return modelFamily('mlp').create(
+    { ...common, hidden: [m.hidden] },
+    { kind: 'vector', dim: shape[0] },
+  ) as Classifier;
 }
 
 type TrainingPredictor = Classifier & {

@@ -1,6 +1,6 @@
 /**
  * The normalization comparison: every (normalizer, arrival batch size, seed) cell through the same
- * prequential loop, spread over worker threads, aggregated over seeds into DESIGN's result rows.
+ * prequential loop, spread over worker threads, aggregated over seeds into result rows (`CompareRow`, types.ts).
  *
  * @example
  * const result = await runCompare({

@@ -1,5 +1,5 @@
 /**
- * Writers for the comparison's outputs: results.json (DESIGN's row format plus `meta`), results.csv,
+ * Writers for the comparison's outputs: results.json (the rows of types.ts plus `meta`), results.csv,
  * results.md (tables and a short per-normalizer summary) and chart.svg, plus the plain table the CLI prints.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';

@@ -4,7 +4,7 @@
  * the events once.
  */
 import { readFileSync } from 'node:fs';
-import { loadDataset, type DatasetOptions } from '../datasets/registry.js';
+import { loadDataset, type DatasetOptions } from '../datasets/loadDataset.js';
 import { ConfigError, DatasetError } from '../errors.js';
 import { isSparse } from '../models/types.js';
 import { createEventDecoder } from '../streams/decodeEvents.js';

@@ -1,6 +1,6 @@
 /**
- * Shapes of the normalization comparison's results (`results.json`, DESIGN "CLI"): one row per
- * (normalizer, arrival batch size), averaged over seeds.
+ * Shapes of the normalization comparison's results (`results.json`, README "Normalization under varying
+ * arrival batch sizes"): one row per (normalizer, arrival batch size), averaged over seeds.
  */
 
 /** What the singleton-batch policy did in one cell: how many arrival batches could not be normalized in training mode as given. */

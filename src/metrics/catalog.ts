@@ -89,7 +89,7 @@ const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096];
 type VariantLabels = 'variant' | 'mode';
 
 /**
- * The metric catalog of DESIGN "Metrics", created on an injected `Registry` (never the global one).
+ * The metric catalog (docs/monitoring.md), created on an injected `Registry` (never the global one).
  *
  * Every part of the pipeline gets this object and reports through its methods; the metric objects are
  * public too, for anything the methods do not cover. Names follow Prometheus practice (`streamnorm_`

@@ -1,4 +1,6 @@
-export * from './registry.js';
-export * from './readiness.js';
+/**
+ * streamnorm/metrics: the Prometheus side (prom-client), always on an injected registry. Loads no Kafka code.
+ */
+export { createRegistry, type RegistryOptions } from './createRegistry.js';
 export * from './catalog.js';
 export * from './server.js';

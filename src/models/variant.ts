@@ -1,10 +1,11 @@
 import { ModelError } from '../errors.js';
-import { EarlyStopping, type EarlyStoppingOptions, type EarlyStoppingState } from './earlyStopping.js';
-import { LinearModel, type LinearModelOptions, type LinearModelState } from './linearModel.js';
-import { Mlp, type MlpOptions } from './nets/mlp.js';
-import type { NetState } from './nets/softmaxNet.js';
-import { WindowNet, type WindowNetOptions } from './nets/windowNet.js';
-import { type Features, type ModelState, type OnlineModel, isSparse } from './types.js';
+import { EarlyStopping, type EarlyStoppingOptions } from './earlyStopping.js';
+import type { LinearModelOptions } from './linearModel.js';
+import { modelFamily, modelFromState } from './modelFamilies.js';
+import type { StreamShape } from './modelFamily.js';
+import type { MlpOptions } from './nets/mlp.js';
+import type { WindowNetOptions } from './nets/windowNet.js';
+import { type Features, type OnlineModel, isSparse } from './types.js';
 
 /**
  * A named model variant of a run or a comparison. `options` are the model's own options minus what the
@@ -26,11 +27,8 @@ export type VariantSpec =
     }
   | { name: string; model: 'mlp'; options?: Partial<MlpOptions>; earlyStopping?: EarlyStoppingOptions };
 
-const MODELS = ['linear', 'windownet', 'mlp'];
-
 /** The shape of one event's features, as the variants need it. */
-export type FeatureKind =
-  { kind: 'vector'; dim: number } | { kind: 'sparse' } | { kind: 'window'; channels: number; length: number };
+export type FeatureKind = StreamShape;
 
 /** Reads the shape of a first event's `x`, naming what is wrong with it. */
 export function featureKind(x: Features): FeatureKind {
@@ -57,24 +55,25 @@ export function featureKind(x: Features): FeatureKind {
  * const m = createVariant({ name: 'bn', model: 'windownet', options: { normalizer: 'batch' } }, firstEvent.x);
  */
 export function createVariant(spec: VariantSpec, x: Features): OnlineModel {
-  if (spec === null || typeof spec !== 'object') throw new ModelError('variant: expected an object');
-  if (typeof spec.name !== 'string' || spec.name.length === 0) {
-    throw new ModelError(`variant.name: expected a non-empty string, got ${JSON.stringify(spec.name)}`);
-  }
+  checkName(spec);
+  return createModel(spec, featureKind(x));
+}
+
+/**
+ * Builds the model a variant describes for a stream of the given shape: the one path every model of a run,
+ * a replay or a comparison is built along (through its family's descriptor, modelFamilies.ts).
+ */
+export function createModel(spec: VariantSpec, shape: StreamShape): OnlineModel {
+  checkName(spec);
   const where = `variant ${spec.name}`;
-  if (!MODELS.includes(spec.model)) {
-    throw new ModelError(
-      `${where}: model: expected 'linear' | 'windownet' | 'mlp', got ${JSON.stringify(spec.model)}`,
-    );
-  }
-  const opts = (spec.options ?? {}) as Record<string, unknown>;
-  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
-    throw new ModelError(`${where}: options: expected an object`);
-  }
-  const shape = featureKind(x);
   let model: OnlineModel;
   try {
-    model = build(spec.model, opts, shape, where);
+    const family = modelFamily(spec.model);
+    const opts = (spec.options ?? {}) as Record<string, unknown>;
+    if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
+      throw new ModelError(`options: expected an object`);
+    }
+    model = family.create(opts, shape);
   } catch (e) {
     if (e instanceof ModelError && !e.message.startsWith(where)) {
       throw new ModelError(`${where}: ${e.message}`, { cause: e });
@@ -85,44 +84,15 @@ export function createVariant(spec: VariantSpec, x: Features): OnlineModel {
   return new EarlyStopping(model, modelFromState, spec.earlyStopping);
 }
 
-function build(model: string, opts: Record<string, unknown>, shape: FeatureKind, where: string): OnlineModel {
-  const classes = opts.classes ?? 2;
-  if (model === 'windownet') {
-    if (shape.kind !== 'window') {
-      throw new ModelError(
-        `${where}: model: a WindowNet needs window events [C, L], the first event is a ${shape.kind}`,
-      );
-    }
-    return new WindowNet({
-      ...opts,
-      inChannels: shape.channels,
-      length: shape.length,
-      classes,
-    } as WindowNetOptions);
+function checkName(spec: VariantSpec): void {
+  if (spec === null || typeof spec !== 'object') throw new ModelError('variant: expected an object');
+  if (typeof spec.name !== 'string' || spec.name.length === 0) {
+    throw new ModelError(`variant.name: expected a non-empty string, got ${JSON.stringify(spec.name)}`);
   }
-  if (model === 'mlp') {
-    if (shape.kind !== 'vector') {
-      throw new ModelError(
-        `${where}: model: an Mlp needs dense vector events, the first event is a ${shape.kind}`,
-      );
-    }
-    return new Mlp({ ...opts, inputs: shape.dim, classes } as MlpOptions);
-  }
-  if (shape.kind === 'window') {
-    throw new ModelError(`${where}: model: a LinearModel needs vector events, the first event is a window`);
-  }
-  if (shape.kind === 'sparse' && opts.dim === undefined) {
-    throw new ModelError(
-      `${where}: options.dim: sparse events need the weight count (e.g. 2^20 for hashed features)`,
-    );
-  }
-  const o = { loss: 'logistic', ...opts } as LinearModelOptions;
-  if (shape.kind === 'vector' && o.dim === undefined) o.dim = shape.dim;
-  return new LinearModel(o);
 }
 
 /**
- * The default variant for a stream (DESIGN "CLI"): a logistic LinearModel for vectors (sparse vectors need
+ * The default variant for a stream (README "The CLI"): a logistic LinearModel for vectors (sparse vectors need
  * `dim`), a WindowNet with LayerNorm for windows — LayerNorm because it trains the same at every arrival
  * batch size, so a default consumer never meets BatchNorm's singleton-batch failure.
  */
@@ -139,19 +109,4 @@ export function defaultVariantFor(x: Features, dim?: number): VariantSpec {
   return { name: 'default', model: 'linear', options: { loss: 'logistic' } };
 }
 
-/** Rebuilds any model of this package from its `state()` (dispatch on `kind`). */
-export function modelFromState(s: ModelState): OnlineModel {
-  const kind = s !== null && typeof s === 'object' ? s.kind : undefined;
-  switch (kind) {
-    case 'LinearModel':
-      return LinearModel.fromState(s as LinearModelState);
-    case 'WindowNet':
-      return WindowNet.fromState(s as NetState);
-    case 'Mlp':
-      return Mlp.fromState(s as NetState);
-    case 'EarlyStopping':
-      return EarlyStopping.fromState(s as EarlyStoppingState, modelFromState);
-    default:
-      throw new ModelError(`modelFromState: unknown model kind ${JSON.stringify(kind)}`);
-  }
-}
+export { modelFromState };

@@ -1,21 +1,21 @@
+/**
+ * streamnorm/streams: RxJS sources, operators and sinks (Kafka via kafkajs, recordings, batching, the
+ * prequential loop, checkpoints, dead letters, instrumentation).
+ */
 export * from './event.js';
-export * from './operate.js';
-export * from './offsets.js';
-export * from './deadLetters.js';
 export * from './decodeEvents.js';
-export * from './rebatch.js';
+export { rebatch, type RebatchPolicy, type RebatchOptions } from './rebatch.js';
 export * from './prequential.js';
 export * from './checkpointStore.js';
 export * from './checkpoint.js';
+export * from './deadLetters.js';
 export * from './fanOut.js';
-export * from './recordedMessage.js';
 export * from './fromRecording.js';
 export * from './toRecording.js';
 export * from './replay.js';
-export * from './retry.js';
-export * from './kafka/client.js';
-export * from './fromKafka.js';
+export { fromKafka, KafkaSource, type FromKafkaOptions, type KafkaSourceStats } from './fromKafka.js';
 export * from './toKafka.js';
 export * from './deadLetterTopic.js';
 export * from './livePipeline.js';
-export * from './instrument.js';
+export { instrument, createInstrumenter, type InstrumentOptions, type Instrumenter } from './instrument.js';
+export { createKafka, type ClientOptions } from './kafka/client.js';

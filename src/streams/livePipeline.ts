@@ -2,7 +2,7 @@
  * `runLivePipeline(options)`: the long-running consumer. fromKafka → decodeEvents → rebatch →
  * prequential (every variant on identical batches) → publish predictions → checkpoint → commit.
  *
- * Guarantees (see DESIGN, "Delivery guarantees"):
+ * Guarantees (README "Delivery guarantees"):
  * - every message changes the models exactly once: the checkpoint holds the model states and the next
  *   offset per partition together, and the source seeks to those offsets on start and on assignment;
  * - predictions are published at least once, keyed by event id: a checkpoint waits for the writes of

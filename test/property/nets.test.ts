@@ -4,7 +4,7 @@ import { Mlp } from '../../src/models/nets/mlp.js';
 import type { SoftmaxNet } from '../../src/models/nets/softmaxNet.js';
 import { WindowNet } from '../../src/models/nets/windowNet.js';
 import type { Features } from '../../src/models/types.js';
-import { vectorTask, windowTask } from '../unit/nets/helpers.js';
+import { vectorTask, windowTask } from '../unit/models/nets/helpers.js';
 
 /**
  * Largest |mean of per-sample gradients − batch gradient| relative to the largest gradient entry (a

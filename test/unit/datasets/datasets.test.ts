@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DatasetError } from '../../../src/errors.js';
-import { datasetNames, loadDataset } from '../../../src/datasets/registry.js';
+import { datasetNames, loadDataset } from '../../../src/datasets/loadDataset.js';
 import { MNIST_PIXELS, mnistEvents } from '../../../src/datasets/mnist.js';
 import { sensorEvents } from '../../../src/datasets/sensor.js';
 import { syntheticEvents } from '../../../src/datasets/synthetic.js';

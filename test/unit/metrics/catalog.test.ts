@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Registry } from 'prom-client';
 import { ConfigError } from '../../../src/errors.js';
-import { PipelineMetrics, createRegistry, LINT_FAILING_DEFAULT_METRICS } from '../../../src/metrics/index.js';
+import { LINT_FAILING_DEFAULT_METRICS, createRegistry } from '../../../src/metrics/createRegistry.js';
+import { PipelineMetrics } from '../../../src/metrics/index.js';
 import { haveTool, promtool, PROMTOOL } from './tools.js';
 
 /** Parse Prometheus text format into `name{labels} -> value` (labels sorted as exposed). */

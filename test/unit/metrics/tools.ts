@@ -8,9 +8,18 @@ import { existsSync } from 'node:fs';
 export const PROMTOOL = process.env.PROMTOOL ?? '/usr/bin/promtool';
 export const PROMETHEUS = process.env.PROMETHEUS ?? '/usr/bin/prometheus';
 
+/**
+ * Whether this is a CI run: CI set to anything but empty, 'false' or '0' (CI services set 'true', '1' or their
+ * own name). .ci/run applies the same rule.
+ */
+export function isCI(env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = (env.CI ?? '').trim().toLowerCase();
+  return v !== '' && v !== 'false' && v !== '0';
+}
+
 export function haveTool(path: string): boolean {
   if (existsSync(path)) return true;
-  if (process.env.CI === 'true') {
+  if (isCI()) {
     throw new Error(`${path} is required under CI=true (apt-get install prometheus)`);
   }
   return false;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { tensor } from '../../../src/core/tensor.js';
 import { WindowAugmenter } from '../../../src/models/augment.js';
 import { WindowNet } from '../../../src/models/nets/windowNet.js';
-import { windowTask } from '../nets/helpers.js';
+import { windowTask } from './nets/helpers.js';
 
 const ramp = (n: number, c: number, l: number) =>
   tensor(

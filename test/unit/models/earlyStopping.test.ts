@@ -5,7 +5,7 @@ import { LinearModel, type LinearModelState } from '../../../src/models/linearMo
 import { Mlp, type MlpOptions } from '../../../src/models/nets/mlp.js';
 import type { NetState } from '../../../src/models/nets/softmaxNet.js';
 import type { ModelState } from '../../../src/models/types.js';
-import { vectorTask } from '../nets/helpers.js';
+import { vectorTask } from './nets/helpers.js';
 
 const opts: MlpOptions = { inputs: 6, hidden: [8], classes: 2, normalizer: 'layer', seed: 3 };
 const restore = (s: ModelState): Mlp => Mlp.fromState(s as NetState);

@@ -5,7 +5,7 @@ import { LinearModel } from '../../../src/models/linearModel.js';
 import { Mlp } from '../../../src/models/nets/mlp.js';
 import { WindowNet } from '../../../src/models/nets/windowNet.js';
 import { createVariant, defaultVariantFor, modelFromState } from '../../../src/models/variant.js';
-import { vectorTask, windowTask } from '../nets/helpers.js';
+import { vectorTask, windowTask } from './nets/helpers.js';
 
 const win = windowTask(8, 1, 3, 12);
 const vec = vectorTask(8, 2, 5);

@@ -74,7 +74,7 @@ interface ScalerCase {
   minmax: { range: [number, number]; min: number[]; max: number[]; transform: number[][] };
 }
 const sk = JSON.parse(
-  readFileSync(new URL('../../fixtures/torch/scalers.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../fixtures/normalizers/scalers.json', import.meta.url), 'utf8'),
 ) as {
   sklearn: string;
   cases: ScalerCase[];

@@ -173,10 +173,11 @@ describe('checkpoint operator', () => {
     for (let k = 0; k < bs.length; k++) {
       src.next(bs[k]);
       const expected = Math.floor((2 * (k + 1)) / 6);
-      await vi.waitFor(() => expect(acks).toHaveLength(expected));
+      // vi.waitFor gives up after 1 s by default; an fsynced save on a loaded machine can take longer
+      await vi.waitFor(() => expect(acks).toHaveLength(expected), { timeout: 20_000 });
     }
     src.complete();
-    await vi.waitFor(() => expect(done).toBe(true));
+    await vi.waitFor(() => expect(done).toBe(true), { timeout: 20_000 });
     expect(acks.map((a) => [a.offsets['t:0'], a.final])).toEqual([
       ['6', false],
       ['12', false],
@@ -255,9 +256,9 @@ describe('checkpoint operator', () => {
     for (const b of bs) src.next(b); // all processed synchronously while the first save waits
     expect(gates).toHaveLength(1);
     gates.shift()!();
-    await vi.waitFor(() => expect(gates).toHaveLength(1));
+    await vi.waitFor(() => expect(gates).toHaveLength(1), { timeout: 20_000 });
     gates.shift()!();
-    await vi.waitFor(() => expect(acks).toHaveLength(2));
+    await vi.waitFor(() => expect(acks).toHaveLength(2), { timeout: 20_000 });
     expect(acks.map((a) => a.offsets['t:0'])).toEqual(['1', '4']); // batches 2 and 3 were coalesced into 4
     src.complete();
     expect(done).toBe(true); // nothing new since the last save: complete at once
@@ -285,7 +286,7 @@ describe('checkpoint operator', () => {
     expect(acks).toHaveLength(0);
     expect(await store.load()).toBeNull();
     release();
-    await vi.waitFor(() => expect(acks).toHaveLength(1));
+    await vi.waitFor(() => expect(acks).toHaveLength(1), { timeout: 20_000 });
     expect((await store.load())!.offsets).toEqual({ 't:0': '1' });
   });
 
@@ -371,14 +372,16 @@ describe('checkpoint operator', () => {
 describe('FileCheckpointStore under kill -9', () => {
   it('a process killed at random points while saving always leaves a complete checkpoint, at least as new as the last acknowledged', async () => {
     const { spawn } = await import('node:child_process');
+    const { Rng } = await import('../../../src/core/rng.js');
     const child = join(dirname(fileURLToPath(import.meta.url)), 'checkpointCrashChild.ts');
+    const rng = new Rng(20_240_913); // seeded kill points: a failure reruns the same way
     for (let round = 0; round < 2; round++) {
       const d = join(dir, `r${round}`);
       const proc = spawn(process.execPath, ['--import', 'tsx', child, d], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       let acked = 0;
-      let target = 3 + Math.floor(Math.random() * 20);
+      let target = 3 + rng.int(20);
       await new Promise<void>((resolve, reject) => {
         proc.on('error', reject);
         proc.on('exit', () => resolve());
@@ -387,7 +390,7 @@ describe('FileCheckpointStore under kill -9', () => {
           if (acked >= target) {
             target = Infinity;
             // Kill somewhere inside the next save(s).
-            setTimeout(() => proc.kill('SIGKILL'), Math.random() * 20);
+            setTimeout(() => proc.kill('SIGKILL'), rng.uniform(0, 20));
           }
         });
       });

@@ -183,7 +183,9 @@ describe('toRecording / fromRecording', () => {
     const sub = src.pipe(toRecording(path)).subscribe({ complete: () => (completed = true) });
     src.next(raw({ id: 'a', ts: 1, x: [1] }, 0));
     sub.unsubscribe();
-    await vi.waitFor(async () => expect((await readFile(path, 'utf8')).trim().split('\n')).toHaveLength(1));
+    await vi.waitFor(async () => expect((await readFile(path, 'utf8')).trim().split('\n')).toHaveLength(1), {
+      timeout: 20_000, // the flush is an fsynced write: slow on a loaded machine
+    });
     expect(completed).toBe(false);
     const path2 = join(dir, 'full.jsonl');
     const many = Array.from({ length: 2000 }, (_, i) => raw({ id: `e${i}`, ts: i, x: [i] }, i));

@@ -19,7 +19,7 @@ import { prequential } from '../../../src/streams/prequential.js';
 import { rebatch } from '../../../src/streams/rebatch.js';
 import { replayIntoModels, type ReplayOptions } from '../../../src/streams/replay.js';
 
-const fixtures = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/recordings');
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/streams/recordings');
 const clean = join(fixtures, 'clean.jsonl');
 const poisoned = join(fixtures, 'poisoned.jsonl');
 const schema: EventSchema = { x: { kind: 'vector', dim: 4 }, label: { classes: 2 }, maxBytes: 4096 };

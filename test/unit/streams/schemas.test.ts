@@ -9,7 +9,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import fc from 'fast-check';
 import { firstValueFrom, from, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { loadDataset } from '../../../src/datasets/registry.js';
+import { loadDataset } from '../../../src/datasets/loadDataset.js';
 import { LinearModel } from '../../../src/models/index.js';
 import { createEventDecoder, isDeadLetter, type Decoded } from '../../../src/streams/decodeEvents.js';
 import { predictionRecords } from '../../../src/streams/livePipeline.js';
@@ -151,7 +151,7 @@ describe('docs/schemas', () => {
 
   it('recording.schema.json takes exactly the JSON lines of the committed recordings that the reader takes', () => {
     for (const file of ['clean', 'poisoned']) {
-      const text = readFileSync(new URL(`../../fixtures/recordings/${file}.jsonl`, import.meta.url), 'utf8');
+      const text = readFileSync(new URL(`../../fixtures/streams/recordings/${file}.jsonl`, import.meta.url), 'utf8');
       const lines = text.split('\n').filter((l) => l.trim() !== '');
       const json = lines.flatMap((l) => {
         try {
