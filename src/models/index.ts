@@ -5,7 +5,7 @@ export * from './losses/index.js';
 export * from './regularizers/index.js';
 export * from './optim/index.js';
 export * from './guard.js';
-export * from './linearModel.js';
+export * from './linear/index.js';
 export * from './registry.js';
 export * from './drift/index.js';
 export * from './earlyStopping.js';
