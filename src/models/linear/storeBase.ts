@@ -3,7 +3,7 @@ import { ModelError } from '../../errors.js';
 import type { NonFiniteGuard } from '../guard.js';
 import type { Loss, ScalarLoss, VectorLoss } from '../losses/loss.js';
 import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
-import type { Features } from '../types.js';
+import type { Features, SparseVector } from '../types.js';
 import { isSparse } from '../types.js';
 import type { SparseInput } from './sparseInput.js';
 import type { WeightStore } from './weightStore.js';
@@ -144,7 +144,7 @@ export abstract class StoreBase implements WeightStore {
       const uIdx: number[] = [];
       const acc: number[] = [];
       for (let b = 0; b < B; b++) {
-        input.parse(X[b] as SparseInputArg, `X[${b}]`, d);
+        input.parse(X[b] as SparseVector, `X[${b}]`, d);
         this.prepareSparse(t, input.idx, input.nnz);
         if (!this.scoreSparse(input)) {
           for (const j of uIdx) upos[j] = -1;
@@ -315,8 +315,6 @@ export abstract class StoreBase implements WeightStore {
     }
   }
 }
-
-type SparseInputArg = Parameters<SparseInput['parse']>[0];
 
 /** Throws naming the first entry of x that is not a finite number. */
 export function checkFiniteDense(x: ArrayLike<number>, name: string): void {

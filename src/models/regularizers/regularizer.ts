@@ -1,7 +1,7 @@
 /**
  * Regularizer options of `LinearModel`: `{ l1?, l2? }` (elastic net when both), `{ lp: { p, lambda } }`,
  * `{ l0: { k } }`, or none. The model owns regularization; optimizers never see it (FTRL excepted, which
- * is regularized by construction and receives l1/l2 from the model).
+ * is regularized by construction and receives l1/l2 from its weight store, `FtrlStore`).
  */
 export type RegularizerConfig =
   { l1?: number; l2?: number } | { lp: { p: number; lambda: number } } | { l0: { k: number } };
