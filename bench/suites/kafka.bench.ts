@@ -19,7 +19,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { header, type Case, type SuiteResult } from '../lib.js';
-import { LinearModel } from '../../src/models/linearModel.js';
+import { LinearModel } from '../../src/models/linear/index.js';
 import type { OnlineModel } from '../../src/models/types.js';
 import type { EventSchema } from '../../src/streams/decodeEvents.js';
 import {

@@ -8,7 +8,7 @@
  * the target is ≥ 0.5).
  */
 import { Rng } from '../../src/core/rng.js';
-import { LinearModel } from '../../src/models/linearModel.js';
+import { LinearModel } from '../../src/models/linear/index.js';
 import type { SparseVector } from '../../src/models/types.js';
 import { type Case, type SuiteResult, compileC, header, measure, runJson } from '../lib.js';
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { from } from 'rxjs';
 import { Rng } from '../../src/core/rng.js';
-import { LinearModel } from '../../src/models/linearModel.js';
+import { LinearModel } from '../../src/models/linear/index.js';
 import { FileCheckpointStore } from '../../src/streams/checkpointStore.js';
 import { createEventDecoder } from '../../src/streams/decodeEvents.js';
 import type { Envelope, RawMessage } from '../../src/streams/event.js';

@@ -3,7 +3,7 @@
  * Kafka, metrics or logging code.
  */
 export * from './types.js';
-export { LinearModel, type LinearModelOptions, type LinearModelState } from './linearModel.js';
+export { LinearModel, type LinearModelOptions, type LinearModelState } from './linear/index.js';
 export { WindowNet, type WindowNetOptions } from './nets/windowNet.js';
 export { Mlp, type MlpOptions } from './nets/mlp.js';
 export {

@@ -1,6 +1,6 @@
 import { ModelError } from '../errors.js';
 import { EarlyStopping, type EarlyStoppingOptions } from './earlyStopping.js';
-import type { LinearModelOptions } from './linearModel.js';
+import type { LinearModelOptions } from './linear/index.js';
 import { modelFamily, modelFromState } from './modelFamilies.js';
 import type { StreamShape } from './modelFamily.js';
 import type { MlpOptions } from './nets/mlp.js';

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LinearModel } from '../../src/models/linearModel.js';
+import { LinearModel } from '../../src/models/linear/index.js';
 import { createKafka, silentLogger } from '../../src/streams/kafka/client.js';
 import { runLivePipeline } from '../../src/streams/livePipeline.js';
 import { startDedicatedBroker, type DedicatedBroker } from './helpers/broker.js';

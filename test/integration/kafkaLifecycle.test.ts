@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LinearModel } from '../../src/models/linearModel.js';
+import { LinearModel } from '../../src/models/linear/index.js';
 import { parseCheckpoint } from '../../src/streams/checkpointStore.js';
 import {
   runLivePipeline,

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LinearModel } from '../../src/models/linearModel.js';
+import { LinearModel } from '../../src/models/linear/index.js';
 import { committedOffsets, endOffsets } from '../../src/streams/kafka/client.js';
 import { runLivePipeline, type PredictionRecord } from '../../src/streams/livePipeline.js';
 import { createTestModels, testModelOptions } from './helpers/models.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
-import type { LinearModelState } from '../../src/models/linearModel.js';
+import type { LinearModelState } from '../../src/models/linear/index.js';
 import { committedOffsets } from '../../src/streams/kafka/client.js';
 import { runLivePipeline, type LiveSummary } from '../../src/streams/livePipeline.js';
 import type { DeadLetterRecord } from '../../src/streams/deadLetters.js';

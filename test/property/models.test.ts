@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { LinearModel, type LinearModelOptions } from '../../src/models/linearModel.js';
+import { LinearModel, type LinearModelOptions } from '../../src/models/linear/index.js';
 import { ElasticNet, LpPenalty } from '../../src/models/regularizers/index.js';
 
 const D = 4;

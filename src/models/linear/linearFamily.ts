@@ -1,6 +1,6 @@
 import type { Rng } from '../../core/rng.js';
 import { ModelError } from '../../errors.js';
-import { LinearModel, type LinearModelOptions, type LinearModelState } from '../linearModel.js';
+import { LinearModel, type LinearModelOptions, type LinearModelState } from './linearModel.js';
 import { type ModelConformanceCase, type ModelFamily, inputMismatch } from '../modelFamily.js';
 import { sampleDense, sampleSparse } from '../sampleInputs.js';
 

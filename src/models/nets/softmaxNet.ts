@@ -1,3 +1,4 @@
+import { allFinite } from '../../core/kernels.js';
 import { Rng, type RngState } from '../../core/rng.js';
 import type { Tensor } from '../../core/tensor.js';
 import { ModelError } from '../../errors.js';
@@ -430,7 +431,7 @@ export abstract class SoftmaxNet implements Classifier {
       const params = this.parameters();
       const total = loss + this.addPenalties(params, n);
       if (!Number.isFinite(total)) throw new NonFinite();
-      for (const p of params) if (!allFinite(p.grad)) throw new NonFinite();
+      for (const p of params) if (!allFinite(p.grad.length, p.grad)) throw new NonFinite();
       const decoupled = this.opts.weightDecayMode === 'decoupled' ? this.opts.weightDecay : 0;
       this.guard.save([...params.map((p) => p.value), ...this.optimizer.moments()]);
       this.optimizer.step(params, decoupled);
@@ -454,7 +455,7 @@ export abstract class SoftmaxNet implements Classifier {
 
   /** Throws the guard's signal when a pre-normalizer activation overflowed (normalizers reject non-finite input). */
   protected guardFinite(t: Tensor): void {
-    if (!allFinite(t.data)) throw new NonFinite();
+    if (!allFinite(t.data.length, t.data)) throw new NonFinite();
   }
 
   /** Adds the penalty gradients to params' grads; returns the penalty value. */
@@ -539,11 +540,6 @@ export abstract class SoftmaxNet implements Classifier {
     }
     return out;
   }
-}
-
-function allFinite(a: Float64Array): boolean {
-  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
-  return true;
 }
 
 function argmax(p: number[]): number {

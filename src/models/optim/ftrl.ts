@@ -25,6 +25,10 @@ export interface FtrlPenalty {
  * t losses seen, whereas our objective is the MEAN loss + l1‖w‖₁ + (l2/2)‖w‖₂². Multiplying ours by t,
  * FTRL uses λ1 = t·l1 and λ2 = t·l2 after t steps (the growing regularization of dual averaging,
  * Xiao 2010), so it converges to the same optimum as the other optimizers and the batch solvers.
+ *
+ * Through the `Optimizer` interface it steps any set of coordinates (`step`). `LinearModel`'s weight store
+ * for FTRL (`models/linear/ftrlStore.ts`) holds its own `Ftrl` and also calls the passes only FTRL has
+ * (`setPenalty`, `weightAt`, `gather`, `weightsDot`, `stepEvent`).
  */
 export class Ftrl implements Optimizer {
   readonly type = 'ftrl' as const;
@@ -78,7 +82,7 @@ export class Ftrl implements Optimizer {
 
   /**
    * Updates z and n. Requires w[j] = weightAt(t − 1, j) for the coordinates stepped, and leaves w[j] stale:
-   * a weight is a function of (z_j, n_j, t), so the model evaluates `weightAt` when it reads one (as
+   * a weight is a function of (z_j, n_j, t), so its store (`FtrlStore`) evaluates `weightAt` when it reads one (as
    * Algorithm 1 does at prediction time) instead of paying for it twice per step.
    */
   step(

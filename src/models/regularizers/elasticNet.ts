@@ -9,6 +9,7 @@ import { softThreshold } from './regularizer.js';
 export class ElasticNet implements Regularizer {
   readonly kind: 'none' | 'elasticnet';
   readonly strength: number;
+  readonly elastic: { readonly l1: number; readonly l2: number } | null;
 
   constructor(
     readonly l1: number,
@@ -16,6 +17,7 @@ export class ElasticNet implements Regularizer {
   ) {
     this.kind = l1 === 0 && l2 === 0 ? 'none' : 'elasticnet';
     this.strength = l1 + l2;
+    this.elastic = this.kind === 'none' ? null : this;
   }
 
   value(w: Float64Array, n: number): number {

@@ -9,6 +9,7 @@ import type { Regularizer, RegularizerConfig } from './regularizer.js';
  */
 export class L0Projection implements Regularizer {
   readonly kind = 'l0' as const;
+  readonly elastic = null;
   readonly strength = 0;
   private scratch = new Float64Array(0);
 

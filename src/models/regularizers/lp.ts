@@ -9,6 +9,7 @@ import { softThreshold } from './regularizer.js';
  */
 export class LpPenalty implements Regularizer {
   readonly kind = 'lp' as const;
+  readonly elastic = null;
   readonly strength: number;
 
   constructor(

@@ -1,7 +1,7 @@
 /**
  * Regularizer options of `LinearModel`: `{ l1?, l2? }` (elastic net when both), `{ lp: { p, lambda } }`,
  * `{ l0: { k } }`, or none. The model owns regularization; optimizers never see it (FTRL excepted, which
- * is regularized by construction and receives l1/l2 from the model).
+ * is regularized by construction and receives l1/l2 from its weight store, `FtrlStore`).
  */
 export type RegularizerConfig =
   { l1?: number; l2?: number } | { lp: { p: number; lambda: number } } | { l0: { k: number } };
@@ -15,6 +15,11 @@ export interface Regularizer {
   readonly kind: 'none' | 'elasticnet' | 'lp' | 'l0';
   /** Total strength, scikit-learn's `alpha` (used by the 'optimal' SGD schedule). */
   readonly strength: number;
+  /**
+   * The l1 and l2 of a (nonzero) elastic net, for the updates that apply it in closed form (the fused SGD
+   * step, lazy prox debts, FTRL); null for every other penalty and for none.
+   */
+  readonly elastic: { readonly l1: number; readonly l2: number } | null;
   /** J(w) over w[0..n). */
   value(w: Float64Array, n: number): number;
   /** Adds ∂J/∂w_j to out[j] for j < n (where J is differentiable; 0 at kinks). */

@@ -1,5 +1,5 @@
 /** The model the Kafka tests learn: a logistic LinearModel with plain SGD (deterministic, state bit-exact). */
-import { LinearModel, type LinearModelState } from '../../../src/models/linearModel.js';
+import { LinearModel, type LinearModelState } from '../../../src/models/linear/index.js';
 import type {
   Classifier,
   Features,

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { firstValueFrom, from, toArray } from 'rxjs';
 import { ConfigError } from '../../../src/errors.js';
-import { LinearModel } from '../../../src/models/linearModel.js';
+import { LinearModel } from '../../../src/models/linear/index.js';
 import { Mlp } from '../../../src/models/nets/mlp.js';
 import {
   createRegistry,

@@ -1,5 +1,5 @@
 import { firstValueFrom, from, toArray } from 'rxjs';
-import { LinearModel } from '../../../src/models/linearModel.js';
+import { LinearModel } from '../../../src/models/linear/index.js';
 import { Mlp } from '../../../src/models/nets/mlp.js';
 import type { OnlineModel } from '../../../src/models/types.js';
 import type { PipelineMetrics } from '../../../src/metrics/index.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ModelError } from '../../../src/errors.js';
 import { EarlyStopping, type EarlyStoppingState } from '../../../src/models/earlyStopping.js';
-import { LinearModel, type LinearModelState } from '../../../src/models/linearModel.js';
+import { LinearModel, type LinearModelState } from '../../../src/models/linear/index.js';
 import { Mlp, type MlpOptions } from '../../../src/models/nets/mlp.js';
 import type { NetState } from '../../../src/models/nets/softmaxNet.js';
 import type { ModelState } from '../../../src/models/types.js';

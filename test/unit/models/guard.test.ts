@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NonFiniteGuard } from '../../../src/models/guard.js';
 import { NonFiniteUpdateError } from '../../../src/errors.js';
-import { LinearModel } from '../../../src/models/linearModel.js';
+import { LinearModel } from '../../../src/models/linear/index.js';
 
 describe('NonFiniteGuard', () => {
   it('commits a finite update and restores whole arrays after a non-finite one', () => {

@@ -8,7 +8,7 @@ import {
   invScalingSchedule,
   optimalSchedule,
 } from '../../../src/models/optim/index.js';
-import { LinearModel } from '../../../src/models/linearModel.js';
+import { LinearModel } from '../../../src/models/linear/index.js';
 
 describe('schedules', () => {
   it("invscaling is lr / t^powerT and 'optimal' is sklearn's 1/(alpha·(t0 + t − 1))", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ModelError } from '../../../src/errors.js';
 import { EarlyStopping } from '../../../src/models/earlyStopping.js';
-import { LinearModel } from '../../../src/models/linearModel.js';
+import { LinearModel } from '../../../src/models/linear/index.js';
 import { Mlp } from '../../../src/models/nets/mlp.js';
 import { WindowNet } from '../../../src/models/nets/windowNet.js';
 import { createVariant, defaultVariantFor, modelFromState } from '../../../src/models/variant.js';

@@ -1,4 +1,4 @@
-import { LinearModel, type LinearModelOptions } from '../../../src/models/linearModel.js';
+import { LinearModel, type LinearModelOptions } from '../../../src/models/linear/index.js';
 import type { Features } from '../../../src/models/types.js';
 import type { Envelope, RawMessage, StreamEvent } from '../../../src/streams/event.js';
 

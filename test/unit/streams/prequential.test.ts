@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { firstValueFrom, from, toArray } from 'rxjs';
 import { ConfigError, ModelError } from '../../../src/errors.js';
-import { LinearModel, type LinearModelState } from '../../../src/models/linearModel.js';
+import { LinearModel, type LinearModelState } from '../../../src/models/linear/index.js';
 import type { OnlineModel } from '../../../src/models/types.js';
 import type { Decoded } from '../../../src/streams/decodeEvents.js';
 import type { DeadLetter } from '../../../src/streams/event.js';

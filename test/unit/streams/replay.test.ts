@@ -9,7 +9,7 @@ import {
   LinearModel,
   type LinearModelOptions,
   type LinearModelState,
-} from '../../../src/models/linearModel.js';
+} from '../../../src/models/linear/index.js';
 import { checkpoint } from '../../../src/streams/checkpoint.js';
 import { FileCheckpointStore } from '../../../src/streams/checkpointStore.js';
 import { MemoryDeadLetterSink } from '../../../src/streams/deadLetters.js';

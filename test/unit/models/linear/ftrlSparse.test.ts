@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../../../src/core/rng.js';
-import { LinearModel } from '../../../../src/models/linearModel.js';
+import { LinearModel } from '../../../../src/models/linear/index.js';
 import { Ftrl } from '../../../../src/models/optim/index.js';
 import { createLoss } from '../../../../src/models/losses/createLoss.js';
 import type { ScalarLoss } from '../../../../src/models/losses/loss.js';

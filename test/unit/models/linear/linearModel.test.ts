@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LinearModel } from '../../../../src/models/linearModel.js';
+import { LinearModel } from '../../../../src/models/linear/index.js';
 import { ModelError } from '../../../../src/errors.js';
 import { Rng } from '../../../../src/core/rng.js';
 

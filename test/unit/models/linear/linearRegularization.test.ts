@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../../../src/core/rng.js';
-import { LinearModel } from '../../../../src/models/linearModel.js';
+import { LinearModel } from '../../../../src/models/linear/index.js';
 import type { RegularizerConfig } from '../../../../src/models/regularizers/regularizer.js';
 
 /**

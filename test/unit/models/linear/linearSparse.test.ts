@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../../../src/core/rng.js';
-import { LinearModel, type LinearModelOptions } from '../../../../src/models/linearModel.js';
+import { LinearModel, type LinearModelOptions } from '../../../../src/models/linear/index.js';
 import type { SparseVector } from '../../../../src/models/types.js';
 
 /**

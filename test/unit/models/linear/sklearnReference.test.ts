@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../../../src/core/rng.js';
-import { LinearModel } from '../../../../src/models/linearModel.js';
+import { LinearModel } from '../../../../src/models/linear/index.js';
 import type { OptimizerConfig } from '../../../../src/models/optim/optimizer.js';
 
 /**

@@ -1,0 +1,1 @@
+export { LinearModel, type LinearModelOptions, type LinearModelState } from './linearModel.js';
