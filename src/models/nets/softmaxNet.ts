@@ -359,6 +359,25 @@ export abstract class SoftmaxNet implements Classifier {
     return {};
   }
 
+  /**
+   * `fromState` of a subclass: checks the state's kind, builds the net from the saved options and loads the
+   * common parts (the subclass then loads its own).
+   */
+  protected static restore<T extends SoftmaxNet>(
+    s: NetState,
+    kind: string,
+    make: (options: Record<string, unknown>) => T,
+  ): T {
+    if (s === null || typeof s !== 'object' || s.kind !== kind) {
+      throw new ModelError(
+        `${kind}.fromState: expected kind '${kind}', got ${String((s as { kind?: unknown } | null)?.kind)}`,
+      );
+    }
+    const net = make(s.options);
+    net.loadState(s);
+    return net;
+  }
+
   /** Loads the common parts of a state into a freshly constructed net of the same options. */
   protected loadState(s: NetState): void {
     if (s.version !== 1)
