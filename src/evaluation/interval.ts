@@ -59,8 +59,9 @@ export function studentTQuantile(p: number, df: number): number {
 
 /** P(T ≤ t) for Student's t with df degrees of freedom. */
 export function studentTCdf(t: number, df: number): number {
-  const x = df / (df + t * t);
-  const tail = 0.5 * regularizedIncompleteBeta(x, df / 2, 0.5);
+  // x = df/(df + t²) and 1 − x = t²/(df + t²), each computed directly: near t = 0 with a large df, x is
+  // within rounding of 1 and 1 − x would lose every digit.
+  const tail = 0.5 * regularizedIncompleteBeta(df / (df + t * t), (t * t) / (df + t * t), df / 2, 0.5);
   return t >= 0 ? 1 - tail : tail;
 }
 
@@ -69,14 +70,18 @@ function studentTDensity(t: number, df: number): number {
   return Math.exp(logC - ((df + 1) / 2) * Math.log1p((t * t) / df));
 }
 
-/** I_x(a, b) by its continued fraction (Numerical Recipes §6.4, modified Lentz). */
-function regularizedIncompleteBeta(x: number, a: number, b: number): number {
+/**
+ * I_x(a, b) by its continued fraction (Numerical Recipes §6.4, modified Lentz); y = 1 − x, given exactly.
+ * With y given exactly the t CDF built on it is within 1e-13 of p at its own quantiles for df up to 1e4
+ * (test/property/evaluation.test.ts).
+ */
+function regularizedIncompleteBeta(x: number, y: number, a: number, b: number): number {
   if (x <= 0) return 0;
-  if (x >= 1) return 1;
-  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log1p(-x));
+  if (y <= 0) return 1;
+  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(y));
   // The fraction converges fast for x < (a + 1)/(a + b + 2); use the symmetry I_x(a,b) = 1 − I_{1−x}(b,a) otherwise.
   if (x < (a + 1) / (a + b + 2)) return (front * betaFraction(x, a, b)) / a;
-  return 1 - (front * betaFraction(1 - x, b, a)) / b;
+  return 1 - (front * betaFraction(y, b, a)) / b;
 }
 
 function betaFraction(x: number, a: number, b: number): number {
