@@ -6,6 +6,13 @@
 import { ConfigError } from '../errors.js';
 import type { WindowNetOptions } from '../models/nets/windowNet.js';
 import { modelFamily } from '../models/modelFamilies.js';
+import {
+  argmax,
+  countPrediction,
+  emptyClassCounts,
+  logLossOne,
+  totalVariation,
+} from '../evaluation/index.js';
 import type { Classifier, Features } from '../models/types.js';
 import { poissonSizes } from '../streams/rebatch.js';
 import type { StreamEvent } from '../streams/event.js';
@@ -152,7 +159,7 @@ export function runCell(
     batches: 0,
     lossSum: 0,
     correct: 0,
-    perClass: Array.from({ length: classes }, () => [0, 0] as [number, number]),
+    perClass: emptyClassCounts(classes),
     seconds: 0,
     gapSum: 0,
     gapCount: 0,
@@ -196,24 +203,15 @@ export function runCell(
       const P = model.predictProbaMany(X);
       const t1 = performance.now();
       for (let i = 0; i < size; i++) {
-        const p = P[i];
-        const y = Y[i];
-        let best = 0;
-        for (let k = 1; k < p.length; k++) if (p[k] > p[best]) best = k;
-        res.lossSum -= Math.log(Math.max(p[y], 1e-15));
-        const pc = res.perClass[y];
-        pc[1]++;
-        if (best === y) {
-          res.correct++;
-          pc[0]++;
-        }
+        const best = argmax(P[i]);
+        res.lossSum += logLossOne(P[i], Y[i]);
+        countPrediction(res.perClass, Y[i], best);
+        if (best === Y[i]) res.correct++;
       }
       if (measureGap) {
         const Pt = model.predictProbaMany(X, { training: true });
         for (let i = 0; i < size; i++) {
-          let tv = 0;
-          for (let k = 0; k < classes; k++) tv += Math.abs(Pt[i][k] - P[i][k]);
-          tv /= 2;
+          const tv = totalVariation(Pt[i], P[i]);
           res.gapSum += tv;
           res.gapCount++;
           if (start + i >= lateFrom) {

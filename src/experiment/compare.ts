@@ -18,6 +18,7 @@ import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../errors.js';
+import { balancedError, mean, sampleStd } from '../evaluation/index.js';
 import { checkNormalizerSpec } from '../models/nets/normalizerFactory.js';
 import type { StreamEvent } from '../streams/event.js';
 import {
@@ -46,17 +47,6 @@ export interface CompareOptions {
   model?: CompareModelOptions;
   /** Called after each finished cell. */
   onCell?: (done: number, total: number, cell: CellResult) => void;
-}
-
-function mean(xs: number[]): number {
-  return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
-/** Sample standard deviation (n − 1), 0 for fewer than two values. */
-function std(xs: number[]): number {
-  if (xs.length < 2) return 0;
-  const m = mean(xs);
-  return Math.sqrt(xs.reduce((a, b) => a + (b - m) * (b - m), 0) / (xs.length - 1));
 }
 
 function singletonAction(cells: CellResult[], normalizer: string, perChannelValues: number): string {
@@ -95,10 +85,7 @@ export function aggregateCells(
       const ok = mine.filter((c) => c.failed === undefined && c.events > 0);
       const errors = ok.map((c) => 1 - c.correct / c.events);
       const losses = ok.map((c) => c.lossSum / c.events);
-      const balanced = ok.map((c) => {
-        const recalls = c.perClass.filter(([, t]) => t > 0).map(([k, t]) => k / t);
-        return 1 - mean(recalls);
-      });
+      const balanced = ok.map((c) => balancedError(c.perClass));
       const first = mine[0];
       rows.push({
         normalizer,
@@ -108,8 +95,8 @@ export function aggregateCells(
         events: first?.events ?? 0,
         loss: mean(losses),
         error: mean(errors),
-        lossStd: std(losses),
-        errorStd: std(errors),
+        lossStd: sampleStd(losses),
+        errorStd: sampleStd(errors),
         balancedError: mean(balanced),
         eventsPerSecond: mean(ok.map((c) => c.events / Math.max(c.seconds, 1e-9))),
         trainEvalGap: mean(ok.map((c) => (c.gapCount === 0 ? 0 : c.gapSum / c.gapCount))),

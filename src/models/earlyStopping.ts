@@ -1,4 +1,5 @@
 import { ModelError } from '../errors.js';
+import { logLossOne, squaredError } from '../evaluation/index.js';
 import type { NetNormalizerStats } from './nets/softmaxNet.js';
 import {
   type Classifier,
@@ -74,7 +75,8 @@ function hasScalableLr(m: OnlineModel): m is OnlineModel & ScalableLr {
  *
  * It wraps any model with `state()` and a `fromState` function; the best state is kept as the model's own
  * JSON-safe state and is part of this wrapper's state, so a checkpoint restores the whole procedure.
- * Loss on the holdout: cross-entropy −log p_y for classifiers, squared error for regressors.
+ * Loss on the holdout: the shared log loss −log p_y (src/evaluation, p clipped to [1e-15, 1]) for
+ * classifiers, squared error for regressors.
  *
  * @example
  * const es = new EarlyStopping(new WindowNet(opts), (s) => WindowNet.fromState(s as NetState), { patience: 3 });
@@ -283,13 +285,13 @@ export class EarlyStopping implements Classifier {
             `y=${String(y)} is not a class label: expected an integer in [0, ${row.length})`,
           );
         }
-        return -Math.log(Math.max(row[y], 1e-15));
+        return logLossOne(row, y);
       });
     }
     const yhat = this.model.predictMany(X);
     return yhat.map((v, i) => {
       if (!Number.isFinite(Y[i])) throw new ModelError(`y=${String(Y[i])} is not a finite target`);
-      return (Y[i] - v) * (Y[i] - v);
+      return squaredError(Y[i], v);
     });
   }
 

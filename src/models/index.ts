@@ -22,7 +22,7 @@ export { createLoss, lossNames } from './losses/createLoss.js';
 export type { Loss, LossName } from './losses/loss.js';
 export type { RegularizerConfig } from './regularizers/regularizer.js';
 export type { OptimizerConfig } from './optim/optimizer.js';
-export type { NetOptimizerSpec } from './nets/netOptimizer.js';
+export type { NetOptimizerSpec } from './optim/paramOptimizer.js';
 export * from './modelFamily.js';
 export { modelFamilies, modelFamilyNames, modelFamily, modelFromState, modelLabel } from './modelFamilies.js';
 export * from './variant.js';

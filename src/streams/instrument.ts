@@ -1,6 +1,7 @@
 import type { MonoTypeOperatorFunction } from 'rxjs';
 import { Registry } from 'prom-client';
 import { ConfigError } from '../errors.js';
+import { trainInferenceGap } from '../evaluation/index.js';
 import {
   createDriftDetector,
   type DriftDetector,
@@ -150,7 +151,7 @@ export function createInstrumenter(
     if (typeof net.normalizerStats !== 'function' || typeof net.predictProbaMany !== 'function') return;
     let gap: number;
     try {
-      gap = trainInferenceGap(net.predictProbaMany.bind(net), X);
+      gap = measureTrainInferenceGap(net.predictProbaMany.bind(net), X);
     } catch {
       // e.g. a normalizer that cannot run in training mode on this batch: keep the last value.
       return;
@@ -250,22 +251,13 @@ export function createInstrumenter(
   };
 }
 
-/** Mean over events of the total variation ½·Σ_k |p_train − p_inference| (dropout off in both). */
-function trainInferenceGap(
+/** The batch's train-versus-inference gap (src/evaluation), dropout off in both modes. */
+function measureTrainInferenceGap(
   predict: (X: Features[], opts?: { training?: boolean }) => number[][],
   X: Features[],
 ): number {
   const inference = predict(X, { training: false });
-  const training = predict(X, { training: true });
-  let sum = 0;
-  for (let i = 0; i < X.length; i++) {
-    const a = inference[i];
-    const b = training[i];
-    let tv = 0;
-    for (let k = 0; k < a.length; k++) tv += Math.abs(b[k] - a[k]);
-    sum += tv / 2;
-  }
-  return sum / X.length;
+  return trainInferenceGap(predict(X, { training: true }), inference);
 }
 
 /** Callbacks of `runLivePipeline` that feed the metric catalog. */

@@ -1,13 +1,24 @@
 import type { OperatorFunction } from 'rxjs';
 import { ConfigError, ModelError } from '../errors.js';
+import {
+  addToScore,
+  argmax,
+  deriveScore,
+  emptyScore,
+  LOG_LOSS_EPS,
+  logLossOne,
+  runningScoreSums,
+  squaredError,
+  type RunningScore,
+} from '../evaluation/index.js';
 import { isClassifier, type Features, type OnlineModel, type Task } from '../models/types.js';
 import { isDeadLetter, type Decoded } from './decodeEvents.js';
 import type { DeadLetter, Envelope } from './event.js';
 import { compareOffsets, nextOffset } from './offsets.js';
 import { operate } from './operate.js';
 
-/** Probabilities are clipped to [1e-15, 1] before the log (as scikit-learn's log_loss). */
-export const LOG_LOSS_EPS = 1e-15;
+// The scores live in src/evaluation (shared with the comparison and early stopping); these names stay here too.
+export { emptyScore, LOG_LOSS_EPS, type RunningScore };
 
 /** One event's prediction, made before the model learned it. */
 export interface EventPrediction {
@@ -22,28 +33,6 @@ export interface EventPrediction {
   loss?: number;
   /** 0 or 1 (classifiers, labeled events). */
   error?: number;
-}
-
-/**
- * Running prequential ("test-then-train") scores, cumulative and exponentially faded (Gama, Sebastião &
- * Rodrigues 2013, "On evaluating stream learning algorithms": faded sums S ← ℓ + αS, N ← 1 + αN). The sums
- * are kept so that a checkpoint can resume them; loss/error are derived (NaN while nothing is labeled, and
- * error is NaN for regressors).
- */
-export interface RunningScore {
-  /** Events predicted. */
-  events: number;
-  /** Events learned (labeled). */
-  labeled: number;
-  lossSum: number;
-  errorSum: number;
-  fadedLossSum: number;
-  fadedErrorSum: number;
-  fadedWeight: number;
-  loss: number;
-  error: number;
-  fadedLoss: number;
-  fadedError: number;
 }
 
 /** What one model variant did with one batch. */
@@ -104,47 +93,15 @@ export interface PrequentialOptions {
   resume?: { scores?: Readonly<Record<string, RunningScore>>; batches?: number };
 }
 
-export function emptyScore(): RunningScore {
-  return {
-    events: 0,
-    labeled: 0,
-    lossSum: 0,
-    errorSum: 0,
-    fadedLossSum: 0,
-    fadedErrorSum: 0,
-    fadedWeight: 0,
-    loss: NaN,
-    error: NaN,
-    fadedLoss: NaN,
-    fadedError: NaN,
-  };
-}
-
-function derive(s: RunningScore, task: Task): void {
-  const any = s.labeled > 0;
-  s.loss = any ? s.lossSum / s.labeled : NaN;
-  s.fadedLoss = any ? s.fadedLossSum / s.fadedWeight : NaN;
-  s.error = any && task === 'classification' ? s.errorSum / s.labeled : NaN;
-  s.fadedError = any && task === 'classification' ? s.fadedErrorSum / s.fadedWeight : NaN;
-}
-
 function resumeScore(s: RunningScore | undefined, task: Task): RunningScore {
   const r = emptyScore();
   if (s) {
-    for (const k of [
-      'events',
-      'labeled',
-      'lossSum',
-      'errorSum',
-      'fadedLossSum',
-      'fadedErrorSum',
-      'fadedWeight',
-    ] as const) {
+    for (const k of runningScoreSums) {
       if (!Number.isFinite(s[k])) throw new ConfigError(`resume score ${k} must be finite, got ${s[k]}`);
       r[k] = s[k];
     }
   }
-  derive(r, task);
+  deriveScore(r, task);
   return r;
 }
 
@@ -171,12 +128,6 @@ export function toVariants(
       throw new ConfigError(`variant name "${n}" must match [A-Za-z0-9_.:-]+ (it becomes a metric label)`);
   }
   return variants;
-}
-
-function argmax(p: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < p.length; i++) if (p[i] > p[best]) best = i;
-  return best;
 }
 
 /** Next offset per partition covered by a batch (the largest offset seen, plus one). */
@@ -271,19 +222,14 @@ export function prequential(
                 throw new ModelError(
                   `event ${ev.id}: label ${y} is not a class of variant "${name}" (${p.length} classes); set schema.label.classes`,
                 );
-              loss = -Math.log(Math.min(1, Math.max(LOG_LOSS_EPS, p[y])));
+              loss = logLossOne(p, y);
               err = predicted === y ? 0 : 1;
             } else {
-              const d = ev.y - predicted;
-              loss = d * d;
+              loss = squaredError(ev.y, predicted);
             }
             batchLoss += loss;
             batchError += err;
-            score.lossSum += loss;
-            score.errorSum += err;
-            score.fadedLossSum = loss + alpha * score.fadedLossSum;
-            score.fadedErrorSum = err + alpha * score.fadedErrorSum;
-            score.fadedWeight = 1 + alpha * score.fadedWeight;
+            addToScore(score, loss, err, alpha);
             if (pred) {
               pred.y = ev.y;
               pred.loss = loss;
@@ -305,7 +251,7 @@ export function prequential(
         }
         score.events += n;
         score.labeled += m;
-        derive(score, task);
+        deriveScore(score, task);
       }
       const m = labeledIdx.length;
       return {

@@ -3,7 +3,6 @@ export * from './param.js';
 export * from './dense.js';
 export * from './conv1d.js';
 export * from './dropout.js';
-export * from './netOptimizer.js';
 export * from './normSlot.js';
 export * from './softmaxNet.js';
 export * from './windowNet.js';

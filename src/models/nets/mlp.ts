@@ -111,14 +111,7 @@ export class Mlp extends SoftmaxNet {
   }
 
   static fromState(s: NetState): Mlp {
-    if (s === null || typeof s !== 'object' || s.kind !== 'Mlp') {
-      throw new ModelError(
-        `Mlp.fromState: expected kind 'Mlp', got ${String((s as { kind?: unknown } | null)?.kind)}`,
-      );
-    }
-    const net = new Mlp(s.options as unknown as MlpOptions);
-    net.loadState(s);
-    return net;
+    return SoftmaxNet.restore(s, 'Mlp', (o) => new Mlp(o as unknown as MlpOptions));
   }
 
   protected optionsForState(): Record<string, unknown> {

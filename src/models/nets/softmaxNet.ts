@@ -4,13 +4,14 @@ import type { Tensor } from '../../core/tensor.js';
 import { ModelError } from '../../errors.js';
 import type { NormalizerState } from '../../normalizers/normalizer.js';
 import { NonFiniteGuard } from '../guard.js';
+import { softmaxCrossEntropy, softmaxRow } from '../losses/softmax.js';
 import type { Classifier, Features, ModelState, WeightStats } from '../types.js';
 import {
-  NetOptimizer,
+  ParamOptimizer,
   type NetOptimizerSpec,
   type NetOptimizerState,
   validateNetOptimizer,
-} from './netOptimizer.js';
+} from '../optim/paramOptimizer.js';
 import type { NormSlot, NormalizerLayerStats } from './normSlot.js';
 import type { Param } from './param.js';
 
@@ -188,7 +189,7 @@ export abstract class SoftmaxNet implements Classifier {
   lastLoss = NaN;
   readonly singletonEvents: SingletonEvents = { skipped: 0, runningStats: 0 };
   protected rng: Rng;
-  protected optimizer!: NetOptimizer;
+  protected optimizer!: ParamOptimizer;
   /** Snapshots parameters and optimizer moments around a step; restores them when a value went non-finite. */
   private readonly guard = new NonFiniteGuard();
 
@@ -200,10 +201,8 @@ export abstract class SoftmaxNet implements Classifier {
 
   /** Must be called by the subclass constructor once its layers exist. */
   protected initOptimizer(): void {
-    this.optimizer = new NetOptimizer(
-      this.opts.optimizer,
-      this.parameters().map((p) => p.value.length),
-    );
+    const decoupled = this.opts.weightDecayMode === 'decoupled' ? this.opts.weightDecay : 0;
+    this.optimizer = new ParamOptimizer(this.opts.optimizer, this.parameters(), decoupled);
   }
 
   /** Inputs → batch tensor, validating each event (messages name `${field}[i]`). */
@@ -361,6 +360,25 @@ export abstract class SoftmaxNet implements Classifier {
     return {};
   }
 
+  /**
+   * `fromState` of a subclass: checks the state's kind, builds the net from the saved options and loads the
+   * common parts (the subclass then loads its own).
+   */
+  protected static restore<T extends SoftmaxNet>(
+    s: NetState,
+    kind: string,
+    make: (options: Record<string, unknown>) => T,
+  ): T {
+    if (s === null || typeof s !== 'object' || s.kind !== kind) {
+      throw new ModelError(
+        `${kind}.fromState: expected kind '${kind}', got ${String((s as { kind?: unknown } | null)?.kind)}`,
+      );
+    }
+    const net = make(s.options);
+    net.loadState(s);
+    return net;
+  }
+
   /** Loads the common parts of a state into a freshly constructed net of the same options. */
   protected loadState(s: NetState): void {
     if (s.version !== 1)
@@ -383,7 +401,7 @@ export abstract class SoftmaxNet implements Classifier {
       }
       slot.restore(ns);
     });
-    this.optimizer = NetOptimizer.fromState(s.optimizer);
+    this.optimizer.restore(s.optimizer);
     this.rng = Rng.fromState(s.rng);
     this.steps = s.steps;
     this.rejectedUpdates = s.rejectedUpdates;
@@ -432,9 +450,8 @@ export abstract class SoftmaxNet implements Classifier {
       const total = loss + this.addPenalties(params, n);
       if (!Number.isFinite(total)) throw new NonFinite();
       for (const p of params) if (!allFinite(p.grad.length, p.grad)) throw new NonFinite();
-      const decoupled = this.opts.weightDecayMode === 'decoupled' ? this.opts.weightDecay : 0;
       this.guard.save([...params.map((p) => p.value), ...this.optimizer.moments()]);
-      this.optimizer.step(params, decoupled);
+      this.optimizer.step(params);
       if (!this.guard.commit()) {
         this.optimizer.rewind();
         throw new NonFinite();
@@ -481,26 +498,9 @@ export abstract class SoftmaxNet implements Classifier {
 
   /** Mean weighted cross-entropy over the batch and its gradient w.r.t. the logits. */
   private softmaxLoss(logits: Tensor, Y: number[], w: number): { loss: number; dlogits: Tensor } {
-    const n = Y.length;
-    const k = this.classes;
-    const z = logits.data;
-    const d = new Float64Array(n * k);
-    let loss = 0;
-    for (let i = 0; i < n; i++) {
-      const o = i * k;
-      let max = -Infinity;
-      for (let j = 0; j < k; j++) if (z[o + j] > max) max = z[o + j];
-      let sum = 0;
-      for (let j = 0; j < k; j++) {
-        const e = Math.exp(z[o + j] - max);
-        d[o + j] = e;
-        sum += e;
-      }
-      loss += (w * (Math.log(sum) + max - z[o + Y[i]])) / n;
-      for (let j = 0; j < k; j++) d[o + j] = ((w / n) * d[o + j]) / sum;
-      d[o + Y[i]] -= w / n;
-    }
-    return { loss, dlogits: { data: d, shape: [n, k] } };
+    const d = new Float64Array(Y.length * this.classes);
+    const loss = softmaxCrossEntropy(logits.data, Y, this.classes, w, d);
+    return { loss, dlogits: { data: d, shape: [Y.length, this.classes] } };
   }
 
   private probabilities(x: Tensor, training: boolean): number[][] {
@@ -524,18 +524,10 @@ export abstract class SoftmaxNet implements Classifier {
       logits = this.forwardLogits(x, false, false);
     }
     const k = this.classes;
-    const z = logits.data;
     const out: number[][] = [];
     for (let i = 0; i < n; i++) {
       const row = new Array<number>(k);
-      let max = -Infinity;
-      for (let j = 0; j < k; j++) if (z[i * k + j] > max) max = z[i * k + j];
-      let sum = 0;
-      for (let j = 0; j < k; j++) {
-        row[j] = Math.exp(z[i * k + j] - max);
-        sum += row[j];
-      }
-      for (let j = 0; j < k; j++) row[j] /= sum;
+      softmaxRow(logits.data, i * k, k, row, 0, 1);
       out.push(row);
     }
     return out;

@@ -111,13 +111,7 @@ export class WindowNet extends SoftmaxNet {
   }
 
   static fromState(s: NetState): WindowNet {
-    if (s === null || typeof s !== 'object' || s.kind !== 'WindowNet') {
-      throw new ModelError(
-        `WindowNet.fromState: expected kind 'WindowNet', got ${String((s as { kind?: unknown } | null)?.kind)}`,
-      );
-    }
-    const net = new WindowNet(s.options as unknown as WindowNetOptions);
-    net.loadState(s);
+    const net = SoftmaxNet.restore(s, 'WindowNet', (o) => new WindowNet(o as unknown as WindowNetOptions));
     net.augmenter = WindowAugmenter.fromState(s.augmenter as WindowAugmenterState);
     return net;
   }

@@ -6,6 +6,8 @@ export interface AdagradOptions {
   lr?: number;
   /** Added to √G (default 1e-8). */
   eps?: number;
+  /** Decoupled weight decay λ (default 0): each step first shrinks a weight by lr·λ·w (see `SgdOptions`). */
+  weightDecay?: number;
 }
 
 /**
@@ -19,13 +21,20 @@ export class Adagrad implements Optimizer {
   readonly uniform = false;
   readonly proximal = false;
   readonly dense = false;
-  readonly lr: number;
+  /** Base rate; `setLearningRate` changes it (early stopping lowers it). */
+  lr: number;
   readonly eps: number;
+  readonly weightDecay: number;
   private G = new Float64Array(0);
 
   constructor(opts: AdagradOptions = {}) {
     this.lr = opts.lr ?? 0.1;
     this.eps = opts.eps ?? 1e-8;
+    this.weightDecay = opts.weightDecay ?? 0;
+  }
+
+  setLearningRate(lr: number): void {
+    this.lr = lr;
   }
 
   init(size: number): void {
@@ -34,9 +43,11 @@ export class Adagrad implements Optimizer {
 
   step(_t: number, w: Float64Array, g: Float64Array, n: number, idx: Int32Array | null, off: number): void {
     const G = this.G;
+    const shrink = 1 - this.lr * this.weightDecay;
     for (let i = 0; i < n; i++) {
       const j = idx === null ? off + i : idx[i];
       const gi = g[i];
+      if (shrink !== 1) w[j] *= shrink;
       G[j] += gi * gi;
       w[j] -= (this.lr * gi) / (Math.sqrt(G[j]) + this.eps);
     }

@@ -5,12 +5,18 @@ import { Adagrad } from './adagrad.js';
 import { Adam } from './adam.js';
 import { Ftrl } from './ftrl.js';
 
-const allowed: Record<OptimizerConfig['type'], string[]> = {
+/** Option names each optimizer type takes; a model family lists the types and options it supports. */
+export type OptimizerKeys = Partial<Record<OptimizerConfig['type'], readonly string[]>>;
+
+/** What `LinearModel` takes: every type, plain SGD (its lazy and fused paths need one rate and no momentum). */
+export const linearOptimizerKeys: OptimizerKeys = {
   sgd: ['type', 'lr', 'schedule', 'powerT'],
   adagrad: ['type', 'lr', 'eps'],
   adam: ['type', 'lr', 'beta1', 'beta2', 'eps'],
   ftrl: ['type', 'alpha', 'beta'],
 };
+
+const knownTypes: readonly OptimizerConfig['type'][] = ['sgd', 'adagrad', 'adam', 'ftrl'];
 
 function positive(type: string, key: string, v: unknown, max = Infinity): void {
   if (v === undefined) return;
@@ -19,25 +25,37 @@ function positive(type: string, key: string, v: unknown, max = Infinity): void {
   }
 }
 
+function unitInterval(type: string, key: string, v: unknown): void {
+  if (v !== undefined && (typeof v !== 'number' || !(v >= 0 && v < 1))) {
+    throw new ModelError(`optimizer ${type}.${key}=${String(v)} must be in [0, 1)`);
+  }
+}
+
 /**
- * Validates an optimizer config (unknown keys and bad values are named) and builds it. `optimal` is the
- * regularization strength and loss slope the 'optimal' SGD schedule needs (the model supplies them).
+ * Checks an optimizer config against the types and options a model family supports (`keys`), naming the bad
+ * type, option or value; returns it unchanged. `optimal` is what the 'optimal' SGD schedule needs (the
+ * regularization strength and loss slope, which only a model can supply).
  */
-export function createOptimizer(
-  cfg: OptimizerConfig | undefined,
+export function validateOptimizerConfig(
+  cfg: OptimizerConfig,
+  keys: OptimizerKeys,
   optimal?: { alpha: number; lossSlope: number },
-): Optimizer {
-  const c = cfg ?? { type: 'sgd' };
+): OptimizerConfig {
+  const c = cfg;
   if (typeof c !== 'object' || c === null)
     throw new ModelError(`optimizer must be an object; got ${String(c)}`);
   const type = c.type;
-  if (!(type in allowed)) {
+  const allowed = keys[type];
+  if (allowed === undefined) {
+    const expected = Object.keys(keys).join(', ');
     throw new ModelError(
-      `unknown optimizer type '${String(type)}' (expected ${Object.keys(allowed).join(', ')})`,
+      knownTypes.includes(type)
+        ? `optimizer type '${type}' is not supported here (expected ${expected})`
+        : `unknown optimizer type '${String(type)}' (expected ${expected})`,
     );
   }
   for (const k of Object.keys(c)) {
-    if (!allowed[type].includes(k)) throw new ModelError(`unknown ${type} optimizer option '${k}'`);
+    if (!allowed.includes(k)) throw new ModelError(`unknown ${type} optimizer option '${k}'`);
   }
   switch (c.type) {
     case 'sgd': {
@@ -59,27 +77,50 @@ export function createOptimizer(
           `sgd schedule 'optimal' needs a positive regularization strength (sklearn's alpha = l1 + l2); got ${optimal?.alpha ?? 0}`,
         );
       }
-      return new Sgd(c, optimal);
+      unitInterval('sgd', 'momentum', c.momentum);
+      if (c.nesterov !== undefined && typeof c.nesterov !== 'boolean')
+        throw new ModelError(`optimizer sgd.nesterov=${String(c.nesterov)} must be a boolean`);
+      if (c.nesterov === true && !((c.momentum ?? 0) > 0))
+        throw new ModelError(`optimizer sgd.nesterov needs momentum > 0`);
+      break;
     }
     case 'adagrad':
       positive('adagrad', 'lr', c.lr);
       positive('adagrad', 'eps', c.eps);
-      return new Adagrad(c);
+      break;
     case 'adam':
       positive('adam', 'lr', c.lr);
       positive('adam', 'eps', c.eps);
-      for (const k of ['beta1', 'beta2'] as const) {
-        const v = c[k];
-        if (v !== undefined && (typeof v !== 'number' || !(v >= 0 && v < 1))) {
-          throw new ModelError(`optimizer adam.${k}=${String(v)} must be in [0, 1)`);
-        }
-      }
-      return new Adam(c);
+      unitInterval('adam', 'beta1', c.beta1);
+      unitInterval('adam', 'beta2', c.beta2);
+      break;
     case 'ftrl':
       positive('ftrl', 'alpha', c.alpha);
       if (c.beta !== undefined && (typeof c.beta !== 'number' || !Number.isFinite(c.beta) || c.beta < 0)) {
         throw new ModelError(`optimizer ftrl.beta=${String(c.beta)} must be a finite number ≥ 0`);
       }
+      break;
+  }
+  return c;
+}
+
+/**
+ * Validates a `LinearModel` optimizer config (unknown keys and bad values are named) and builds it. `optimal`
+ * is the regularization strength and loss slope the 'optimal' SGD schedule needs (the model supplies them).
+ */
+export function createOptimizer(
+  cfg: OptimizerConfig | undefined,
+  optimal?: { alpha: number; lossSlope: number },
+): Optimizer {
+  const c = validateOptimizerConfig(cfg ?? { type: 'sgd' }, linearOptimizerKeys, optimal);
+  switch (c.type) {
+    case 'sgd':
+      return new Sgd(c, optimal);
+    case 'adagrad':
+      return new Adagrad(c);
+    case 'adam':
+      return new Adam(c);
+    case 'ftrl':
       return new Ftrl(c);
   }
 }

@@ -5,3 +5,4 @@ export * from './adagrad.js';
 export * from './adam.js';
 export * from './ftrl.js';
 export * from './createOptimizer.js';
+export * from './paramOptimizer.js';

@@ -1,6 +1,16 @@
-/** Optimizer options of `LinearModel` (and the nets). Defaults are documented on each optimizer. */
+/**
+ * Optimizer options of `LinearModel` and the nets. Defaults are documented on each optimizer. Momentum is
+ * for the nets (a `LinearModel` takes plain SGD), FTRL for `LinearModel` (it is a linear model's update).
+ */
 export type OptimizerConfig =
-  | { type: 'sgd'; lr?: number; schedule?: ScheduleName; powerT?: number }
+  | {
+      type: 'sgd';
+      lr?: number;
+      schedule?: ScheduleName;
+      powerT?: number;
+      momentum?: number;
+      nesterov?: boolean;
+    }
   | { type: 'adagrad'; lr?: number; eps?: number }
   | { type: 'adam'; lr?: number; beta1?: number; beta2?: number; eps?: number }
   | { type: 'ftrl'; alpha?: number; beta?: number };
@@ -10,7 +20,7 @@ export type ScheduleName = 'constant' | 'invscaling' | 'optimal';
 export interface OptimizerState {
   type: OptimizerConfig['type'];
   config: OptimizerConfig;
-  /** Per-coordinate state arrays (AdaGrad's G, Adam's m and v, FTRL's z and n), packed. */
+  /** Per-coordinate state arrays (SGD's momentum, AdaGrad's G, Adam's m and v, FTRL's z and n), packed. */
   arrays: PackedArray[];
 }
 

@@ -119,3 +119,26 @@ describe('softmax loss', () => {
     expect(() => createLoss('squared', 3)).toThrow(/classes=3/);
   });
 });
+
+describe('one softmax cross-entropy for the linear models and the nets', () => {
+  it('the batch form is the weighted mean of SoftmaxLoss over rows, and its gradient (w/n)·(p − onehot)', async () => {
+    const { softmaxCrossEntropy } = await import('../../../src/models/losses/softmax.js');
+    const k = 3;
+    const logits = Float64Array.from([0.2, -1, 3, 800, 799, -5]);
+    const Y = [2, 1];
+    const w = 0.7;
+    const d = new Float64Array(6);
+    const loss = softmaxCrossEntropy(logits, Y, k, w, d);
+    const sm = new SoftmaxLoss(k);
+    let expected = 0;
+    const g = new Float64Array(k);
+    for (let i = 0; i < 2; i++) {
+      const row = logits.subarray(i * k, i * k + k);
+      expected += (w * sm.value(Y[i], row)) / 2;
+      sm.gradient(Y[i], row, g);
+      for (let j = 0; j < k; j++) expect(d[i * k + j]).toBeCloseTo((w / 2) * g[j], 15);
+    }
+    expect(loss).toBeCloseTo(expected, 14);
+    expect(Number.isFinite(loss)).toBe(true); // logits near 800 do not overflow
+  });
+});

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Mlp } from '../../../../src/models/nets/mlp.js';
-import type { NetOptimizerSpec } from '../../../../src/models/nets/netOptimizer.js';
+import type { NetOptimizerSpec } from '../../../../src/models/optim/paramOptimizer.js';
 import type { SoftmaxNet } from '../../../../src/models/nets/softmaxNet.js';
 import { WindowNet } from '../../../../src/models/nets/windowNet.js';
 
