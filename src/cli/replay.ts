@@ -33,6 +33,13 @@ interface ReplayFlags {
   quiet?: boolean;
 }
 
+/** A replay runs at disk speed: a flush by time would make the cut depend on read timing, so none is kept. */
+function withoutTimeFlush(policy: RebatchPolicy): RebatchPolicy {
+  if (policy === 'arrival' || 'timeMs' in policy) return policy;
+  const { maxWaitMs: _w, maxAgeMs: _a, ...rest } = policy;
+  return rest;
+}
+
 function valueText(m: RawMessage): string | Buffer {
   const v = m.value;
   if (Buffer.isBuffer(v) || typeof v === 'string') return v;
@@ -88,7 +95,7 @@ export function registerReplay(program: Command): void {
           recording: flags.recording,
           variants,
           speed: flags.speed,
-          batch: flags.batch ?? cfg.batch ?? { count: 8 },
+          batch: withoutTimeFlush(flags.batch ?? cfg.batch ?? { count: 8 }),
           metrics:
             flags.metricsPort === undefined
               ? null
