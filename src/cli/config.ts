@@ -69,8 +69,21 @@ export type VariantConfig = z.infer<typeof variantSchema>;
 
 const batchPolicy = z.union([
   z.literal('arrival'),
-  z.object({ count: z.number().int().positive() }).strict(),
-  z.object({ poisson: z.number().min(1), seed: z.number().int().default(1) }).strict(),
+  z
+    .object({
+      count: z.number().int().positive(),
+      maxWaitMs: z.number().positive().optional(),
+      maxAgeMs: z.number().positive().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      poisson: z.number().min(1),
+      seed: z.number().int().default(1),
+      maxWaitMs: z.number().positive().optional(),
+      maxAgeMs: z.number().positive().optional(),
+    })
+    .strict(),
   z.object({ timeMs: z.number().positive(), maxCount: z.number().int().positive().optional() }).strict(),
 ]);
 

@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { createConsumer } from '../streams/kafka/client.js';
-import { toRecordedMessage } from '../streams/recordedMessage.js';
+import { recordingLine } from '../streams/recordedMessage.js';
 import { requireSetting, resolveConfig } from './config.js';
 import { cliKafka } from './kafka.js';
 import { createLogger } from './logger.js';
@@ -68,18 +68,18 @@ export function registerRecord(program: Command): void {
             let text = '';
             for (const m of batch.messages) {
               if (flags.maxEvents !== undefined && count >= flags.maxEvents) break;
-              const line = toRecordedMessage({
-                origin: {
-                  topic: batch.topic,
-                  partition: batch.partition,
-                  offset: m.offset,
-                  timestamp: Number(m.timestamp),
-                },
-                key: m.key === null ? null : m.key.toString(),
-                value: m.value ?? Buffer.alloc(0),
-                receivedAt: Date.now(),
-              });
-              text += JSON.stringify(line) + '\n';
+              text +=
+                recordingLine({
+                  origin: {
+                    topic: batch.topic,
+                    partition: batch.partition,
+                    offset: m.offset,
+                    timestamp: Number(m.timestamp),
+                  },
+                  key: m.key === null ? null : m.key.toString(),
+                  value: m.value ?? Buffer.alloc(0),
+                  receivedAt: Date.now(),
+                }) + '\n';
               count++;
             }
             if (text.length > 0 && !out.write(text))

@@ -14,7 +14,7 @@ import { batchPolicy } from './batchPolicy.js';
 import { requireSetting, resolveConfig } from './config.js';
 import { chunkByBytes, cliKafka } from './kafka.js';
 import { createLogger } from './logger.js';
-import { port, speed } from './options.js';
+import { port, positiveInt, speed } from './options.js';
 import { formatVariantTable, replayIntoModels } from './replayModels.js';
 import { parseVariantList } from './variants.js';
 import type { RebatchPolicy } from '../streams/rebatch.js';
@@ -31,6 +31,19 @@ interface ReplayFlags {
   config?: string;
   logLevel?: string;
   quiet?: boolean;
+  classes?: number;
+  dim?: number;
+  strict?: boolean;
+}
+
+/** Dead letters printed one per line on stderr before only the count is reported. */
+const DEAD_LETTER_LINES = 100;
+
+/** A replay runs at disk speed: a flush by time would make the cut depend on read timing, so none is kept. */
+function withoutTimeFlush(policy: RebatchPolicy): RebatchPolicy {
+  if (policy === 'arrival' || 'timeMs' in policy) return policy;
+  const { maxWaitMs: _w, maxAgeMs: _a, ...rest } = policy;
+  return rest;
 }
 
 function valueText(m: RawMessage): string | Buffer {
@@ -69,6 +82,17 @@ export function registerReplay(program: Command): void {
       port,
     )
     .option('--metrics-host <host>', 'metrics bind address (default 127.0.0.1)')
+    .option(
+      '--classes <n>',
+      'number of classes for --into-models (default: from a sample of the recording)',
+      positiveInt,
+    )
+    .option(
+      '--dim <n>',
+      'vector length for --into-models (default: the most common shape in a sample)',
+      positiveInt,
+    )
+    .option('--strict', 'stop at the first line that does not decode (exit code 3) instead of skipping it')
     .option('--config <file>', 'config file (YAML or JSON)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | silent')
     .option('--quiet', 'no progress and no table')
@@ -84,18 +108,32 @@ export function registerReplay(program: Command): void {
           typeof flags.intoModels === 'string'
             ? parseVariantList(flags.intoModels, '--into-models')
             : (cfg.variants ?? null);
+        let deadLetters = 0;
         const summary = await replayIntoModels({
           recording: flags.recording,
           variants,
           speed: flags.speed,
-          batch: flags.batch ?? cfg.batch ?? { count: 8 },
+          batch: withoutTimeFlush(flags.batch ?? cfg.batch ?? { count: 8 }),
           metrics:
             flags.metricsPort === undefined
               ? null
               : { port: flags.metricsPort, host: flags.metricsHost ?? cfg.metrics?.host ?? '127.0.0.1' },
           logger: log,
           quiet: flags.quiet,
+          ...(flags.classes === undefined ? {} : { classes: flags.classes }),
+          ...(flags.dim === undefined ? {} : { dim: flags.dim }),
+          strict: flags.strict === true,
+          onDeadLetter: (line, letter) => {
+            if (++deadLetters <= DEAD_LETTER_LINES)
+              process.stderr.write(
+                `streamnorm: replay: line ${line ?? '?'}: ${letter.reason}: ${letter.detail.slice(0, 200)}\n`,
+              );
+          },
         });
+        if (deadLetters > DEAD_LETTER_LINES)
+          process.stderr.write(
+            `streamnorm: replay: ${deadLetters - DEAD_LETTER_LINES} more dead letters not shown (${deadLetters} in all)\n`,
+          );
         if (!flags.quiet) process.stdout.write(formatVariantTable(summary));
         log.info(
           {

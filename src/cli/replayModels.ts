@@ -3,17 +3,18 @@
  * pipeline (fromRecording → decodeEvents → rebatch → prequential → instrument), with Prometheus metrics
  * (mode="replay") served while it runs. Used by `streamnorm replay --into-models` and by `streamnorm main`.
  */
-import { lastValueFrom, tap } from 'rxjs';
-import { DatasetError } from '../errors.js';
-import { readRecordingEvents } from '../experiment/source.js';
+import { createReadStream } from 'node:fs';
+import { lastValueFrom, take, takeWhile, tap } from 'rxjs';
+import { ConfigError, DatasetError, DecodeError } from '../errors.js';
 import { PipelineMetrics } from '../metrics/catalog.js';
 import { createRegistry } from '../metrics/createRegistry.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import { modelLabel } from '../models/modelFamilies.js';
 import { isSparse } from '../models/types.js';
-import { decodeEvents, type XShape } from '../streams/decodeEvents.js';
-import type { StreamEvent } from '../streams/event.js';
-import { fromRecording } from '../streams/fromRecording.js';
+import { createEventDecoder, decodeEvents, isEnvelope, type XShape } from '../streams/decodeEvents.js';
+import type { DeadLetterSink } from '../streams/deadLetters.js';
+import type { DeadLetter, StreamEvent } from '../streams/event.js';
+import { fromRecording, recordingLineOf } from '../streams/fromRecording.js';
 import { createInstrumenter } from '../streams/instrument.js';
 import { prequential, type PrequentialResult, type RunningScore } from '../streams/prequential.js';
 import { rebatch, type RebatchPolicy } from '../streams/rebatch.js';
@@ -32,7 +33,20 @@ export interface ReplayModelsOptions {
   metrics: { host: string; port: number } | null;
   logger: Logger;
   quiet?: boolean;
+  /** Number of classes (`--classes`); default: from a bounded sample of the recording (see {@link sampleSchema}). */
+  classes?: number;
+  /** Dense vector length (`--dim`); default: the most common shape in the sample. */
+  dim?: number;
+  /** Called with each dead letter and the recording line it came from. */
+  onDeadLetter?: (line: number | undefined, letter: DeadLetter) => void;
+  /** Stop at the first dead letter with a {@link DecodeError} naming its line. */
+  strict?: boolean;
 }
+
+/** Valid events read to fix the schema when flags do not: bounded, so a huge recording costs nothing more. */
+export const SCHEMA_SAMPLE = 1000;
+/** Most classes a sample may imply; more needs `--classes`. */
+export const MAX_SAMPLED_CLASSES = 1000;
 
 export interface VariantSummary {
   variant: string;
@@ -65,14 +79,73 @@ export function shapeOf(e: StreamEvent): XShape {
   return { kind: 'vector', dim: (x as ArrayLike<number>).length };
 }
 
+/**
+ * The schema of a replay when flags do not give it, from the first {@link SCHEMA_SAMPLE} lines that decode as
+ * events: the most common shape (so one odd first line does not dead-letter the rest), and as many classes as
+ * the labels 0, 1, 2, ... seen without a gap (at least 2). Never max(y) + 1: a stray label of 100000 is one
+ * dead letter, not a 100001-class model.
+ */
+export async function sampleSchema(
+  recording: string,
+  fixed: { dim?: number; classes?: number },
+): Promise<{ shape: XShape; classes: number }> {
+  const decoder = createEventDecoder(
+    fixed.dim === undefined ? {} : { x: { kind: 'vector', dim: fixed.dim } },
+  );
+  const shapes = new Map<string, { shape: XShape; n: number }>();
+  const labels = new Set<number>();
+  let valid = 0;
+  const sample = (m: Parameters<typeof decoder.decode>[0]): void => {
+    // A fresh inference per event: the sample votes on the shape instead of the first line fixing it.
+    const d = fixed.dim === undefined ? createEventDecoder().decode(m) : decoder.decode(m);
+    if (!isEnvelope(d)) return;
+    valid++;
+    const shape = shapeOf(d.event);
+    const key = JSON.stringify(shape);
+    const seen = shapes.get(key);
+    if (seen === undefined) shapes.set(key, { shape, n: 1 });
+    else seen.n++;
+    const y = d.event.y;
+    if (typeof y === 'number' && Number.isInteger(y) && y >= 0 && y < MAX_SAMPLED_CLASSES) labels.add(y);
+  };
+  await lastValueFrom(
+    fromRecording(recording).pipe(
+      take(4 * SCHEMA_SAMPLE),
+      takeWhile(() => valid < SCHEMA_SAMPLE),
+      tap(sample),
+    ),
+    { defaultValue: undefined },
+  );
+  if (valid === 0) throw new DatasetError(`recording ${recording} has no valid events in its first lines`);
+  let best: { shape: XShape; n: number } | null = null;
+  for (const v of shapes.values()) if (best === null || v.n > best.n) best = v;
+  let classes = fixed.classes ?? 0;
+  if (fixed.classes === undefined) {
+    while (labels.has(classes)) classes++;
+    classes = Math.max(2, classes);
+  }
+  return { shape: best!.shape, classes };
+}
+
+async function countLines(path: string): Promise<number> {
+  let n = 0;
+  let last = 0x0a;
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) n++;
+    if (chunk.length > 0) last = chunk[chunk.length - 1];
+  }
+  return last === 0x0a ? n : n + 1;
+}
+
 export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayModelsSummary> {
-  // One pass to learn the shape, the classes and the length (for progress); the replay itself streams.
-  const { events, skipped } = readRecordingEvents(o.recording);
-  if (events.length === 0) throw new DatasetError(`recording ${o.recording} has no labelled events`);
-  const shape = shapeOf(events[0]);
-  let classes = 2;
-  for (const e of events)
-    if (typeof e.y === 'number' && Number.isInteger(e.y) && e.y + 1 > classes) classes = e.y + 1;
+  for (const [k, v, min] of [
+    ['--classes', o.classes, 2],
+    ['--dim', o.dim, 1],
+  ] as const)
+    if (v !== undefined && !(Number.isInteger(v) && v >= min))
+      throw new ConfigError(`${k} must be an integer >= ${min}, got ${v}`);
+  // The schema from flags or a bounded sample; the replay itself streams.
+  const { shape, classes } = await sampleSchema(o.recording, { dim: o.dim, classes: o.classes });
   const chosen =
     o.variants ??
     (shape.kind === 'window' ? parseVariantList('batch,layer,group:4,none') : defaultVariants(shape));
@@ -90,8 +163,20 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
     o.logger.info({ url: `${server.url}/metrics` }, 'serving metrics');
   }
   const instrumenter = createInstrumenter(metrics, { mode: 'replay' });
-  const total = events.length + skipped;
+  const total = await countLines(o.recording);
   const progress = createProgress({ label: 'replay', total, unit: 'events', quiet: o.quiet });
+  const sink: DeadLetterSink = {
+    write(letter) {
+      const line = recordingLineOf(letter.origin);
+      o.onDeadLetter?.(line, letter);
+      if (o.strict)
+        throw new DecodeError(
+          letter.reason,
+          `line ${line ?? '?'} of ${o.recording}: ${letter.reason}: ${letter.detail} (--strict stops at the first bad line)`,
+        );
+    },
+    close: () => Promise.resolve(),
+  };
   const started = performance.now();
   let seen = 0;
   let deadLetters = 0;
@@ -100,7 +185,7 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
   try {
     last = await lastValueFrom(
       fromRecording(o.recording, { speed: o.speed }).pipe(
-        decodeEvents({ x: shape, label: { classes } }),
+        decodeEvents({ x: shape, label: { classes } }, { deadLetters: sink }),
         rebatch(o.batch),
         prequential(models, { predictions: false }),
         tap((r) => {

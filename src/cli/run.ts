@@ -14,7 +14,7 @@ import { liveMetricsHooks, pipelineMetricsFor } from '../streams/instrument.js';
 import { createConsumer, ensureTopic, type KafkaClient } from '../streams/kafka/client.js';
 import { runLivePipeline } from '../streams/livePipeline.js';
 import type { RunningScore } from '../streams/prequential.js';
-import { batchPolicy } from './batchPolicy.js';
+import { batchPolicy, maxWaitMs, withMaxWait } from './batchPolicy.js';
 import { requireSetting, resolveConfig, type Config, type VariantConfig } from './config.js';
 import { cliKafka } from './kafka.js';
 import { createLogger, type Logger } from './logger.js';
@@ -56,6 +56,7 @@ export interface LiveTarget {
   outputTopic?: string;
   checkpointDir?: string;
   maxEvents?: number;
+  maxWaitMs?: number;
 }
 
 /** Runs the live pipeline until stopped (signal, or `maxEvents` learned); prints the scores at the end. */
@@ -115,7 +116,7 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
       },
       checkpoint: dir,
       ...(shape === null ? {} : { schema: { x: shape } }),
-      rebatch: cfg.batch ?? { count: 32 },
+      rebatch: withMaxWait(cfg.batch ?? { count: 32 }, t.maxWaitMs),
       logger: log,
       ...hooks,
       onResult: (r) => {
@@ -166,6 +167,7 @@ interface RunFlags {
   group?: string;
   variant?: string;
   batch?: ReturnType<typeof batchPolicy>;
+  maxWaitMs?: number;
   metricsPort?: number;
   metricsHost?: string;
   checkpointDir?: string;
@@ -189,6 +191,19 @@ export function registerRun(program: Command): void {
       "model variants: comma-separated normalizers (WindowNet), NAME=NORMALIZER, or 'linear' (default: chosen from the first event's shape)",
     )
     .option('--batch <policy>', "'arrival', a count, or poisson:MEAN (default 32)", batchPolicy)
+    .option(
+      '--max-wait-ms <ms>',
+      'flush a partial count or poisson batch when no event arrived for this long (default 100; 0 = wait for a full batch)',
+      maxWaitMs,
+    )
+    .addHelpText(
+      'after',
+      '\nBatching: events are learned in batches of --batch (default 32 events). A partial batch waits at most\n' +
+        '--max-wait-ms after the last event arrived (default 100 ms), so the tail of a quiet topic is predicted\n' +
+        'and learned within that time instead of waiting for more events. A burst is still cut into full batches;\n' +
+        'with --max-wait-ms 0, or with the arrival policy, nothing is flushed by time. A config file sets\n' +
+        'batch: { count, maxWaitMs, maxAgeMs } (maxAgeMs: also flush once the oldest event waited that long).\n',
+    )
     .option('--metrics-port <port>', 'metrics port (default 9464; 0 = any free port)', port)
     .option('--metrics-host <host>', 'metrics bind address (default 127.0.0.1)')
     .option('--checkpoint-dir <dir>', 'checkpoint directory (default checkpoints/<group>)')
@@ -225,6 +240,7 @@ export function registerRun(program: Command): void {
           group,
           ...(cfg.outputTopic === undefined ? {} : { outputTopic: cfg.outputTopic }),
           ...(flags.maxEvents === undefined ? {} : { maxEvents: flags.maxEvents }),
+          ...(flags.maxWaitMs === undefined ? {} : { maxWaitMs: flags.maxWaitMs }),
         },
         log,
       );

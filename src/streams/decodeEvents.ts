@@ -4,6 +4,7 @@ import { ConfigError } from '../errors.js';
 import type { Features } from '../models/types.js';
 import type { DeadLetterReason, DeadLetterSink } from './deadLetters.js';
 import type { DeadLetter, Envelope, RawMessage, StreamEvent } from './event.js';
+import { boundedStringify } from './jsonText.js';
 import { operate } from './operate.js';
 
 /** The shape of `x` every event must have. */
@@ -54,6 +55,22 @@ export interface EventDecoder {
 export interface DecodeEventsOptions {
   /** Also hand every dead letter to this sink (it is still emitted in-stream; see {@link decodeEvents}). */
   deadLetters?: DeadLetterSink;
+}
+
+/**
+ * A message value too large to be kept: a source that meets one (e.g. a recording line over its maximum
+ * length) hands this on instead of the text, and the decoder turns it into an `oversized` dead letter whose
+ * `raw` is the head of the text.
+ */
+export class OversizedValue {
+  constructor(
+    /** Size of the value (characters or bytes, as `detail` says). */
+    readonly size: number,
+    /** Why it is too large, e.g. `recording line 7 is 41943040 characters > maxLineChars 8388608`. */
+    readonly detail: string,
+    /** The first characters of the value. */
+    readonly head: string,
+  ) {}
 }
 
 const DEFAULT_MAX_BYTES = 1 << 20;
@@ -191,6 +208,7 @@ function describe(s: XShape): string {
   return s.dim === undefined ? 'sparse' : `sparse[${s.dim}]`;
 }
 
+/** The raw value as text for a dead letter, at most `max` characters. Never recurses on the value's depth. */
 function rawText(value: unknown, max: number): string {
   let text: string;
   if (Buffer.isBuffer(value) || value instanceof Uint8Array) {
@@ -202,12 +220,10 @@ function rawText(value: unknown, max: number): string {
     }
   } else if (typeof value === 'string') {
     text = value;
+  } else if (value instanceof OversizedValue) {
+    text = value.head;
   } else {
-    try {
-      text = JSON.stringify(value) ?? String(value);
-    } catch {
-      text = String(value);
-    }
+    text = boundedStringify(value, max);
   }
   return text.length > max ? text.slice(0, max) : text;
 }
@@ -225,6 +241,7 @@ export function createEventDecoder(schema: EventSchema = {}): EventDecoder {
 
   const parse = (value: unknown): unknown => {
     if (value === null || value === undefined) return reject('not_object', 'empty message value (tombstone)');
+    if (value instanceof OversizedValue) return reject('oversized', value.detail);
     if (Buffer.isBuffer(value) || value instanceof Uint8Array) {
       if (value.byteLength > maxBytes)
         reject('oversized', `${value.byteLength} bytes > maxBytes ${maxBytes}`);
@@ -239,13 +256,15 @@ export function createEventDecoder(schema: EventSchema = {}): EventDecoder {
         reject('oversized', `${Buffer.byteLength(value)} bytes > maxBytes ${maxBytes}`);
       return parseText(value);
     }
-    // Already parsed (a recording line's value): measure its JSON text.
-    let size: number;
+    // Already parsed (given by a program): measure its JSON text, without recursing and only up to the limit.
+    let text: string;
     try {
-      size = Buffer.byteLength(JSON.stringify(value) ?? '');
+      text = boundedStringify(value, maxBytes + 1);
     } catch {
       return reject('bad_shape', 'value cannot be serialized as JSON');
     }
+    if (text.length > maxBytes) reject('oversized', `more than maxBytes ${maxBytes} bytes as JSON`);
+    const size = Buffer.byteLength(text);
     if (size > maxBytes) reject('oversized', `${size} bytes > maxBytes ${maxBytes}`);
     return value;
   };

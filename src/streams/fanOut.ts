@@ -1,5 +1,6 @@
-import { Observable, Subject, map, merge, type OperatorFunction } from 'rxjs';
+import { Subject, map, merge, type OperatorFunction } from 'rxjs';
 import { ConfigError } from '../errors.js';
+import { operate } from './operate.js';
 
 /** A value from one branch of a {@link fanOut}, labeled with the branch's name. */
 export interface Labeled<R> {
@@ -28,28 +29,28 @@ export function fanOut<T, R>(
   for (const n of names)
     if (typeof branches[n] !== 'function')
       throw new ConfigError(`fanOut branch "${n}" is not an operator function`);
-  return (source) =>
-    new Observable<Labeled<R>>((destination) => {
-      const hub = new Subject<T>();
-      const merged = merge(
-        ...names.map((variant) =>
-          hub.pipe(
-            branches[variant],
-            map((value) => ({ variant, value })),
-          ),
+  return operate<T, Labeled<R>>((out) => {
+    const hub = new Subject<T>();
+    const merged = merge(
+      ...names.map((variant) =>
+        hub.pipe(
+          branches[variant],
+          map((value) => ({ variant, value })),
         ),
-      );
-      // Branches subscribe first, so none misses a value a synchronous source emits on subscription.
-      const inner = merged.subscribe(destination);
-      const outer = source.subscribe({
-        // A frozen copy: the source keeps its own array, and no branch can change what the others see.
-        next: (v) => hub.next(Array.isArray(v) ? (Object.freeze(v.slice()) as T) : v),
-        error: (e) => hub.error(e),
-        complete: () => hub.complete(),
-      });
-      return () => {
-        outer.unsubscribe();
-        inner.unsubscribe();
-      };
+      ),
+    );
+    // Branches subscribe first, so none misses a value a synchronous source emits on subscription.
+    const inner = merged.subscribe({
+      next: (v) => out.next(v),
+      error: (e: unknown) => out.error(e),
+      complete: () => out.complete(),
     });
+    return {
+      // A frozen copy: the source keeps its own array, and no branch can change what the others see.
+      next: (v) => hub.next(Array.isArray(v) ? (Object.freeze(v.slice()) as T) : v),
+      error: (e) => hub.error(e),
+      complete: () => hub.complete(),
+      finalize: () => inner.unsubscribe(),
+    };
+  });
 }

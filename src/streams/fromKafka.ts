@@ -38,6 +38,7 @@ import {
   type KafkaClient,
   type StreamLogger,
 } from './kafka/client.js';
+import { PartitionTracker } from './partitionTracker.js';
 
 /** Next offset to read per partition, keyed `topic:partition` (what a checkpoint stores). */
 export type PartitionOffsets = Record<string, string>;
@@ -127,19 +128,8 @@ export interface KafkaSourceStats {
 interface PartitionState {
   topic: string;
   partition: number;
-  /** Offsets handed over, ascending; `head` is the first not yet behind the frontier. */
-  pending: number[];
-  head: number;
-  /** Acknowledged offsets above the frontier (acks may arrive out of order, e.g. dead letters). */
-  acked: Set<number>;
-  /** Next offset after the contiguous acknowledged prefix: what a checkpoint stores. */
-  frontier: number | null;
-  /** Next offset to hand over (frontier + handed over, not acknowledged). */
-  emittedNext: number | null;
-  /** Next offset to queue (emittedNext + queued): the read position. */
-  fetchedNext: number | null;
-  /** Messages queued for the pump, not yet handed over. */
-  queued: number;
+  /** Fetched, handed-over and acknowledged offsets, and the frontier a checkpoint stores. */
+  tracker: PartitionTracker;
   resolved: number | null;
   paused: boolean;
   /** Whether this assignment's position was checked (reset on every group join). */
@@ -220,29 +210,9 @@ export class KafkaSource extends Observable<RawMessage> {
       if (st === null) return;
       this.lastAcked = st;
     }
-    const off = Number(origin.offset);
-    if (st.frontier !== null && off < st.frontier) return; // duplicate or from before a seek
-    let advanced = false;
-    if (st.acked.size === 0 && st.head < st.pending.length && st.pending[st.head] === off) {
-      // The common case, acknowledgements in order: no set bookkeeping.
-      st.head++;
-      st.frontier = off + 1;
-      this.counters.acknowledged++;
-      advanced = true;
-    } else {
-      st.acked.add(off);
-    }
-    while (st.head < st.pending.length && st.acked.has(st.pending[st.head])) {
-      const o = st.pending[st.head++];
-      st.acked.delete(o);
-      st.frontier = o + 1;
-      this.counters.acknowledged++;
-      advanced = true;
-    }
-    if (st.head > 4096 && st.head * 2 > st.pending.length) {
-      st.pending = st.pending.slice(st.head);
-      st.head = 0;
-    }
+    const passed = st.tracker.ack(Number(origin.offset));
+    this.counters.acknowledged += passed;
+    const advanced = passed > 0;
     // Hysteresis: a paused partition resumes, and a handler waiting for room wakes, once half the bound is
     // free, so room comes in large runs instead of one learned batch at a time.
     if (!advanced || this.inFlightOf(st) > this.opts.maxInFlight / 2) return;
@@ -263,7 +233,10 @@ export class KafkaSource extends Observable<RawMessage> {
    */
   positions(): PartitionOffsets {
     const out: PartitionOffsets = {};
-    for (const [key, st] of this.parts) if (st.frontier !== null) out[key] = String(st.frontier);
+    for (const [key, st] of this.parts) {
+      const frontier = st.tracker.frontier;
+      if (frontier !== null) out[key] = String(frontier);
+    }
     return out;
   }
 
@@ -315,7 +288,7 @@ export class KafkaSource extends Observable<RawMessage> {
   }
 
   private inFlightOf(st: PartitionState): number {
-    return st.pending.length - st.head + st.queued;
+    return st.tracker.inFlight;
   }
 
   private open(): boolean {
@@ -337,13 +310,7 @@ export class KafkaSource extends Observable<RawMessage> {
       st = {
         topic,
         partition,
-        pending: [],
-        head: 0,
-        acked: new Set(),
-        frontier: null,
-        emittedNext: null,
-        fetchedNext: null,
-        queued: 0,
+        tracker: new PartitionTracker(),
         resolved: null,
         paused: false,
         positioned: false,
@@ -360,9 +327,7 @@ export class KafkaSource extends Observable<RawMessage> {
     for (const [key, offset] of Object.entries(start)) {
       const i = key.lastIndexOf(':');
       const st = this.state(key.slice(0, i), Number(key.slice(i + 1)));
-      st.frontier = Number(offset);
-      st.emittedNext = Number(offset);
-      st.fetchedNext = Number(offset);
+      st.tracker.start(Number(offset));
     }
     const kafka = o.kafka ?? createKafka({ brokers: o.brokers!, clientId: o.clientId, logger: this.logger });
     const consumer = createConsumer(kafka, {
@@ -484,12 +449,17 @@ export class KafkaSource extends Observable<RawMessage> {
     if (!live() || messages.length === 0) return;
 
     // On each assignment, read from where the model is (the checkpoint, or what was handed over since).
-    if (!st.positioned && st.fetchedNext !== null) {
+    const tracker = st.tracker;
+    if (!st.positioned && tracker.fetchedNext !== null) {
       st.positioned = true;
       const first = Number(messages[0].offset);
-      if (first !== st.fetchedNext) {
+      if (first !== tracker.fetchedNext) {
         this.counters.seeks++;
-        this.consumer!.seek({ topic: st.topic, partition: st.partition, offset: String(st.fetchedNext) });
+        this.consumer!.seek({
+          topic: st.topic,
+          partition: st.partition,
+          offset: String(tracker.fetchedNext),
+        });
         return;
       }
     }
@@ -497,8 +467,8 @@ export class KafkaSource extends Observable<RawMessage> {
 
     let i = 0;
     // Offsets ascend within a batch: skip what is already queued, in flight or learned.
-    if (st.fetchedNext !== null)
-      while (i < messages.length && Number(messages[i].offset) < st.fetchedNext) i++;
+    const from = tracker.fetchedNext;
+    if (from !== null) while (i < messages.length && Number(messages[i].offset) < from) i++;
     const queuedAny = i < messages.length;
     while (i < messages.length) {
       let room = this.opts.maxInFlight - this.inFlightOf(st);
@@ -517,8 +487,7 @@ export class KafkaSource extends Observable<RawMessage> {
       }
       const end = Math.min(messages.length, i + room);
       this.chunks.push({ st, messages, next: i, end, receivedAt: Date.now() });
-      st.queued += end - i;
-      st.fetchedNext = Number(messages[end - 1].offset) + 1;
+      tracker.queue(end - i, Number(messages[end - 1].offset));
       const inFlight = this.inFlightOf(st);
       if (inFlight > this.counters.maxInFlightSeen) this.counters.maxInFlightSeen = inFlight;
       this.schedulePump();
@@ -530,13 +499,14 @@ export class KafkaSource extends Observable<RawMessage> {
     if (!queuedAny && this.inFlightOf(st) > 0 && live()) {
       await this.waitForAck(st, this.opts.ackWaitMs);
     }
-    if (st.fetchedNext !== null && st.fetchedNext > 0 && st.fetchedNext - 1 !== st.resolved) {
+    const fetchedNext = tracker.fetchedNext;
+    if (fetchedNext !== null && fetchedNext > 0 && fetchedNext - 1 !== st.resolved) {
       // kafkajs fetches on from the resolved offset, so resolve what was queued: resolving only the
       // acknowledged prefix made every fetch return the messages still in a batch again. Nothing commits
       // resolved offsets (autoCommit is off; commit() sends the checkpoint's offsets), and recovery seeks to
       // the checkpoint, so this moves the read position only.
-      resolveOffset(String(st.fetchedNext - 1));
-      st.resolved = st.fetchedNext - 1;
+      resolveOffset(String(fetchedNext - 1));
+      st.resolved = fetchedNext - 1;
     }
     await this.beat(heartbeat);
   }
@@ -562,11 +532,7 @@ export class KafkaSource extends Observable<RawMessage> {
         const m = c.messages[c.next++];
         if (c.next === c.end) this.chunks.shift();
         const st = c.st;
-        st.queued--;
-        const off = Number(m.offset);
-        st.pending.push(off);
-        st.emittedNext = off + 1;
-        if (st.frontier === null) st.frontier = off;
+        st.tracker.emit(Number(m.offset));
         this.counters.emitted++;
         this.subscriber!.next({
           origin: {
@@ -601,8 +567,7 @@ export class KafkaSource extends Observable<RawMessage> {
   private dropQueued(): void {
     this.chunks = [];
     for (const st of this.parts.values()) {
-      st.queued = 0;
-      st.fetchedNext = st.emittedNext;
+      st.tracker.dropQueued();
       if (st.paused && this.inFlightOf(st) <= this.opts.maxInFlight / 2) this.resume(st);
     }
   }

@@ -1,9 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { Observable } from 'rxjs';
 import { ConfigError } from '../errors.js';
-import type { RawMessage } from './event.js';
+import { OversizedValue } from './decodeEvents.js';
+import type { EventOrigin, RawMessage } from './event.js';
+import { LineSplitter, type SplitLine } from './lineSplitter.js';
 import { compareOffsets } from './offsets.js';
-import { asRecordedMessage, fromRecordedMessage } from './recordedMessage.js';
+import { parseRecordingLine } from './recordedMessage.js';
 
 export interface FromRecordingOptions {
   /**
@@ -15,9 +17,34 @@ export interface FromRecordingOptions {
   startOffsets?: Readonly<Record<string, string>>;
   /** Topic named in the origin of lines that are not recorded messages (default `'_recording'`). */
   badLineTopic?: string;
+  /**
+   * Longest line read, in characters (default 8 MiB, eight times the decoder's default message size). A
+   * longer line is not accumulated: it is skipped as it streams by and handed on as an {@link OversizedValue},
+   * which the decoder turns into an `oversized` dead letter naming the line number.
+   */
+  maxLineChars?: number;
+  /** The line splitter's work counters once the file is read (for tests: the work is linear in the file). */
+  onStats?: (stats: { scanned: number; joined: number; lines: number }) => void;
+}
+
+/** Default {@link FromRecordingOptions.maxLineChars}. */
+export const DEFAULT_MAX_LINE_CHARS = 8 << 20;
+
+/** The recording line (1-based) each message read by fromRecording came from, by its origin object. */
+const lineNumbers = new WeakMap<EventOrigin, number>();
+
+/**
+ * The 1-based line of the recording a message (or the dead letter or envelope it became: they share its
+ * origin object) was read from; undefined for messages that did not come from {@link fromRecording}.
+ */
+export function recordingLineOf(origin: EventOrigin): number | undefined {
+  return lineNumbers.get(origin);
 }
 
 function validate(options: FromRecordingOptions): number {
+  const maxLine = options.maxLineChars ?? DEFAULT_MAX_LINE_CHARS;
+  if (!(Number.isInteger(maxLine) && maxLine >= 1))
+    throw new ConfigError(`fromRecording maxLineChars must be an integer >= 1, got ${maxLine}`);
   const speed = options.speed ?? 'max';
   if (speed === 'max') return Infinity;
   if (!(typeof speed === 'number' && Number.isFinite(speed) && speed > 0))
@@ -34,6 +61,8 @@ function validate(options: FromRecordingOptions): number {
  * whose value is the line's text, so decoding turns it into a dead letter (or, for a bare event line, an event)
  * and it is counted. Its origin is `{ topic: badLineTopic, partition: 0, offset: <0-based line number> }`,
  * which `startOffsets` honours like any other, so a resumed replay does not count it twice.
+ * Lines are split in linear time, and a line longer than `maxLineChars` becomes an `oversized` dead letter
+ * (see {@link FromRecordingOptions.maxLineChars}); {@link recordingLineOf} gives any message's line number.
  * Unsubscribing stops reading, closes the file and cancels the pending timer. A missing file errors the stream.
  *
  * @example
@@ -65,25 +94,32 @@ export function fromRecording(path: string, options: FromRecordingOptions = {}):
         }, ms);
       });
 
-    const toRaw = (line: string): RawMessage | null => {
-      lineNo++;
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(line);
-      } catch {
-        parsed = undefined;
+    const maxLine = options.maxLineChars ?? DEFAULT_MAX_LINE_CHARS;
+    const splitter = new LineSplitter({ maxChars: maxLine });
+
+    /** A line that is not a recorded message, in the origin of damaged lines. */
+    const badLine = (lineNo: number, value: unknown): RawMessage => ({
+      origin: { topic: badTopic, partition: 0, offset: String(lineNo - 1), timestamp: lastTs },
+      key: null,
+      value,
+      receivedAt: 0,
+    });
+
+    const toRaw = (line: SplitLine): RawMessage | null => {
+      lineNo = line.lineNo;
+      let m: RawMessage;
+      if ('tooLong' in line) {
+        const detail = `recording line ${line.lineNo} is ${line.chars} characters > maxLineChars ${maxLine}`;
+        m = badLine(line.lineNo, new OversizedValue(line.chars, detail, line.head));
+        timed = false;
+      } else {
+        if (line.text.trim().length === 0) return null;
+        const rec = parseRecordingLine(line.text, 0);
+        m = rec ?? badLine(line.lineNo, line.text);
+        if (rec) lastTs = rec.origin.timestamp;
+        timed = rec !== null;
       }
-      const rec = asRecordedMessage(parsed);
-      const m: RawMessage = rec
-        ? fromRecordedMessage(rec, 0)
-        : {
-            origin: { topic: badTopic, partition: 0, offset: String(lineNo - 1), timestamp: lastTs },
-            key: null,
-            value: line,
-            receivedAt: 0,
-          };
-      if (rec) lastTs = rec.timestamp;
-      timed = rec !== null;
+      lineNumbers.set(m.origin, line.lineNo);
       const from = start[`${m.origin.topic}:${m.origin.partition}`];
       if (from !== undefined && compareOffsets(m.origin.offset, from) < 0) return null;
       return m;
@@ -107,34 +143,22 @@ export function fromRecording(path: string, options: FromRecordingOptions = {}):
     };
 
     (async () => {
-      let rest = '';
-      for await (const chunk of stream as AsyncIterable<string>) {
-        if (stopped) return;
-        const text = rest + chunk;
-        const lines = text.split('\n');
-        rest = lines.pop()!;
-        for (const l of lines) {
-          const line = l.endsWith('\r') ? l.slice(0, -1) : l;
-          if (line.trim().length === 0) {
-            lineNo++;
-            continue;
-          }
-          const m = toRaw(line);
-          if (!m) continue;
-          const wait = delayOf(m);
-          if (wait > 0) await sleep(wait);
-          if (stopped) return;
-          send(m);
-        }
-      }
-      const line = rest.endsWith('\r') ? rest.slice(0, -1) : rest;
-      const m = line.trim().length > 0 ? toRaw(line) : null;
-      if (m) {
+      const emit = async (line: SplitLine): Promise<boolean> => {
+        const m = toRaw(line);
+        if (!m) return true;
         const wait = delayOf(m);
         if (wait > 0) await sleep(wait);
-        if (stopped) return;
+        if (stopped) return false;
         send(m);
+        return true;
+      };
+      for await (const chunk of stream as AsyncIterable<string>) {
+        if (stopped) return;
+        for (const line of splitter.push(chunk)) if (!(await emit(line))) return;
       }
+      const last = splitter.end();
+      if (last !== null && !(await emit(last))) return;
+      options.onStats?.({ scanned: splitter.scanned, joined: splitter.joined, lines: lineNo });
       if (!stopped) subscriber.complete();
     })().catch((err: unknown) => {
       if (!stopped) subscriber.error(err);

@@ -1,4 +1,10 @@
-import type { Observable, OperatorFunction } from 'rxjs';
+import {
+  asyncScheduler,
+  type Observable,
+  type OperatorFunction,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
 import { Rng } from '../core/rng.js';
 import { ConfigError } from '../errors.js';
 import { operate } from './operate.js';
@@ -12,9 +18,37 @@ import { operate } from './operate.js';
  *   reaches `maxCount`. Depends on wall-clock timing, so not reproducible.
  * - `{ poisson, seed }`: sizes 1 + Poisson(mean − 1) from a seeded RNG, so every size is ≥ 1, the mean is
  *   exactly `poisson`, and the same seed gives the same sizes (the "varying arrival batch sizes" experiment).
+ *
+ * Count and Poisson policies take a bounded wait ({@link MaxWait}), so a quiet stream's tail is never held back
+ * until more events arrive. Without one (the default) they wait for the batch to fill, which makes the cut a
+ * pure function of the event sequence (what replays and experiments need).
  */
 export type RebatchPolicy =
-  'arrival' | { count: number } | { timeMs: number; maxCount?: number } | { poisson: number; seed: number };
+  | 'arrival'
+  | ({ count: number } & MaxWait)
+  | { timeMs: number; maxCount?: number }
+  | ({ poisson: number; seed: number } & MaxWait);
+
+/**
+ * When a partial count or Poisson batch is flushed anyway. A live consumer sets `maxWaitMs`; a flush by
+ * time changes where later batches are cut, so the models are then reproducible only for the same arrival
+ * timing (as with `{ timeMs }`).
+ */
+export interface MaxWait {
+  /**
+   * Idle gap: the batch in hand is flushed once no item (event or dead letter) has arrived for this long.
+   * A burst is still cut into full batches (items keep arriving), and the tail of a burst waits at most
+   * `maxWaitMs` after its last event.
+   */
+  maxWaitMs?: number;
+  /**
+   * Age bound: the batch in hand is flushed once its first item has waited this long, even while items keep
+   * trickling in. With the idle gap alone a busy but slow topic (an event every 90 ms, `maxWaitMs` 100) holds
+   * its first event until the batch fills (`count` × 90 ms); `maxAgeMs` bounds every event's wait. Default:
+   * none.
+   */
+  maxAgeMs?: number;
+}
 
 export interface RebatchOptions<T> {
   /**
@@ -34,6 +68,8 @@ export interface RebatchOptions<T> {
    * nothing handed over stays unlearned). Breaks the reproducible cut of `{ count }` / `{ poisson }`.
    */
   flush$?: Observable<unknown>;
+  /** Clock and timers for `timeMs`, `maxWaitMs` and `maxAgeMs` (default `asyncScheduler`; tests pass a TestScheduler). */
+  scheduler?: SchedulerLike;
 }
 
 function defaultWeight(item: unknown): number {
@@ -49,6 +85,13 @@ function validatePolicy(policy: RebatchPolicy): void {
   const posInt = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 1;
   if (policy === null || typeof policy !== 'object')
     throw new ConfigError(`unknown rebatch policy ${String(policy)}`);
+  if ('count' in policy || 'poisson' in policy) {
+    for (const k of ['maxWaitMs', 'maxAgeMs'] as const) {
+      const v = (policy as MaxWait)[k];
+      if (v !== undefined && !(Number.isFinite(v) && v > 0))
+        throw new ConfigError(`rebatch ${k} must be a positive number, got ${v}`);
+    }
+  }
   if ('count' in policy) {
     if (!posInt(policy.count))
       throw new ConfigError(`rebatch count must be an integer >= 1, got ${policy.count}`);
@@ -108,13 +151,21 @@ export function rebatch<T>(
     }));
   }
 
+  const scheduler = options.scheduler ?? asyncScheduler;
+  // Idle gap and age bound, in ms (Infinity: none). `{ timeMs }` is an age bound.
+  const idleMs = 'timeMs' in policy ? Infinity : (policy.maxWaitMs ?? Infinity);
+  const ageMs = 'timeMs' in policy ? policy.timeMs : (policy.maxAgeMs ?? Infinity);
+  const timed = idleMs !== Infinity || ageMs !== Infinity;
+
   return operate<T | readonly T[], T[]>((out) => {
     let buffer: T[] = [];
     let filled = 0;
-    let timer: ReturnType<typeof setTimeout> | null = null;
+    let timer: Subscription | null = null;
+    /** When the batch in hand got its first item, and its latest one (scheduler time). */
+    let firstAt = 0;
+    let lastAt = 0;
     let target: number;
     let nextSize: () => number;
-    const timed = 'timeMs' in policy ? policy : null;
 
     if ('count' in policy) {
       const n = policy.count;
@@ -128,11 +179,15 @@ export function rebatch<T>(
     }
     target = nextSize();
 
-    const flush = (): void => {
+    const stopTimer = (): void => {
       if (timer !== null) {
-        clearTimeout(timer);
+        timer.unsubscribe();
         timer = null;
       }
+    };
+
+    const flush = (): void => {
+      stopTimer();
       if (buffer.length === 0) return;
       const batch = buffer;
       buffer = [];
@@ -141,10 +196,28 @@ export function rebatch<T>(
       out.next(batch);
     };
 
+    /**
+     * One timer per batch, not one per item: when it fires it flushes if a bound is reached, or sleeps until
+     * the nearer bound as moved by the items that arrived meanwhile.
+     */
+    const arm = (delay: number): void => {
+      timer = scheduler.schedule(() => {
+        timer = null;
+        const now = scheduler.now();
+        const due = Math.min(lastAt + idleMs, firstAt + ageMs);
+        if (now >= due) flush();
+        else arm(due - now);
+      }, delay);
+    };
+
     const push = (item: T): void => {
+      if (timed) {
+        // Any item starts and moves the clock, so dead letters at the tail of a live stream are still flushed (and acked).
+        lastAt = scheduler.now();
+        if (buffer.length === 0) firstAt = lastAt;
+        if (timer === null) arm(Math.min(idleMs, ageMs));
+      }
       buffer.push(item);
-      // Any item starts the clock, so dead letters at the tail of a live stream are still flushed (and acked).
-      if (timed && timer === null) timer = setTimeout(flush, timed.timeMs);
       const w = weight(item);
       if (w > 0) {
         filled += w;
@@ -165,8 +238,7 @@ export function rebatch<T>(
       },
       finalize() {
         flushing?.unsubscribe();
-        if (timer !== null) clearTimeout(timer);
-        timer = null;
+        stopTimer();
         buffer = [];
       },
     };

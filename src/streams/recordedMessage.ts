@@ -1,4 +1,5 @@
 import type { EventOrigin, RawMessage, RecordedMessage } from './event.js';
+import { boundedStringify, compactJson, memberSpans } from './jsonText.js';
 
 /**
  * A recording line's `value` for a binary (non-UTF-8) message: `{ "$binary": "<base64>" }`. No valid event
@@ -96,4 +97,96 @@ export function fromRecordedMessage(r: RecordedMessage, receivedAt: number): Raw
   };
   const value = isBinaryValue(r.value) ? Buffer.from(r.value.$binary, 'base64') : r.value;
   return { origin, key: r.key, value, receivedAt };
+}
+
+/**
+ * The JSON text of the `value` to record for a raw message value (see {@link recordedValue}), built without
+ * parsing into objects and serializing again: text that is a JSON object or array is kept as its own tokens
+ * (whitespace between tokens removed, so it fits on one line), however deep it nests.
+ */
+export function recordedValueText(value: unknown): string {
+  let text: string;
+  if (Buffer.isBuffer(value) || value instanceof Uint8Array) {
+    try {
+      text = utf8.decode(value);
+    } catch {
+      const b64 = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+      return `{"$binary":"${b64}"}`;
+    }
+  } else if (typeof value === 'string') {
+    text = value;
+  } else {
+    return value === undefined ? 'null' : boundedStringify(value);
+  }
+  const c = text.trimStart()[0];
+  if (c === '{' || c === '[') {
+    const compact = compactJson(text);
+    if (compact !== null) return compact;
+  }
+  return JSON.stringify(text);
+}
+
+/** A raw message as one recording line (JSON, no newline). Never recurses on the value's depth. */
+export function recordingLine(m: RawMessage): string {
+  const o = m.origin;
+  return (
+    `{"topic":${JSON.stringify(o.topic)},"partition":${o.partition},"offset":${JSON.stringify(o.offset)},` +
+    `"timestamp":${JSON.stringify(o.timestamp)},"key":${m.key === null || m.key === undefined ? 'null' : JSON.stringify(m.key)},` +
+    `"value":${recordedValueText(m.value)}}`
+  );
+}
+
+const BINARY_TEXT = /^\{\s*"\$binary"\s*:\s*"([A-Za-z0-9+/=]*)"\s*\}$/;
+
+/**
+ * A recording line back into the raw message it was, or null when the line is not a recorded message. The
+ * `value` is taken as its text, unparsed: an object or array value is handed on as that text (a string) and
+ * parsed by the decoder exactly as a Kafka message with those bytes would be (one decode path); a string
+ * value is the raw text it recorded; `{ "$binary": ... }` the bytes. Only the small metadata members are
+ * parsed here, so a value nested thousands deep costs one linear scan.
+ */
+export function parseRecordingLine(line: string, receivedAt: number): RawMessage | null {
+  const spans = memberSpans(line);
+  if (spans === null) return null;
+  const valueSpan = spans.get('value');
+  if (valueSpan === undefined) return null;
+  const meta: Record<string, unknown> = {};
+  for (const k of ['topic', 'partition', 'offset', 'timestamp', 'key']) {
+    const span = spans.get(k);
+    if (span === undefined) continue;
+    try {
+      meta[k] = JSON.parse(line.slice(span[0], span[1]));
+    } catch {
+      return null;
+    }
+  }
+  const rec = asRecordedMessage({ ...meta, value: null });
+  if (rec === null) return null;
+  const text = line.slice(valueSpan[0], valueSpan[1]);
+  let value: unknown = text;
+  if (text.charCodeAt(0) === 0x22) {
+    // A string value: the raw text recorded for a message that was not a JSON object or array.
+    try {
+      value = JSON.parse(text) as string;
+    } catch {
+      value = text; // a broken string: the decoder reports it as bad JSON
+    }
+  } else if (text.charCodeAt(0) === 0x7b) {
+    const b = BINARY_TEXT.exec(text);
+    if (b !== null) value = Buffer.from(b[1], 'base64');
+  } else if (text.charCodeAt(0) !== 0x5b) {
+    // null, a number or a boolean (a value a program recorded as such): kept as that value.
+    try {
+      value = JSON.parse(text) as unknown;
+    } catch {
+      value = text;
+    }
+  }
+  const origin: EventOrigin = {
+    topic: rec.topic,
+    partition: rec.partition,
+    offset: rec.offset,
+    timestamp: rec.timestamp,
+  };
+  return { origin, key: rec.key, value, receivedAt };
 }

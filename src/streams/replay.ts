@@ -66,6 +66,10 @@ export async function replayIntoModels(options: ReplayOptions): Promise<ReplayRe
     throw new ConfigError(
       'replayIntoModels is deterministic: time-based batching ({ timeMs }) is not allowed',
     );
+  if (policy !== 'arrival' && (policy.maxWaitMs !== undefined || policy.maxAgeMs !== undefined))
+    throw new ConfigError(
+      'replayIntoModels is deterministic: a batch flushed by time (maxWaitMs, maxAgeMs) is not allowed',
+    );
   const names = Object.keys(options.models);
   const counter = new DeadLetterCounter();
   const sink = options.deadLetters ? new TeeDeadLetterSink(counter, options.deadLetters) : counter;

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { OperatorFunction } from 'rxjs';
 import type { RawMessage } from './event.js';
 import { operate } from './operate.js';
-import { toRecordedMessage } from './recordedMessage.js';
+import { recordingLine } from './recordedMessage.js';
 
 export interface ToRecordingOptions {
   /** Append to an existing file instead of replacing it (default false). */
@@ -16,7 +16,7 @@ export interface ToRecordingOptions {
  * messages' writes. On complete the file is flushed and closed before the output completes, so a finished
  * stream means a complete recording; on error or unsubscribe what was written so far is flushed and closed.
  * A write error errors the stream. How values are stored (parsed JSON, raw text, `$binary`) is described at
- * {@link recordedValue}.
+ * {@link recordedValue}; lines are built by {@link recordingLine}, which never recurses on a value's depth.
  *
  * RxJS has no backpressure: if the source outpaces the disk, Node buffers the lines in memory.
  *
@@ -40,8 +40,8 @@ export function toRecording<T extends RawMessage | readonly RawMessage[]>(
       next(value) {
         let text = '';
         if (Array.isArray(value))
-          for (const m of value as readonly RawMessage[]) text += JSON.stringify(toRecordedMessage(m)) + '\n';
-        else text = JSON.stringify(toRecordedMessage(value as RawMessage)) + '\n';
+          for (const m of value as readonly RawMessage[]) text += recordingLine(m) + '\n';
+        else text = recordingLine(value as RawMessage) + '\n';
         stream.write(text);
         out.next(value);
       },
