@@ -4,28 +4,24 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import { NormalizationError } from '../errors.js';
-import {
-  type Dims,
-  assertFinite,
-  checkBool,
-  checkEps,
-  checkKind,
-  checkMomentum,
-  checkPositiveInt,
-  ensure,
-  floatsFromState,
-  readDims,
-  outputBuffer,
-  readGrad,
-  shapeText,
-} from './input.js';
+import { Affine } from './affine.js';
 import {
   channelBackwardFromSums,
   channelGradSums,
   channelMoments,
   normalizeChannels,
 } from './channelKernels.js';
-import type { ForwardOptions, Normalizer, NormalizerParams, NormalizerState } from './normalizer.js';
+import type { NormalizerDescriptor } from './descriptor.js';
+import { type Dims, assertFinite, ensure, outputBuffer, readDims, readGrad, shapeText } from './input.js';
+import type { ForwardOptions, Normalizer, NormalizerParams } from './normalizer.js';
+import {
+  StateCodec,
+  type StateOf,
+  boolField,
+  epsField,
+  positiveInt,
+  unitIntervalOrNull,
+} from './stateCodec.js';
 
 export interface BatchNormOptions {
   channels: number;
@@ -39,19 +35,36 @@ export interface BatchNormOptions {
   trackRunningStats?: boolean;
 }
 
-export interface BatchNormState extends NormalizerState {
-  kind: 'batch';
-  channels: number;
-  eps: number;
-  momentum: number | null;
-  affine: boolean;
-  trackRunningStats: boolean;
-  gamma: number[] | null;
-  beta: number[] | null;
-  runningMean: number[] | null;
-  runningVar: number[] | null;
-  numBatchesTracked: number;
-}
+const traits = { perSample: false, needsWindows: false, needsBatchStatistics: true };
+
+const options = {
+  channels: positiveInt(),
+  eps: epsField(),
+  momentum: unitIntervalOrNull(0.1),
+  affine: boolField(true),
+  trackRunningStats: boolField(true),
+};
+
+const codec = new StateCodec(
+  'batch',
+  'BatchNorm',
+  options,
+  (bn: BatchNorm) => ({
+    gamma: bn.params.gamma,
+    beta: bn.params.beta,
+    runningMean: bn.trackRunningStats ? bn.runningMean : null,
+    runningVar: bn.trackRunningStats ? bn.runningVar : null,
+  }),
+  ['numBatchesTracked'],
+);
+
+export type BatchNormState = StateOf<
+  'batch',
+  typeof options,
+  'gamma' | 'beta' | 'runningMean' | 'runningVar',
+  never,
+  'numBatchesTracked'
+>;
 
 /**
  * Normalizes each channel over the batch (and length): x̂ = (x − μ_B)/√(σ²_B + ε), y = γ·x̂ + β.
@@ -68,7 +81,7 @@ export interface BatchNormState extends NormalizerState {
  */
 export class BatchNorm implements Normalizer {
   readonly kind = 'batch';
-  readonly perSample = false;
+  readonly perSample = traits.perSample;
   readonly channels: number;
   readonly eps: number;
   readonly momentum: number | null;
@@ -93,17 +106,14 @@ export class BatchNorm implements Normalizer {
   private lastUsedBatchStats = true;
 
   constructor(opts: BatchNormOptions) {
-    const who = 'BatchNorm';
-    if (opts === null || typeof opts !== 'object')
-      throw new NormalizationError(`${who}: options object required`);
-    this.channels = checkPositiveInt(who, 'channels', opts.channels);
-    this.eps = checkEps(who, opts.eps ?? 1e-5);
-    this.momentum = checkMomentum(who, opts.momentum === undefined ? 0.1 : opts.momentum, true);
-    this.affine = checkBool(who, 'affine', opts.affine ?? true);
-    this.trackRunningStats = checkBool(who, 'trackRunningStats', opts.trackRunningStats ?? true);
+    const o = codec.options(opts);
+    this.channels = o.channels;
+    this.eps = o.eps;
+    this.momentum = o.momentum;
+    this.affine = o.affine;
+    this.trackRunningStats = o.trackRunningStats;
     const c = this.channels;
-    this.params = this.affine ? { gamma: new Float64Array(c).fill(1), beta: new Float64Array(c) } : {};
-    this.grads = this.affine ? { gamma: new Float64Array(c), beta: new Float64Array(c) } : {};
+    ({ params: this.params, grads: this.grads } = new Affine(c, this.affine));
     this.runningMean = new Float64Array(c);
     this.runningVar = new Float64Array(c).fill(1);
     this.invStd = new Float64Array(c);
@@ -197,46 +207,29 @@ export class BatchNorm implements Normalizer {
   }
 
   state(): BatchNormState {
-    return {
-      kind: 'batch',
-      channels: this.channels,
-      eps: this.eps,
-      momentum: this.momentum,
-      affine: this.affine,
-      trackRunningStats: this.trackRunningStats,
-      gamma: this.params.gamma ? Array.from(this.params.gamma) : null,
-      beta: this.params.beta ? Array.from(this.params.beta) : null,
-      runningMean: this.trackRunningStats ? Array.from(this.runningMean) : null,
-      runningVar: this.trackRunningStats ? Array.from(this.runningVar) : null,
-      numBatchesTracked: this.numBatchesTracked,
-    };
+    return codec.state(this) as BatchNormState;
   }
 
   static fromState(s: BatchNormState): BatchNorm {
-    const who = 'BatchNorm';
-    const st = checkKind(who, s, 'batch') as BatchNormState;
-    const bn = new BatchNorm({
-      channels: st.channels,
-      eps: st.eps,
-      momentum: st.momentum,
-      affine: st.affine,
-      trackRunningStats: st.trackRunningStats,
-    });
-    const c = bn.channels;
-    if (bn.affine) {
-      bn.params.gamma!.set(floatsFromState(who, 'gamma', st.gamma, c));
-      bn.params.beta!.set(floatsFromState(who, 'beta', st.beta, c));
-    }
-    if (bn.trackRunningStats) {
-      bn.runningMean.set(floatsFromState(who, 'runningMean', st.runningMean, c));
-      bn.runningVar.set(floatsFromState(who, 'runningVar', st.runningVar, c));
-    }
-    if (!Number.isInteger(st.numBatchesTracked) || st.numBatchesTracked < 0) {
-      throw new NormalizationError(
-        `${who}.fromState: numBatchesTracked must be an integer >= 0, got ${String(st.numBatchesTracked)}`,
-      );
-    }
-    bn.numBatchesTracked = st.numBatchesTracked;
-    return bn;
+    return codec.restore(s, (o) => new BatchNorm(o));
   }
 }
+
+/** `'batch'`: BatchNorm with PyTorch's defaults over the channels. */
+export const batchNormDescriptor: NormalizerDescriptor<{ kind: 'batch' }> = {
+  kind: 'batch',
+  grammar: 'batch',
+  compareDefault: 'batch',
+  parse: (text) => (text === 'batch' ? { kind: 'batch' } : null),
+  create: (_spec, { channels }) => new BatchNorm({ channels }),
+  fromState: (s) => BatchNorm.fromState(s as BatchNormState),
+  traits,
+  conformance: [
+    { name: 'BatchNorm', create: ({ channels }) => new BatchNorm({ channels }), hasRunningStats: true },
+    {
+      name: 'BatchNorm(momentum=null, affine=false)',
+      create: ({ channels }) => new BatchNorm({ channels, momentum: null, affine: false }),
+      hasRunningStats: true,
+    },
+  ],
+};

@@ -4,22 +4,21 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import { NormalizationError } from '../errors.js';
+import { Affine } from './affine.js';
 import { batchMoments, channelBackward, normalizeChannels } from './channelKernels.js';
+import type { NormalizerDescriptor } from './descriptor.js';
+import { type Dims, ensure, outputBuffer, readDims, readGrad, shapeText } from './input.js';
+import type { ForwardOptions, Normalizer, NormalizerParams } from './normalizer.js';
 import {
-  type Dims,
-  checkBool,
-  checkEps,
-  checkKind,
-  checkMomentum,
-  checkPositiveInt,
-  ensure,
-  floatsFromState,
-  readDims,
-  outputBuffer,
-  readGrad,
-  shapeText,
-} from './input.js';
-import type { ForwardOptions, Normalizer, NormalizerParams, NormalizerState } from './normalizer.js';
+  StateCodec,
+  type OptionField,
+  type StateOf,
+  atLeast,
+  boolField,
+  epsField,
+  positiveInt,
+  unitInterval,
+} from './stateCodec.js';
 
 /**
  * Warm-up of the clipping limits, as in the paper: rMax rises linearly from 1 to `rMaxEnd` and dMax from
@@ -49,22 +48,44 @@ export interface BatchRenormOptions {
   schedule?: RenormSchedule;
 }
 
-export interface BatchRenormState extends NormalizerState {
-  kind: 'batchrenorm';
-  channels: number;
-  eps: number;
-  momentum: number;
-  affine: boolean;
-  rMax: number;
-  dMax: number;
-  schedule: Required<RenormSchedule> | null;
-  gamma: number[] | null;
-  beta: number[] | null;
-  runningMean: number[];
-  runningVar: number[];
-  /** Training steps taken: the schedule position. */
-  steps: number;
-}
+const traits = { perSample: false, needsWindows: false, needsBatchStatistics: true };
+
+const scheduleField: OptionField<Required<RenormSchedule> | null> = {
+  default: null,
+  check: (who, _name, v) => (v === null ? null : checkSchedule(who, v as RenormSchedule)),
+};
+
+const options = {
+  channels: positiveInt(),
+  eps: epsField(),
+  momentum: unitInterval(0.1),
+  affine: boolField(true),
+  rMax: atLeast(1, 3),
+  dMax: atLeast(0, 5),
+  schedule: scheduleField,
+};
+
+const codec = new StateCodec(
+  'batchrenorm',
+  'BatchRenorm',
+  options,
+  (brn: BatchRenorm) => ({
+    gamma: brn.params.gamma,
+    beta: brn.params.beta,
+    runningMean: brn.runningMean,
+    runningVar: brn.runningVar,
+  }),
+  ['steps'],
+);
+
+/** `steps`: training steps taken, the schedule position. */
+export type BatchRenormState = StateOf<
+  'batchrenorm',
+  typeof options,
+  'gamma' | 'beta',
+  'runningMean' | 'runningVar',
+  'steps'
+>;
 
 /**
  * BatchNorm whose training output is corrected toward the running statistics:
@@ -80,13 +101,15 @@ export interface BatchRenormState extends NormalizerState {
  */
 export class BatchRenorm implements Normalizer {
   readonly kind = 'batchrenorm';
-  readonly perSample = false;
+  readonly perSample = traits.perSample;
   readonly channels: number;
   readonly eps: number;
   readonly momentum: number;
   readonly affine: boolean;
-  readonly rMaxFixed: number;
-  readonly dMaxFixed: number;
+  /** Fixed clip for r (used without a schedule). */
+  readonly rMax: number;
+  /** Fixed clip for d (used without a schedule). */
+  readonly dMax: number;
   readonly schedule: Required<RenormSchedule> | null;
   readonly params: NormalizerParams;
   readonly grads: NormalizerParams;
@@ -109,31 +132,19 @@ export class BatchRenorm implements Normalizer {
   private lastTraining = true;
 
   constructor(opts: BatchRenormOptions) {
-    const who = 'BatchRenorm';
-    if (opts === null || typeof opts !== 'object')
-      throw new NormalizationError(`${who}: options object required`);
-    this.channels = checkPositiveInt(who, 'channels', opts.channels);
-    this.eps = checkEps(who, opts.eps ?? 1e-5);
-    this.momentum = checkMomentum(who, opts.momentum === undefined ? 0.1 : opts.momentum, false) as number;
-    this.affine = checkBool(who, 'affine', opts.affine ?? true);
+    const o = codec.options(opts);
     if (opts.schedule !== undefined && (opts.rMax !== undefined || opts.dMax !== undefined)) {
-      throw new NormalizationError(`${who}: give either fixed rMax/dMax or a schedule, not both`);
+      throw new NormalizationError(`BatchRenorm: give either fixed rMax/dMax or a schedule, not both`);
     }
-    const rMax = opts.rMax ?? 3;
-    const dMax = opts.dMax ?? 5;
-    if (typeof rMax !== 'number' || !Number.isFinite(rMax) || rMax < 1) {
-      throw new NormalizationError(`${who}: rMax must be a finite number >= 1, got ${String(rMax)}`);
-    }
-    if (typeof dMax !== 'number' || !Number.isFinite(dMax) || dMax < 0) {
-      throw new NormalizationError(`${who}: dMax must be a finite number >= 0, got ${String(dMax)}`);
-    }
-    this.rMaxFixed = rMax;
-    this.dMaxFixed = dMax;
-    this.schedule =
-      opts.schedule === undefined || opts.schedule === null ? null : checkSchedule(who, opts.schedule);
+    this.channels = o.channels;
+    this.eps = o.eps;
+    this.momentum = o.momentum;
+    this.affine = o.affine;
+    this.rMax = o.rMax;
+    this.dMax = o.dMax;
+    this.schedule = o.schedule;
     const c = this.channels;
-    this.params = this.affine ? { gamma: new Float64Array(c).fill(1), beta: new Float64Array(c) } : {};
-    this.grads = this.affine ? { gamma: new Float64Array(c), beta: new Float64Array(c) } : {};
+    ({ params: this.params, grads: this.grads } = new Affine(c, this.affine));
     this.runningMean = new Float64Array(c);
     this.runningVar = new Float64Array(c).fill(1);
     this.r = new Float64Array(c).fill(1);
@@ -149,7 +160,7 @@ export class BatchRenorm implements Normalizer {
   /** The clipping limits the next training step uses (from the schedule when there is one). */
   limits(): { rMax: number; dMax: number } {
     const s = this.schedule;
-    if (s === null) return { rMax: this.rMaxFixed, dMax: this.dMaxFixed };
+    if (s === null) return { rMax: this.rMax, dMax: this.dMax };
     const p =
       s.warmupSteps === 0
         ? this.steps >= s.startStep
@@ -239,49 +250,43 @@ export class BatchRenorm implements Normalizer {
   }
 
   state(): BatchRenormState {
-    return {
-      kind: 'batchrenorm',
-      channels: this.channels,
-      eps: this.eps,
-      momentum: this.momentum,
-      affine: this.affine,
-      rMax: this.rMaxFixed,
-      dMax: this.dMaxFixed,
-      schedule: this.schedule === null ? null : { ...this.schedule },
-      gamma: this.params.gamma ? Array.from(this.params.gamma) : null,
-      beta: this.params.beta ? Array.from(this.params.beta) : null,
-      runningMean: Array.from(this.runningMean),
-      runningVar: Array.from(this.runningVar),
-      steps: this.steps,
-    };
+    return codec.state(this) as BatchRenormState;
   }
 
   static fromState(s: BatchRenormState): BatchRenorm {
-    const who = 'BatchRenorm';
-    const st = checkKind(who, s, 'batchrenorm') as BatchRenormState;
-    const brn = new BatchRenorm({
-      channels: st.channels,
-      eps: st.eps,
-      momentum: st.momentum,
-      affine: st.affine,
-      ...(st.schedule === null ? { rMax: st.rMax, dMax: st.dMax } : { schedule: st.schedule }),
-    });
-    const c = brn.channels;
-    if (brn.affine) {
-      brn.params.gamma!.set(floatsFromState(who, 'gamma', st.gamma, c));
-      brn.params.beta!.set(floatsFromState(who, 'beta', st.beta, c));
-    }
-    brn.runningMean.set(floatsFromState(who, 'runningMean', st.runningMean, c));
-    brn.runningVar.set(floatsFromState(who, 'runningVar', st.runningVar, c));
-    if (!Number.isInteger(st.steps) || st.steps < 0) {
-      throw new NormalizationError(
-        `${who}.fromState: steps must be an integer >= 0, got ${String(st.steps)}`,
-      );
-    }
-    brn.steps = st.steps;
-    return brn;
+    return codec.restore(s, ({ rMax, dMax, schedule, ...rest }) =>
+      schedule === null ? new BatchRenorm({ ...rest, rMax, dMax }) : new BatchRenorm({ ...rest, schedule }),
+    );
   }
 }
+
+/** `'batchrenorm'`: Batch Renormalization with the paper's final clips (rMax = 3, dMax = 5). */
+export const batchRenormDescriptor: NormalizerDescriptor<{ kind: 'batchrenorm' }> = {
+  kind: 'batchrenorm',
+  grammar: 'batchrenorm',
+  compareDefault: 'batchrenorm',
+  parse: (text) => (text === 'batchrenorm' ? { kind: 'batchrenorm' } : null),
+  create: (_spec, { channels }) => new BatchRenorm({ channels }),
+  fromState: (s) => BatchRenorm.fromState(s as BatchRenormState),
+  traits,
+  conformance: [
+    {
+      name: 'BatchRenorm',
+      create: ({ channels }) => new BatchRenorm({ channels }),
+      hasRunningStats: true,
+      gradientCheck: {
+        why:
+          'r and d are constants in backward (Ioffe 2017), so backward is the derivative of the forward only where ' +
+          'they are locally constant: dMax = 0 pins d, and a running variance of 100 puts σ_B/σ below 1/rMax so r is clipped',
+        create: ({ channels }) => {
+          const b = new BatchRenorm({ channels, rMax: 3, dMax: 0 });
+          b.runningVar.fill(100);
+          return b;
+        },
+      },
+    },
+  ],
+};
 
 function checkSchedule(who: string, s: RenormSchedule): Required<RenormSchedule> {
   const { rMaxEnd, dMaxEnd, warmupSteps } = s;

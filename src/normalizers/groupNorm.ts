@@ -3,20 +3,10 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import { NormalizationError } from '../errors.js';
-import {
-  type Dims,
-  assertFinite,
-  checkBool,
-  checkEps,
-  checkKind,
-  checkPositiveInt,
-  ensure,
-  floatsFromState,
-  readDims,
-  outputBuffer,
-  readGrad,
-} from './input.js';
-import type { ForwardOptions, Normalizer, NormalizerParams, NormalizerState } from './normalizer.js';
+import { Affine } from './affine.js';
+import type { NormalizerDescriptor } from './descriptor.js';
+import { type Dims, assertFinite, ensure, outputBuffer, readDims, readGrad } from './input.js';
+import type { ForwardOptions, Normalizer, NormalizerParams } from './normalizer.js';
 import {
   type RowAffine,
   rowGradSums,
@@ -25,6 +15,7 @@ import {
   rowsBackwardFromSums,
   rowsForward,
 } from './rowKernels.js';
+import { StateCodec, type StateOf, boolField, epsField, positiveInt } from './stateCodec.js';
 
 export interface GroupNormOptions {
   /** Number of groups G; must divide `channels`. */
@@ -36,15 +27,16 @@ export interface GroupNormOptions {
   affine?: boolean;
 }
 
-export interface GroupNormState extends NormalizerState {
-  kind: 'group';
-  groups: number;
-  channels: number;
-  eps: number;
-  affine: boolean;
-  gamma: number[] | null;
-  beta: number[] | null;
-}
+const traits = { perSample: true, needsWindows: false, needsBatchStatistics: false };
+
+const options = { groups: positiveInt(), channels: positiveInt(), eps: epsField(), affine: boolField(true) };
+
+const codec = new StateCodec('group', 'GroupNorm', options, (gn: GroupNorm) => ({
+  gamma: gn.params.gamma,
+  beta: gn.params.beta,
+}));
+
+export type GroupNormState = StateOf<'group', typeof options, 'gamma' | 'beta'>;
 
 /**
  * Normalizes each sample over groups of C/G consecutive channels (and L), then a per-channel affine.
@@ -58,7 +50,7 @@ export interface GroupNormState extends NormalizerState {
  */
 export class GroupNorm implements Normalizer {
   readonly kind = 'group';
-  readonly perSample = true;
+  readonly perSample = traits.perSample;
   readonly groups: number;
   readonly channels: number;
   readonly eps: number;
@@ -71,25 +63,23 @@ export class GroupNorm implements Normalizer {
   private rowMean: Float64Array = new Float64Array(0);
   private rowVar: Float64Array = new Float64Array(0);
   private gradSums: Float64Array = new Float64Array(0);
+  private readonly gammaBeta: Affine;
   private last: Dims | null = null;
   private affineSpec: RowAffine = { mode: 'none' };
 
   constructor(opts: GroupNormOptions) {
-    const who = 'GroupNorm';
-    if (opts === null || typeof opts !== 'object')
-      throw new NormalizationError(`${who}: options object required`);
-    this.groups = checkPositiveInt(who, 'groups', opts.groups);
-    this.channels = checkPositiveInt(who, 'channels', opts.channels);
-    if (this.channels % this.groups !== 0) {
+    const o = codec.options(opts);
+    if (o.channels % o.groups !== 0) {
       throw new NormalizationError(
-        `${who}: channels (${this.channels}) must be divisible by groups (${this.groups})`,
+        `GroupNorm: channels (${o.channels}) must be divisible by groups (${o.groups})`,
       );
     }
-    this.eps = checkEps(who, opts.eps ?? 1e-5);
-    this.affine = checkBool(who, 'affine', opts.affine ?? true);
-    const c = this.channels;
-    this.params = this.affine ? { gamma: new Float64Array(c).fill(1), beta: new Float64Array(c) } : {};
-    this.grads = this.affine ? { gamma: new Float64Array(c), beta: new Float64Array(c) } : {};
+    this.groups = o.groups;
+    this.channels = o.channels;
+    this.eps = o.eps;
+    this.affine = o.affine;
+    this.gammaBeta = new Affine(this.channels, this.affine);
+    ({ params: this.params, grads: this.grads } = this.gammaBeta);
   }
 
   forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
@@ -105,7 +95,7 @@ export class GroupNorm implements Normalizer {
     if (!Number.isFinite(rowMoments(rows, cpg * l, x.data, this.rowMean, this.rowVar))) {
       assertFinite(x.data, total, 'GroupNorm', 'input', x.shape);
     }
-    this.affineSpec = this.affineFor(l);
+    this.affineSpec = this.gammaBeta.channelRows(l, cpg, this.groups);
     this.xhat = ensure(this.xhat, total);
     this.invStd = ensure(this.invStd, rows);
     rowsForward(rows, cpg * l, x.data, this.eps, this.affineSpec, this.xhat, this.invStd, out, {
@@ -141,41 +131,33 @@ export class GroupNorm implements Normalizer {
     return { data: dx, shape: [...dy.shape] };
   }
 
-  private affineFor(l: number): RowAffine {
-    const { gamma, beta } = this.params;
-    if (!gamma || !beta) return { mode: 'none' };
-    const s = this.affineSpec;
-    if (s.mode === 'channel' && s.chunk === l) return s;
-    return {
-      mode: 'channel',
-      gamma,
-      beta,
-      chunk: l,
-      channelsPerRow: this.channels / this.groups,
-      rowsPerSample: this.groups,
-    };
-  }
-
   state(): GroupNormState {
-    return {
-      kind: 'group',
-      groups: this.groups,
-      channels: this.channels,
-      eps: this.eps,
-      affine: this.affine,
-      gamma: this.params.gamma ? Array.from(this.params.gamma) : null,
-      beta: this.params.beta ? Array.from(this.params.beta) : null,
-    };
+    return codec.state(this) as GroupNormState;
   }
 
   static fromState(s: GroupNormState): GroupNorm {
-    const who = 'GroupNorm';
-    const st = checkKind(who, s, 'group') as GroupNormState;
-    const gn = new GroupNorm({ groups: st.groups, channels: st.channels, eps: st.eps, affine: st.affine });
-    if (gn.affine) {
-      gn.params.gamma!.set(floatsFromState(who, 'gamma', st.gamma, gn.channels));
-      gn.params.beta!.set(floatsFromState(who, 'beta', st.beta, gn.channels));
-    }
-    return gn;
+    return codec.restore(s, (o) => new GroupNorm(o));
   }
 }
+
+/** `'group:G'`: GroupNorm with G groups (G a positive integer dividing the channels), per-channel affine. */
+export const groupNormDescriptor: NormalizerDescriptor<{ kind: 'group'; groups: number }> = {
+  kind: 'group',
+  grammar: 'group:G',
+  grammarNote: 'G a positive integer',
+  compareDefault: 'group:4',
+  parse(text) {
+    const m = /^group:([1-9]\d*)$/.exec(text);
+    return m === null ? null : { kind: 'group', groups: Number(m[1]) };
+  },
+  create: ({ groups }, { channels }) => new GroupNorm({ groups, channels }),
+  fromState: (s) => GroupNorm.fromState(s as GroupNormState),
+  traits,
+  conformance: [
+    {
+      name: 'GroupNorm(groups=2)',
+      create: ({ channels }) => new GroupNorm({ groups: 2, channels }),
+      hasRunningStats: false,
+    },
+  ],
+};

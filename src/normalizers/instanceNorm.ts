@@ -5,23 +5,13 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import { NormalizationError } from '../errors.js';
+import { Affine } from './affine.js';
 import { channelBackward, normalizeChannels } from './channelKernels.js';
-import {
-  type Dims,
-  checkBool,
-  checkEps,
-  checkKind,
-  checkMomentum,
-  checkPositiveInt,
-  ensure,
-  floatsFromState,
-  readDims,
-  outputBuffer,
-  readGrad,
-  shapeText,
-} from './input.js';
-import type { ForwardOptions, Normalizer, NormalizerParams, NormalizerState } from './normalizer.js';
+import type { NormalizerDescriptor } from './descriptor.js';
+import { type Dims, ensure, outputBuffer, readDims, readGrad, shapeText } from './input.js';
+import type { ForwardOptions, Normalizer, NormalizerParams } from './normalizer.js';
 import { type RowAffine, rowsBackward, rowsForward } from './rowKernels.js';
+import { StateCodec, type StateOf, boolField, epsField, positiveInt, unitInterval } from './stateCodec.js';
 
 export interface InstanceNormOptions {
   channels: number;
@@ -35,18 +25,28 @@ export interface InstanceNormOptions {
   momentum?: number;
 }
 
-export interface InstanceNormState extends NormalizerState {
-  kind: 'instance';
-  channels: number;
-  eps: number;
-  affine: boolean;
-  trackRunningStats: boolean;
-  momentum: number;
-  gamma: number[] | null;
-  beta: number[] | null;
-  runningMean: number[] | null;
-  runningVar: number[] | null;
-}
+const traits = { perSample: true, needsWindows: true, needsBatchStatistics: false };
+
+const options = {
+  channels: positiveInt(),
+  eps: epsField(),
+  affine: boolField(false),
+  trackRunningStats: boolField(false),
+  momentum: unitInterval(0.1),
+};
+
+const codec = new StateCodec('instance', 'InstanceNorm', options, (inorm: InstanceNorm) => ({
+  gamma: inorm.params.gamma,
+  beta: inorm.params.beta,
+  runningMean: inorm.trackRunningStats ? inorm.runningMean : null,
+  runningVar: inorm.trackRunningStats ? inorm.runningVar : null,
+}));
+
+export type InstanceNormState = StateOf<
+  'instance',
+  typeof options,
+  'gamma' | 'beta' | 'runningMean' | 'runningVar'
+>;
 
 /**
  * Normalizes each channel of each sample over L. Needs `[N, C, L]` with L > 1: with one value the
@@ -60,7 +60,7 @@ export interface InstanceNormState extends NormalizerState {
  */
 export class InstanceNorm implements Normalizer {
   readonly kind = 'instance';
-  readonly perSample = true;
+  readonly perSample = traits.perSample;
   readonly channels: number;
   readonly eps: number;
   readonly affine: boolean;
@@ -78,22 +78,21 @@ export class InstanceNorm implements Normalizer {
   private readonly chInvStd: Float64Array;
   private readonly sum1: Float64Array;
   private readonly sum2: Float64Array;
+  private readonly gammaBeta: Affine;
   private last: Dims | null = null;
   private lastUsedRunning = false;
   private affineSpec: RowAffine = { mode: 'none' };
 
   constructor(opts: InstanceNormOptions) {
-    const who = 'InstanceNorm';
-    if (opts === null || typeof opts !== 'object')
-      throw new NormalizationError(`${who}: options object required`);
-    this.channels = checkPositiveInt(who, 'channels', opts.channels);
-    this.eps = checkEps(who, opts.eps ?? 1e-5);
-    this.affine = checkBool(who, 'affine', opts.affine ?? false);
-    this.trackRunningStats = checkBool(who, 'trackRunningStats', opts.trackRunningStats ?? false);
-    this.momentum = checkMomentum(who, opts.momentum === undefined ? 0.1 : opts.momentum, false) as number;
+    const o = codec.options(opts);
+    this.channels = o.channels;
+    this.eps = o.eps;
+    this.affine = o.affine;
+    this.trackRunningStats = o.trackRunningStats;
+    this.momentum = o.momentum;
     const c = this.channels;
-    this.params = this.affine ? { gamma: new Float64Array(c).fill(1), beta: new Float64Array(c) } : {};
-    this.grads = this.affine ? { gamma: new Float64Array(c), beta: new Float64Array(c) } : {};
+    this.gammaBeta = new Affine(c, this.affine);
+    ({ params: this.params, grads: this.grads } = this.gammaBeta);
     this.runningMean = new Float64Array(c);
     this.runningVar = new Float64Array(c).fill(1);
     this.chMean = new Float64Array(c);
@@ -135,7 +134,7 @@ export class InstanceNorm implements Normalizer {
       );
     } else {
       if (training && this.trackRunningStats) this.updateRunning(n, c, l, x.data);
-      this.affineSpec = this.affineFor(l);
+      this.affineSpec = this.gammaBeta.channelRows(l, 1, c);
       this.invStd = ensure(this.invStd, n * c);
       rowsForward(n * c, l, x.data, this.eps, this.affineSpec, this.xhat, this.invStd, out);
     }
@@ -198,48 +197,37 @@ export class InstanceNorm implements Normalizer {
     return { data: dx, shape: [...dy.shape] };
   }
 
-  private affineFor(l: number): RowAffine {
-    const { gamma, beta } = this.params;
-    if (!gamma || !beta) return { mode: 'none' };
-    const s = this.affineSpec;
-    if (s.mode === 'channel' && s.chunk === l) return s;
-    return { mode: 'channel', gamma, beta, chunk: l, channelsPerRow: 1, rowsPerSample: this.channels };
-  }
-
   state(): InstanceNormState {
-    return {
-      kind: 'instance',
-      channels: this.channels,
-      eps: this.eps,
-      affine: this.affine,
-      trackRunningStats: this.trackRunningStats,
-      momentum: this.momentum,
-      gamma: this.params.gamma ? Array.from(this.params.gamma) : null,
-      beta: this.params.beta ? Array.from(this.params.beta) : null,
-      runningMean: this.trackRunningStats ? Array.from(this.runningMean) : null,
-      runningVar: this.trackRunningStats ? Array.from(this.runningVar) : null,
-    };
+    return codec.state(this) as InstanceNormState;
   }
 
   static fromState(s: InstanceNormState): InstanceNorm {
-    const who = 'InstanceNorm';
-    const st = checkKind(who, s, 'instance') as InstanceNormState;
-    const inorm = new InstanceNorm({
-      channels: st.channels,
-      eps: st.eps,
-      affine: st.affine,
-      trackRunningStats: st.trackRunningStats,
-      momentum: st.momentum,
-    });
-    const c = inorm.channels;
-    if (inorm.affine) {
-      inorm.params.gamma!.set(floatsFromState(who, 'gamma', st.gamma, c));
-      inorm.params.beta!.set(floatsFromState(who, 'beta', st.beta, c));
-    }
-    if (inorm.trackRunningStats) {
-      inorm.runningMean.set(floatsFromState(who, 'runningMean', st.runningMean, c));
-      inorm.runningVar.set(floatsFromState(who, 'runningVar', st.runningVar, c));
-    }
-    return inorm;
+    return codec.restore(s, (o) => new InstanceNorm(o));
   }
 }
+
+/**
+ * `'instance'`: InstanceNorm over L (windows only). It gets a learnable affine here (PyTorch defaults to
+ * none) so every variant in a comparison has the same capacity.
+ */
+export const instanceNormDescriptor: NormalizerDescriptor<{ kind: 'instance' }> = {
+  kind: 'instance',
+  grammar: 'instance',
+  compareDefault: 'instance',
+  parse: (text) => (text === 'instance' ? { kind: 'instance' } : null),
+  create: (_spec, { channels }) => new InstanceNorm({ channels, affine: true }),
+  fromState: (s) => InstanceNorm.fromState(s as InstanceNormState),
+  traits,
+  conformance: [
+    {
+      name: 'InstanceNorm(affine, trackRunningStats)',
+      create: ({ channels }) => new InstanceNorm({ channels, affine: true, trackRunningStats: true }),
+      hasRunningStats: true,
+    },
+    {
+      name: 'InstanceNorm',
+      create: ({ channels }) => new InstanceNorm({ channels }),
+      hasRunningStats: false,
+    },
+  ],
+};

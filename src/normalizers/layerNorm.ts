@@ -4,20 +4,10 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import { NormalizationError } from '../errors.js';
-import {
-  type Dims,
-  assertFinite,
-  checkBool,
-  checkEps,
-  checkKind,
-  ensure,
-  floatsFromState,
-  readDims,
-  outputBuffer,
-  readGrad,
-  shapeText,
-} from './input.js';
-import type { ForwardOptions, Normalizer, NormalizerParams, NormalizerState } from './normalizer.js';
+import { Affine } from './affine.js';
+import { type NormalizerDescriptor, trailingShape } from './descriptor.js';
+import { type Dims, assertFinite, ensure, outputBuffer, readDims, readGrad, shapeText } from './input.js';
+import type { ForwardOptions, Normalizer, NormalizerParams } from './normalizer.js';
 import {
   type RowAffine,
   rowGradSums,
@@ -26,6 +16,7 @@ import {
   rowsBackwardFromSums,
   rowsForward,
 } from './rowKernels.js';
+import { StateCodec, type OptionField, type StateOf, boolField, epsField } from './stateCodec.js';
 
 export interface LayerNormOptions {
   /** Trailing normalized shape: `[C]` for `[N, C]` inputs, `[C, L]` (or `[L]`) for `[N, C, L]`. */
@@ -36,14 +27,28 @@ export interface LayerNormOptions {
   elementwiseAffine?: boolean;
 }
 
-export interface LayerNormState extends NormalizerState {
-  kind: 'layer';
-  shape: number[];
-  eps: number;
-  elementwiseAffine: boolean;
-  gamma: number[] | null;
-  beta: number[] | null;
-}
+const traits = { perSample: true, needsWindows: false, needsBatchStatistics: false };
+
+/** The normalized shape: `[C]`, `[L]` or `[C, L]` of positive integers (copied). */
+const shapeField: OptionField<number[]> = {
+  check(who, name, v) {
+    if (!Array.isArray(v) || v.length < 1 || v.length > 2 || !v.every((d) => Number.isInteger(d) && d >= 1)) {
+      throw new NormalizationError(
+        `${who}: ${name} must be [C], [L] or [C, L] of positive integers, got ${Array.isArray(v) ? shapeText(v) : String(v)}`,
+      );
+    }
+    return [...(v as number[])];
+  },
+};
+
+const options = { shape: shapeField, eps: epsField(), elementwiseAffine: boolField(true) };
+
+const codec = new StateCodec('layer', 'LayerNorm', options, (ln: LayerNorm) => ({
+  gamma: ln.params.gamma,
+  beta: ln.params.beta,
+}));
+
+export type LayerNormState = StateOf<'layer', typeof options, 'gamma' | 'beta'>;
 
 /**
  * Normalizes each sample over its trailing `shape` (biased variance, ε inside the root), then applies
@@ -56,7 +61,7 @@ export interface LayerNormState extends NormalizerState {
  */
 export class LayerNorm implements Normalizer {
   readonly kind = 'layer';
-  readonly perSample = true;
+  readonly perSample = traits.perSample;
   readonly shape: readonly number[];
   readonly eps: number;
   readonly elementwiseAffine: boolean;
@@ -74,35 +79,14 @@ export class LayerNorm implements Normalizer {
   private last: Dims | null = null;
 
   constructor(opts: LayerNormOptions) {
-    const who = 'LayerNorm';
-    if (opts === null || typeof opts !== 'object')
-      throw new NormalizationError(`${who}: options object required`);
-    const shape = opts.shape;
-    if (
-      !Array.isArray(shape) ||
-      shape.length < 1 ||
-      shape.length > 2 ||
-      !shape.every((d) => Number.isInteger(d) && d >= 1)
-    ) {
-      throw new NormalizationError(
-        `${who}: shape must be [C], [L] or [C, L] of positive integers, got ${Array.isArray(shape) ? shapeText(shape) : String(shape)}`,
-      );
-    }
-    this.shape = [...shape];
-    this.size = shape.reduce((a, b) => a * b, 1);
-    this.eps = checkEps(who, opts.eps ?? 1e-5);
-    this.elementwiseAffine = checkBool(who, 'elementwiseAffine', opts.elementwiseAffine ?? true);
-    if (this.elementwiseAffine) {
-      const gamma = new Float64Array(this.size).fill(1);
-      const beta = new Float64Array(this.size);
-      this.params = { gamma, beta };
-      this.grads = { gamma: new Float64Array(this.size), beta: new Float64Array(this.size) };
-      this.affine = { mode: 'elementwise', gamma, beta };
-    } else {
-      this.params = {};
-      this.grads = {};
-      this.affine = { mode: 'none' };
-    }
+    const o = codec.options(opts);
+    this.shape = o.shape;
+    this.size = o.shape.reduce((a, b) => a * b, 1);
+    this.eps = o.eps;
+    this.elementwiseAffine = o.elementwiseAffine;
+    const affine = new Affine(this.size, this.elementwiseAffine);
+    ({ params: this.params, grads: this.grads } = affine);
+    this.affine = affine.elementwise();
   }
 
   forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
@@ -164,24 +148,28 @@ export class LayerNorm implements Normalizer {
   }
 
   state(): LayerNormState {
-    return {
-      kind: 'layer',
-      shape: [...this.shape],
-      eps: this.eps,
-      elementwiseAffine: this.elementwiseAffine,
-      gamma: this.params.gamma ? Array.from(this.params.gamma) : null,
-      beta: this.params.beta ? Array.from(this.params.beta) : null,
-    };
+    return codec.state(this) as LayerNormState;
   }
 
   static fromState(s: LayerNormState): LayerNorm {
-    const who = 'LayerNorm';
-    const st = checkKind(who, s, 'layer') as LayerNormState;
-    const ln = new LayerNorm({ shape: st.shape, eps: st.eps, elementwiseAffine: st.elementwiseAffine });
-    if (ln.elementwiseAffine) {
-      ln.params.gamma!.set(floatsFromState(who, 'gamma', st.gamma, ln.size));
-      ln.params.beta!.set(floatsFromState(who, 'beta', st.beta, ln.size));
-    }
-    return ln;
+    return codec.restore(s, (o) => new LayerNorm(o));
   }
 }
+
+/** `'layer'`: LayerNorm over `[C]` for vectors, `[C, L]` for windows, elementwise affine. */
+export const layerNormDescriptor: NormalizerDescriptor<{ kind: 'layer' }> = {
+  kind: 'layer',
+  grammar: 'layer',
+  compareDefault: 'layer',
+  parse: (text) => (text === 'layer' ? { kind: 'layer' } : null),
+  create: (_spec, shape) => new LayerNorm({ shape: trailingShape(shape) }),
+  fromState: (s) => LayerNorm.fromState(s as LayerNormState),
+  traits,
+  conformance: [
+    {
+      name: 'LayerNorm',
+      create: (shape) => new LayerNorm({ shape: trailingShape(shape) }),
+      hasRunningStats: false,
+    },
+  ],
+};

@@ -3,20 +3,11 @@
  * James 2019, "Online Normalization for Training Neural Networks", NeurIPS).
  */
 import type { Tensor } from '../core/tensor.js';
-import { NormalizationError } from '../errors.js';
-import {
-  type Dims,
-  checkBool,
-  checkEps,
-  checkKind,
-  checkPositiveInt,
-  ensure,
-  floatsFromState,
-  readDims,
-  outputBuffer,
-  readGrad,
-} from './input.js';
-import type { ForwardOptions, Normalizer, NormalizerParams, NormalizerState } from './normalizer.js';
+import { Affine } from './affine.js';
+import type { NormalizerDescriptor } from './descriptor.js';
+import { type Dims, ensure, outputBuffer, readDims, readGrad } from './input.js';
+import type { ForwardOptions, Normalizer, NormalizerParams } from './normalizer.js';
+import { StateCodec, type StateOf, boolField, epsField, positiveInt, unitInterval } from './stateCodec.js';
 
 export interface OnlineNormOptions {
   channels: number;
@@ -30,22 +21,35 @@ export interface OnlineNormOptions {
   affine?: boolean;
 }
 
-export interface OnlineNormState extends NormalizerState {
-  kind: 'online';
-  channels: number;
-  alphaForward: number;
-  alphaBackward: number;
-  eps: number;
-  affine: boolean;
-  gamma: number[] | null;
-  beta: number[] | null;
-  /** Forward control process: running mean and variance per channel. */
-  mu: number[];
-  variance: number[];
-  /** Backward control process: accumulated projections of the gradient on 1 (u) and on y (v). */
-  u: number[];
-  v: number[];
-}
+const traits = { perSample: false, needsWindows: false, needsBatchStatistics: false };
+
+const options = {
+  channels: positiveInt(),
+  alphaForward: unitInterval(0.999),
+  alphaBackward: unitInterval(0.99),
+  eps: epsField(),
+  affine: boolField(true),
+};
+
+const codec = new StateCodec('online', 'OnlineNorm', options, (on: OnlineNorm) => ({
+  gamma: on.params.gamma,
+  beta: on.params.beta,
+  mu: on.mu,
+  variance: on.variance,
+  u: on.u,
+  v: on.v,
+}));
+
+/**
+ * `mu`, `variance`: the forward control process (running mean and variance per channel); `u`, `v`: the
+ * backward one (accumulated projections of the gradient on 1 and on y).
+ */
+export type OnlineNormState = StateOf<
+  'online',
+  typeof options,
+  'gamma' | 'beta',
+  'mu' | 'variance' | 'u' | 'v'
+>;
 
 /**
  * Normalizes each sample with statistics estimated from the samples before it, in stream order, so the
@@ -69,7 +73,7 @@ export interface OnlineNormState extends NormalizerState {
  */
 export class OnlineNorm implements Normalizer {
   readonly kind = 'online';
-  readonly perSample = false;
+  readonly perSample = traits.perSample;
   readonly channels: number;
   readonly alphaForward: number;
   readonly alphaBackward: number;
@@ -90,17 +94,14 @@ export class OnlineNorm implements Normalizer {
   private lastTraining = true;
 
   constructor(opts: OnlineNormOptions) {
-    const who = 'OnlineNorm';
-    if (opts === null || typeof opts !== 'object')
-      throw new NormalizationError(`${who}: options object required`);
-    this.channels = checkPositiveInt(who, 'channels', opts.channels);
-    this.alphaForward = checkAlpha(who, 'alphaForward', opts.alphaForward ?? 0.999);
-    this.alphaBackward = checkAlpha(who, 'alphaBackward', opts.alphaBackward ?? 0.99);
-    this.eps = checkEps(who, opts.eps ?? 1e-5);
-    this.affine = checkBool(who, 'affine', opts.affine ?? true);
+    const o = codec.options(opts);
+    this.channels = o.channels;
+    this.alphaForward = o.alphaForward;
+    this.alphaBackward = o.alphaBackward;
+    this.eps = o.eps;
+    this.affine = o.affine;
     const c = this.channels;
-    this.params = this.affine ? { gamma: new Float64Array(c).fill(1), beta: new Float64Array(c) } : {};
-    this.grads = this.affine ? { gamma: new Float64Array(c), beta: new Float64Array(c) } : {};
+    ({ params: this.params, grads: this.grads } = new Affine(c, this.affine));
     this.mu = new Float64Array(c);
     this.variance = new Float64Array(c).fill(1);
     this.u = new Float64Array(c);
@@ -209,48 +210,36 @@ export class OnlineNorm implements Normalizer {
   }
 
   state(): OnlineNormState {
-    return {
-      kind: 'online',
-      channels: this.channels,
-      alphaForward: this.alphaForward,
-      alphaBackward: this.alphaBackward,
-      eps: this.eps,
-      affine: this.affine,
-      gamma: this.params.gamma ? Array.from(this.params.gamma) : null,
-      beta: this.params.beta ? Array.from(this.params.beta) : null,
-      mu: Array.from(this.mu),
-      variance: Array.from(this.variance),
-      u: Array.from(this.u),
-      v: Array.from(this.v),
-    };
+    return codec.state(this) as OnlineNormState;
   }
 
   static fromState(s: OnlineNormState): OnlineNorm {
-    const who = 'OnlineNorm';
-    const st = checkKind(who, s, 'online') as OnlineNormState;
-    const on = new OnlineNorm({
-      channels: st.channels,
-      alphaForward: st.alphaForward,
-      alphaBackward: st.alphaBackward,
-      eps: st.eps,
-      affine: st.affine,
-    });
-    const c = on.channels;
-    if (on.affine) {
-      on.params.gamma!.set(floatsFromState(who, 'gamma', st.gamma, c));
-      on.params.beta!.set(floatsFromState(who, 'beta', st.beta, c));
-    }
-    on.mu.set(floatsFromState(who, 'mu', st.mu, c));
-    on.variance.set(floatsFromState(who, 'variance', st.variance, c));
-    on.u.set(floatsFromState(who, 'u', st.u, c));
-    on.v.set(floatsFromState(who, 'v', st.v, c));
-    return on;
+    return codec.restore(s, (o) => new OnlineNorm(o));
   }
 }
 
-function checkAlpha(who: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) {
-    throw new NormalizationError(`${who}: ${name} must be a number in [0, 1], got ${String(v)}`);
-  }
-  return v;
-}
+/** `'online'`: Online Normalization with the paper's decays (α_f = 0.999, α_b = 0.99). */
+export const onlineNormDescriptor: NormalizerDescriptor<{ kind: 'online' }> = {
+  kind: 'online',
+  grammar: 'online',
+  compareDefault: 'online',
+  parse: (text) => (text === 'online' ? { kind: 'online' } : null),
+  create: (_spec, { channels }) => new OnlineNorm({ channels }),
+  fromState: (s) => OnlineNorm.fromState(s as OnlineNormState),
+  traits,
+  conformance: [
+    {
+      name: 'OnlineNorm',
+      create: ({ channels }) => new OnlineNorm({ channels }),
+      hasRunningStats: true,
+      gradientCheck: {
+        why:
+          'the backward control process (α_b < 1) deliberately replaces the true derivative; with α_b = 1 it is off and ' +
+          'backward is the derivative of the forward with the running statistics of the previous samples held constant, ' +
+          'which finite differences see exactly on one-sample batches',
+        create: ({ channels }) => new OnlineNorm({ channels, alphaBackward: 1 }),
+        oneSample: true,
+      },
+    },
+  ],
+};
