@@ -9,10 +9,9 @@
 import { ConfigError, ModelError } from '../errors.js';
 import type { Features, ModelState, OnlineModel } from '../models/types.js';
 import { createVariant, defaultVariantFor, modelFromState, type VariantSpec } from '../models/variant.js';
+import { isNormalizerSpec, normalizerGrammar } from '../normalizers/descriptors.js';
 import type { XShape } from '../streams/decodeEvents.js';
 import type { VariantConfig } from './config.js';
-
-const NORMALIZER = /^(batch|layer|instance|group:\d+|batchrenorm|online|none)$/;
 
 /** Parses 'batch,layer,ln=layer,linear' into variant configs; names must be unique. */
 export function parseVariantList(text: string, flag = '--variant'): VariantConfig[] {
@@ -28,12 +27,12 @@ export function parseVariantList(text: string, flag = '--variant'): VariantConfi
       throw new ConfigError(`${flag}: bad variant name '${name}' (use [A-Za-z0-9_.:-])`);
     const mlp = /^mlp(?::(.+))?$/.exec(what);
     if (what === 'linear') out.push({ name, model: 'linear' });
-    else if (mlp !== null && (mlp[1] === undefined || NORMALIZER.test(mlp[1])))
+    else if (mlp !== null && (mlp[1] === undefined || isNormalizerSpec(mlp[1])))
       out.push({ name, model: 'mlp', normalizer: mlp[1] ?? 'layer' });
-    else if (NORMALIZER.test(what)) out.push({ name, model: 'windownet', normalizer: what });
+    else if (isNormalizerSpec(what)) out.push({ name, model: 'windownet', normalizer: what });
     else
       throw new ConfigError(
-        `${flag}: '${what}' is not a normalizer (batch, layer, instance, group:G, batchrenorm, online, none) or 'linear'`,
+        `${flag}: '${what}' is not a normalizer (${normalizerGrammar().join(', ')}) or 'linear'`,
       );
   }
   if (out.length === 0) throw new ConfigError(`${flag}: no variants given`);

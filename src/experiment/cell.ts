@@ -6,6 +6,7 @@
 import { ConfigError } from '../errors.js';
 import { Mlp } from '../models/nets/mlp.js';
 import { WindowNet, type WindowNetOptions } from '../models/nets/windowNet.js';
+import { isNormalizerSpec, normalizerTraits } from '../normalizers/descriptors.js';
 import type { Classifier, Features } from '../models/types.js';
 import { poissonSizes } from '../streams/rebatch.js';
 import type { StreamEvent } from '../streams/event.js';
@@ -39,12 +40,7 @@ export function batchLabel(b: BatchSizeSpec): number | string {
 
 /** The normalizers whose output for one sample never depends on the rest of the batch. */
 export function isPerSampleSpec(normalizer: string): boolean {
-  return (
-    normalizer === 'layer' ||
-    normalizer === 'instance' ||
-    normalizer === 'none' ||
-    /^group:\d+$/.test(normalizer)
-  );
+  return isNormalizerSpec(normalizer) && normalizerTraits(normalizer).perSample;
 }
 
 /** Options of the compared models, shared by every cell (the normalizer and seed are set per cell). */
