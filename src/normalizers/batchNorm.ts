@@ -4,67 +4,48 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import { NormalizationError } from '../errors.js';
-import { Affine } from './affine.js';
 import {
   channelBackwardFromSums,
   channelGradSums,
   channelMoments,
   normalizeChannels,
 } from './channelKernels.js';
-import type { NormalizerDescriptor } from './descriptor.js';
+import { family } from './descriptor.js';
 import { type Dims, assertFinite, ensure, outputBuffer, readDims, readGrad, shapeText } from './input.js';
-import type { ForwardOptions, Normalizer, NormalizerParams } from './normalizer.js';
+import type { ForwardOptions, Normalizer } from './normalizer.js';
+import { normalizerBase } from './normalizerBase.js';
 import {
-  StateCodec,
+  type LayoutInput,
   type StateOf,
   boolField,
   epsField,
   positiveInt,
   unitIntervalOrNull,
+  normalizerLayout,
 } from './stateCodec.js';
 
-export interface BatchNormOptions {
-  channels: number;
-  /** Added to the variance inside the square root. Default 1e-5. */
-  eps?: number;
-  /** Running-statistics update rate; `null` = cumulative average (1 / numBatchesTracked). Default 0.1. */
-  momentum?: number | null;
-  /** Learnable per-channel γ (init 1) and β (init 0). Default true. */
-  affine?: boolean;
-  /** Keep running mean/var for inference; when false, batch statistics are used in eval too. Default true. */
-  trackRunningStats?: boolean;
-}
+const layout = normalizerLayout({
+  kind: 'batch',
+  who: 'BatchNorm',
+  traits: { perSample: false, needsWindows: false, needsBatchStatistics: true },
+  options: {
+    channels: positiveInt(),
+    /** Added to the variance inside the square root. Default 1e-5. */
+    eps: epsField(),
+    /** Running-statistics update rate; `null` = cumulative average (1 / numBatchesTracked). Default 0.1. */
+    momentum: unitIntervalOrNull(0.1),
+    /** Learnable per-channel γ (init 1) and β (init 0). Default true. */
+    affine: boolField(true),
+    /** Keep running mean/var for inference; when false, batch statistics are used in eval too. Default true. */
+    trackRunningStats: boolField(true),
+  },
+  affine: (o) => ({ size: o.channels, enabled: o.affine }),
+  buffers: { runningMean: 'trackRunningStats', runningVar: 'trackRunningStats' },
+  counters: ['numBatchesTracked'],
+});
 
-const traits = { perSample: false, needsWindows: false, needsBatchStatistics: true };
-
-const options = {
-  channels: positiveInt(),
-  eps: epsField(),
-  momentum: unitIntervalOrNull(0.1),
-  affine: boolField(true),
-  trackRunningStats: boolField(true),
-};
-
-const codec = new StateCodec(
-  'batch',
-  'BatchNorm',
-  options,
-  (bn: BatchNorm) => ({
-    gamma: bn.params.gamma,
-    beta: bn.params.beta,
-    runningMean: bn.trackRunningStats ? bn.runningMean : null,
-    runningVar: bn.trackRunningStats ? bn.runningVar : null,
-  }),
-  ['numBatchesTracked'],
-);
-
-export type BatchNormState = StateOf<
-  'batch',
-  typeof options,
-  'gamma' | 'beta' | 'runningMean' | 'runningVar',
-  never,
-  'numBatchesTracked'
->;
+export type BatchNormOptions = LayoutInput<typeof layout>;
+export type BatchNormState = StateOf<typeof layout>;
 
 /**
  * Normalizes each channel over the batch (and length): x̂ = (x − μ_B)/√(σ²_B + ε), y = γ·x̂ + β.
@@ -79,16 +60,7 @@ export type BatchNormState = StateOf<
  * const y = bn.forward(tensor([1, 2, 3, 5], [2, 2]));
  * const dx = bn.backward(tensor([1, 0, 0, 1], [2, 2]));
  */
-export class BatchNorm implements Normalizer {
-  readonly kind = 'batch';
-  readonly perSample = traits.perSample;
-  readonly channels: number;
-  readonly eps: number;
-  readonly momentum: number | null;
-  readonly affine: boolean;
-  readonly trackRunningStats: boolean;
-  readonly params: NormalizerParams;
-  readonly grads: NormalizerParams;
+export class BatchNorm extends normalizerBase(layout) implements Normalizer {
   /** Running mean per channel (zeros when trackRunningStats is false: never read then). */
   readonly runningMean: Float64Array;
   /** Running unbiased variance per channel. */
@@ -106,14 +78,8 @@ export class BatchNorm implements Normalizer {
   private lastUsedBatchStats = true;
 
   constructor(opts: BatchNormOptions) {
-    const o = codec.options(opts);
-    this.channels = o.channels;
-    this.eps = o.eps;
-    this.momentum = o.momentum;
-    this.affine = o.affine;
-    this.trackRunningStats = o.trackRunningStats;
+    super(opts);
     const c = this.channels;
-    ({ params: this.params, grads: this.grads } = new Affine(c, this.affine));
     this.runningMean = new Float64Array(c);
     this.runningVar = new Float64Array(c).fill(1);
     this.invStd = new Float64Array(c);
@@ -205,31 +171,13 @@ export class BatchNorm implements Normalizer {
     );
     return { data: dx, shape: [...dy.shape] };
   }
-
-  state(): BatchNormState {
-    return codec.state(this) as BatchNormState;
-  }
-
-  static fromState(s: BatchNormState): BatchNorm {
-    return codec.restore(s, (o) => new BatchNorm(o));
-  }
 }
 
 /** `'batch'`: BatchNorm with PyTorch's defaults over the channels. */
-export const batchNormDescriptor: NormalizerDescriptor<{ kind: 'batch' }> = {
-  kind: 'batch',
-  grammar: 'batch',
-  compareDefault: 'batch',
-  parse: (text) => (text === 'batch' ? { kind: 'batch' } : null),
-  create: (_spec, { channels }) => new BatchNorm({ channels }),
-  fromState: (s) => BatchNorm.fromState(s as BatchNormState),
-  traits,
-  conformance: [
-    { name: 'BatchNorm', create: ({ channels }) => new BatchNorm({ channels }), hasRunningStats: true },
-    {
-      name: 'BatchNorm(momentum=null, affine=false)',
-      create: ({ channels }) => new BatchNorm({ channels, momentum: null, affine: false }),
-      hasRunningStats: true,
-    },
-  ],
-};
+export const batchNormDescriptor = family(layout, BatchNorm, {
+  shapeOptions: ({ channels }) => ({ channels }),
+  cases: {
+    BatchNorm: {},
+    'BatchNorm(momentum=null, affine=false)': { options: { momentum: null, affine: false } },
+  },
+});

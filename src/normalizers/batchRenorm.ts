@@ -4,18 +4,19 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import { NormalizationError } from '../errors.js';
-import { Affine } from './affine.js';
 import { batchMoments, channelBackward, normalizeChannels } from './channelKernels.js';
-import type { NormalizerDescriptor } from './descriptor.js';
+import { family } from './descriptor.js';
 import { type Dims, ensure, outputBuffer, readDims, readGrad, shapeText } from './input.js';
-import type { ForwardOptions, Normalizer, NormalizerParams } from './normalizer.js';
+import type { ForwardOptions, Normalizer } from './normalizer.js';
+import { normalizerBase } from './normalizerBase.js';
 import {
-  StateCodec,
-  type OptionField,
+  type DefaultedField,
+  type LayoutInput,
   type StateOf,
   atLeast,
   boolField,
   epsField,
+  normalizerLayout,
   positiveInt,
   unitInterval,
 } from './stateCodec.js';
@@ -32,60 +33,41 @@ export interface RenormSchedule {
   startStep?: number;
 }
 
-export interface BatchRenormOptions {
-  channels: number;
-  /** Added to the variances inside the square roots. Default 1e-5. */
-  eps?: number;
-  /** Running-statistics update rate (the paper's α). Default 0.1, as BatchNorm, so the two compare fairly. */
-  momentum?: number;
-  /** Learnable per-channel γ and β. Default true. */
-  affine?: boolean;
-  /** Fixed clip for r ∈ [1/rMax, rMax], rMax ≥ 1. Default 3 (the paper's final value). Not with `schedule`. */
-  rMax?: number;
-  /** Fixed clip for d ∈ [−dMax, dMax], dMax ≥ 0. Default 5 (the paper's final value). Not with `schedule`. */
-  dMax?: number;
-  /** Warm-up schedule for rMax and dMax instead of fixed values. */
-  schedule?: RenormSchedule;
-}
-
-const traits = { perSample: false, needsWindows: false, needsBatchStatistics: true };
-
-const scheduleField: OptionField<Required<RenormSchedule> | null> = {
+const scheduleField: DefaultedField<Required<RenormSchedule> | null, RenormSchedule | null> = {
   default: null,
   check: (who, _name, v) => (v === null ? null : checkSchedule(who, v as RenormSchedule)),
 };
 
-const options = {
-  channels: positiveInt(),
-  eps: epsField(),
-  momentum: unitInterval(0.1),
-  affine: boolField(true),
-  rMax: atLeast(1, 3),
-  dMax: atLeast(0, 5),
-  schedule: scheduleField,
-};
+const layout = normalizerLayout({
+  kind: 'batchrenorm',
+  who: 'BatchRenorm',
+  traits: { perSample: false, needsWindows: false, needsBatchStatistics: true },
+  options: {
+    channels: positiveInt(),
+    /** Added to the variances inside the square roots. Default 1e-5. */
+    eps: epsField(),
+    /** Running-statistics update rate (the paper's α). Default 0.1, as BatchNorm, so the two compare fairly. */
+    momentum: unitInterval(0.1),
+    /** Learnable per-channel γ and β. Default true. */
+    affine: boolField(true),
+    /** Fixed clip for r ∈ [1/rMax, rMax], rMax ≥ 1. Default 3 (the paper's final value). Not with `schedule`. */
+    rMax: atLeast(1, 3),
+    /** Fixed clip for d ∈ [−dMax, dMax], dMax ≥ 0. Default 5 (the paper's final value). Not with `schedule`. */
+    dMax: atLeast(0, 5),
+    /** Warm-up schedule for rMax and dMax instead of fixed values (null: none). */
+    schedule: scheduleField,
+  },
+  affine: (o) => ({ size: o.channels, enabled: o.affine }),
+  buffers: { runningMean: true, runningVar: true },
+  /** Training steps taken: the schedule position. */
+  counters: ['steps'],
+  // A state holds both the fixed clips and the schedule; the constructor takes one or the other.
+  restoreOptions: ({ rMax, dMax, schedule, ...rest }) =>
+    schedule === null ? { ...rest, rMax, dMax } : { ...rest, schedule },
+});
 
-const codec = new StateCodec(
-  'batchrenorm',
-  'BatchRenorm',
-  options,
-  (brn: BatchRenorm) => ({
-    gamma: brn.params.gamma,
-    beta: brn.params.beta,
-    runningMean: brn.runningMean,
-    runningVar: brn.runningVar,
-  }),
-  ['steps'],
-);
-
-/** `steps`: training steps taken, the schedule position. */
-export type BatchRenormState = StateOf<
-  'batchrenorm',
-  typeof options,
-  'gamma' | 'beta',
-  'runningMean' | 'runningVar',
-  'steps'
->;
+export type BatchRenormOptions = LayoutInput<typeof layout>;
+export type BatchRenormState = StateOf<typeof layout>;
 
 /**
  * BatchNorm whose training output is corrected toward the running statistics:
@@ -99,20 +81,7 @@ export type BatchRenormState = StateOf<
  * @example
  * const brn = new BatchRenorm({ channels: 4, schedule: { rMaxEnd: 3, dMaxEnd: 5, warmupSteps: 1000 } });
  */
-export class BatchRenorm implements Normalizer {
-  readonly kind = 'batchrenorm';
-  readonly perSample = traits.perSample;
-  readonly channels: number;
-  readonly eps: number;
-  readonly momentum: number;
-  readonly affine: boolean;
-  /** Fixed clip for r (used without a schedule). */
-  readonly rMax: number;
-  /** Fixed clip for d (used without a schedule). */
-  readonly dMax: number;
-  readonly schedule: Required<RenormSchedule> | null;
-  readonly params: NormalizerParams;
-  readonly grads: NormalizerParams;
+export class BatchRenorm extends normalizerBase(layout) implements Normalizer {
   readonly runningMean: Float64Array;
   readonly runningVar: Float64Array;
   /** Training steps taken (the schedule position). */
@@ -132,19 +101,11 @@ export class BatchRenorm implements Normalizer {
   private lastTraining = true;
 
   constructor(opts: BatchRenormOptions) {
-    const o = codec.options(opts);
+    super(opts);
     if (opts.schedule !== undefined && (opts.rMax !== undefined || opts.dMax !== undefined)) {
       throw new NormalizationError(`BatchRenorm: give either fixed rMax/dMax or a schedule, not both`);
     }
-    this.channels = o.channels;
-    this.eps = o.eps;
-    this.momentum = o.momentum;
-    this.affine = o.affine;
-    this.rMax = o.rMax;
-    this.dMax = o.dMax;
-    this.schedule = o.schedule;
     const c = this.channels;
-    ({ params: this.params, grads: this.grads } = new Affine(c, this.affine));
     this.runningMean = new Float64Array(c);
     this.runningVar = new Float64Array(c).fill(1);
     this.r = new Float64Array(c).fill(1);
@@ -248,32 +209,13 @@ export class BatchRenorm implements Normalizer {
     }
     return { data: dx, shape: [...dy.shape] };
   }
-
-  state(): BatchRenormState {
-    return codec.state(this) as BatchRenormState;
-  }
-
-  static fromState(s: BatchRenormState): BatchRenorm {
-    return codec.restore(s, ({ rMax, dMax, schedule, ...rest }) =>
-      schedule === null ? new BatchRenorm({ ...rest, rMax, dMax }) : new BatchRenorm({ ...rest, schedule }),
-    );
-  }
 }
 
 /** `'batchrenorm'`: Batch Renormalization with the paper's final clips (rMax = 3, dMax = 5). */
-export const batchRenormDescriptor: NormalizerDescriptor<{ kind: 'batchrenorm' }> = {
-  kind: 'batchrenorm',
-  grammar: 'batchrenorm',
-  compareDefault: 'batchrenorm',
-  parse: (text) => (text === 'batchrenorm' ? { kind: 'batchrenorm' } : null),
-  create: (_spec, { channels }) => new BatchRenorm({ channels }),
-  fromState: (s) => BatchRenorm.fromState(s as BatchRenormState),
-  traits,
-  conformance: [
-    {
-      name: 'BatchRenorm',
-      create: ({ channels }) => new BatchRenorm({ channels }),
-      hasRunningStats: true,
+export const batchRenormDescriptor = family(layout, BatchRenorm, {
+  shapeOptions: ({ channels }) => ({ channels }),
+  cases: {
+    BatchRenorm: {
       gradientCheck: {
         why:
           'r and d are constants in backward (Ioffe 2017), so backward is the derivative of the forward only where ' +
@@ -285,8 +227,8 @@ export const batchRenormDescriptor: NormalizerDescriptor<{ kind: 'batchrenorm' }
         },
       },
     },
-  ],
-};
+  },
+});
 
 function checkSchedule(who: string, s: RenormSchedule): Required<RenormSchedule> {
   const { rMaxEnd, dMaxEnd, warmupSteps } = s;

@@ -5,6 +5,7 @@
  * the conformance suite read that list instead of keeping copies.
  */
 import type { Normalizer, NormalizerState } from './normalizer.js';
+import { type AnyLayout, readOptions } from './stateCodec.js';
 
 /** The feature shape a normalizer sees per sample: `[C]` (length undefined) or `[C, L]`. */
 export interface FeatureShape {
@@ -66,9 +67,63 @@ export interface NormalizerDescriptor<S extends NormalizerSpec = NormalizerSpec>
   conformance: readonly ConformanceCase[];
 }
 
-/** Parser of a spec that is one fixed word (`'batch'`, `'layer'`, ...). */
-export function wordSpec<K extends string>(kind: K): (text: string) => { kind: K } | null {
-  return (text) => (text === kind ? { kind } : null);
+/** A normalizer class as a family needs it: its constructor and its static `fromState`. */
+export interface NormalizerClass<O> {
+  new (opts: O): Normalizer;
+  fromState(s: never): Normalizer;
+}
+
+/** What a family adds to its class's layout (see {@link family}). */
+export interface FamilySpec<O, S extends NormalizerSpec> {
+  /** The constructor options a per-sample feature shape gives (`{ channels }`, LayerNorm's `{ shape }`). */
+  shapeOptions(shape: FeatureShape): O;
+  /** The factory's options beyond the shape's and the class defaults: from the parsed spec, or fixed ones. */
+  factoryOptions?(spec: S): Partial<O>;
+  /** Spec grammar when it is more than the kind as one word: help text, note, parser, compare's default. */
+  grammar?: { text: string; note: string; parse(text: string): S | null; compareDefault: string };
+  /**
+   * Conformance cases by name: the options beyond the shape's, and the gradient-check configuration where
+   * the layer's backward is by definition not its forward's derivative.
+   */
+  cases: Record<string, { options?: Partial<O>; gradientCheck?: ConformanceCase['gradientCheck'] }>;
+}
+
+/**
+ * A family's descriptor from its class, the layout the class is built from (kind, traits, options,
+ * buffers) and what only the family knows: how a feature shape and a spec become options, and its
+ * conformance cases. A case has running statistics when the layout keeps a buffer for its options.
+ */
+export function family<O extends object, S extends NormalizerSpec = { kind: string }>(
+  layout: AnyLayout,
+  cls: NormalizerClass<O>,
+  spec: FamilySpec<NoInfer<O>, S>,
+): NormalizerDescriptor<S> {
+  const make = (shape: FeatureShape, extra: Partial<O> | undefined): Normalizer =>
+    new cls({ ...spec.shapeOptions(shape), ...extra });
+  const keepsStatistics = (extra: Partial<O> | undefined): boolean => {
+    const o = readOptions(layout.who, layout.options, {
+      ...spec.shapeOptions({ channels: 4, length: 5 }),
+      ...extra,
+    });
+    return Object.values(layout.buffers).some((when) => when === true || o[when] === true);
+  };
+  const word = layout.kind;
+  return {
+    kind: word,
+    grammar: spec.grammar?.text ?? word,
+    grammarNote: spec.grammar?.note,
+    compareDefault: spec.grammar?.compareDefault ?? word,
+    parse: spec.grammar?.parse ?? ((text) => (text === word ? ({ kind: word } as S) : null)),
+    create: (s, shape) => make(shape, spec.factoryOptions?.(s)),
+    fromState: (s) => cls.fromState(s as never),
+    traits: layout.traits,
+    conformance: Object.entries(spec.cases).map(([name, c]) => ({
+      name,
+      create: (shape: FeatureShape) => make(shape, c.options),
+      hasRunningStats: keepsStatistics(c.options),
+      ...(c.gradientCheck ? { gradientCheck: c.gradientCheck } : {}),
+    })),
+  };
 }
 
 /** `[C]` or `[C, L]` as the trailing shape LayerNorm-like layers normalize over. */

@@ -3,10 +3,10 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import { NormalizationError } from '../errors.js';
-import { Affine } from './affine.js';
-import type { NormalizerDescriptor } from './descriptor.js';
+import { channelRows } from './affine.js';
+import { family } from './descriptor.js';
 import { type Dims, assertFinite, ensure, outputBuffer, readDims, readGrad } from './input.js';
-import type { ForwardOptions, Normalizer, NormalizerParams } from './normalizer.js';
+import type { ForwardOptions, Normalizer } from './normalizer.js';
 import {
   type RowAffine,
   rowGradSums,
@@ -15,28 +15,36 @@ import {
   rowsBackwardFromSums,
   rowsForward,
 } from './rowKernels.js';
-import { StateCodec, type StateOf, boolField, epsField, positiveInt } from './stateCodec.js';
+import { normalizerBase } from './normalizerBase.js';
+import {
+  type LayoutInput,
+  type StateOf,
+  boolField,
+  epsField,
+  positiveInt,
+  normalizerLayout,
+} from './stateCodec.js';
 
-export interface GroupNormOptions {
-  /** Number of groups G; must divide `channels`. */
-  groups: number;
-  channels: number;
-  /** Added to the variance inside the square root. Default 1e-5. */
-  eps?: number;
-  /** Learnable per-channel γ (init 1) and β (init 0). Default true. */
-  affine?: boolean;
-}
+const layout = normalizerLayout({
+  kind: 'group',
+  who: 'GroupNorm',
+  traits: { perSample: true, needsWindows: false, needsBatchStatistics: false },
+  options: {
+    /** Number of groups G; must divide `channels`. */
+    groups: positiveInt(),
+    channels: positiveInt(),
+    /** Added to the variance inside the square root. Default 1e-5. */
+    eps: epsField(),
+    /** Learnable per-channel γ (init 1) and β (init 0). Default true. */
+    affine: boolField(true),
+  },
+  affine: (o) => ({ size: o.channels, enabled: o.affine }),
+  buffers: {},
+  counters: [],
+});
 
-const traits = { perSample: true, needsWindows: false, needsBatchStatistics: false };
-
-const options = { groups: positiveInt(), channels: positiveInt(), eps: epsField(), affine: boolField(true) };
-
-const codec = new StateCodec('group', 'GroupNorm', options, (gn: GroupNorm) => ({
-  gamma: gn.params.gamma,
-  beta: gn.params.beta,
-}));
-
-export type GroupNormState = StateOf<'group', typeof options, 'gamma' | 'beta'>;
+export type GroupNormOptions = LayoutInput<typeof layout>;
+export type GroupNormState = StateOf<typeof layout>;
 
 /**
  * Normalizes each sample over groups of C/G consecutive channels (and L), then a per-channel affine.
@@ -48,38 +56,22 @@ export type GroupNormState = StateOf<'group', typeof options, 'gamma' | 'beta'>;
  * const gn = new GroupNorm({ groups: 2, channels: 4 });
  * const y = gn.forward(tensor(new Float64Array(4 * 3).map((_, i) => i * i), [1, 4, 3]));
  */
-export class GroupNorm implements Normalizer {
-  readonly kind = 'group';
-  readonly perSample = traits.perSample;
-  readonly groups: number;
-  readonly channels: number;
-  readonly eps: number;
-  readonly affine: boolean;
-  readonly params: NormalizerParams;
-  readonly grads: NormalizerParams;
-
+export class GroupNorm extends normalizerBase(layout) implements Normalizer {
   private xhat: Float64Array = new Float64Array(0);
   private invStd: Float64Array = new Float64Array(0);
   private rowMean: Float64Array = new Float64Array(0);
   private rowVar: Float64Array = new Float64Array(0);
   private gradSums: Float64Array = new Float64Array(0);
-  private readonly gammaBeta: Affine;
   private last: Dims | null = null;
   private affineSpec: RowAffine = { mode: 'none' };
 
   constructor(opts: GroupNormOptions) {
-    const o = codec.options(opts);
-    if (o.channels % o.groups !== 0) {
+    super(opts);
+    if (this.channels % this.groups !== 0) {
       throw new NormalizationError(
-        `GroupNorm: channels (${o.channels}) must be divisible by groups (${o.groups})`,
+        `GroupNorm: channels (${this.channels}) must be divisible by groups (${this.groups})`,
       );
     }
-    this.groups = o.groups;
-    this.channels = o.channels;
-    this.eps = o.eps;
-    this.affine = o.affine;
-    this.gammaBeta = new Affine(this.channels, this.affine);
-    ({ params: this.params, grads: this.grads } = this.gammaBeta);
   }
 
   forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
@@ -95,7 +87,7 @@ export class GroupNorm implements Normalizer {
     if (!Number.isFinite(rowMoments(rows, cpg * l, x.data, this.rowMean, this.rowVar))) {
       assertFinite(x.data, total, 'GroupNorm', 'input', x.shape);
     }
-    this.affineSpec = this.gammaBeta.channelRows(l, cpg, this.groups);
+    this.affineSpec = channelRows(this.params, l, cpg, this.groups, this.affineSpec);
     this.xhat = ensure(this.xhat, total);
     this.invStd = ensure(this.invStd, rows);
     rowsForward(rows, cpg * l, x.data, this.eps, this.affineSpec, this.xhat, this.invStd, out, {
@@ -130,34 +122,24 @@ export class GroupNorm implements Normalizer {
     );
     return { data: dx, shape: [...dy.shape] };
   }
-
-  state(): GroupNormState {
-    return codec.state(this) as GroupNormState;
-  }
-
-  static fromState(s: GroupNormState): GroupNorm {
-    return codec.restore(s, (o) => new GroupNorm(o));
-  }
 }
 
 /** `'group:G'`: GroupNorm with G groups (G a positive integer dividing the channels), per-channel affine. */
-export const groupNormDescriptor: NormalizerDescriptor<{ kind: 'group'; groups: number }> = {
-  kind: 'group',
-  grammar: 'group:G',
-  grammarNote: 'G a positive integer',
-  compareDefault: 'group:4',
-  parse(text) {
-    const m = /^group:([1-9]\d*)$/.exec(text);
-    return m === null ? null : { kind: 'group', groups: Number(m[1]) };
-  },
-  create: ({ groups }, { channels }) => new GroupNorm({ groups, channels }),
-  fromState: (s) => GroupNorm.fromState(s as GroupNormState),
-  traits,
-  conformance: [
-    {
-      name: 'GroupNorm(groups=2)',
-      create: ({ channels }) => new GroupNorm({ groups: 2, channels }),
-      hasRunningStats: false,
+export const groupNormDescriptor = family<GroupNormOptions, { kind: 'group'; groups: number }>(
+  layout,
+  GroupNorm,
+  {
+    shapeOptions: ({ channels }) => ({ channels, groups: 1 }),
+    factoryOptions: ({ groups }) => ({ groups }),
+    grammar: {
+      text: 'group:G',
+      note: 'G a positive integer',
+      compareDefault: 'group:4',
+      parse(text) {
+        const m = /^group:([1-9]\d*)$/.exec(text);
+        return m === null ? null : { kind: 'group', groups: Number(m[1]) };
+      },
     },
-  ],
-};
+    cases: { 'GroupNorm(groups=2)': { options: { groups: 2 } } },
+  },
+);

@@ -5,48 +5,45 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import { NormalizationError } from '../errors.js';
-import { Affine } from './affine.js';
+import { channelRows } from './affine.js';
 import { channelBackward, normalizeChannels } from './channelKernels.js';
-import type { NormalizerDescriptor } from './descriptor.js';
+import { family } from './descriptor.js';
 import { type Dims, ensure, outputBuffer, readDims, readGrad, shapeText } from './input.js';
-import type { ForwardOptions, Normalizer, NormalizerParams } from './normalizer.js';
+import type { ForwardOptions, Normalizer } from './normalizer.js';
 import { type RowAffine, rowsBackward, rowsForward } from './rowKernels.js';
-import { StateCodec, type StateOf, boolField, epsField, positiveInt, unitInterval } from './stateCodec.js';
+import { normalizerBase } from './normalizerBase.js';
+import {
+  type LayoutInput,
+  type StateOf,
+  boolField,
+  epsField,
+  positiveInt,
+  unitInterval,
+  normalizerLayout,
+} from './stateCodec.js';
 
-export interface InstanceNormOptions {
-  channels: number;
-  /** Added to the variance inside the square root. Default 1e-5. */
-  eps?: number;
-  /** Learnable per-channel γ (init 1) and β (init 0). Default false (as PyTorch). */
-  affine?: boolean;
-  /** Keep running statistics (batch average of the per-instance stats) for inference. Default false. */
-  trackRunningStats?: boolean;
-  /** Running-statistics update rate. Default 0.1. */
-  momentum?: number;
-}
+const layout = normalizerLayout({
+  kind: 'instance',
+  who: 'InstanceNorm',
+  traits: { perSample: true, needsWindows: true, needsBatchStatistics: false },
+  options: {
+    channels: positiveInt(),
+    /** Added to the variance inside the square root. Default 1e-5. */
+    eps: epsField(),
+    /** Learnable per-channel γ (init 1) and β (init 0). Default false (as PyTorch). */
+    affine: boolField(false),
+    /** Keep running statistics (batch average of the per-instance stats) for inference. Default false. */
+    trackRunningStats: boolField(false),
+    /** Running-statistics update rate. Default 0.1. */
+    momentum: unitInterval(0.1),
+  },
+  affine: (o) => ({ size: o.channels, enabled: o.affine }),
+  buffers: { runningMean: 'trackRunningStats', runningVar: 'trackRunningStats' },
+  counters: [],
+});
 
-const traits = { perSample: true, needsWindows: true, needsBatchStatistics: false };
-
-const options = {
-  channels: positiveInt(),
-  eps: epsField(),
-  affine: boolField(false),
-  trackRunningStats: boolField(false),
-  momentum: unitInterval(0.1),
-};
-
-const codec = new StateCodec('instance', 'InstanceNorm', options, (inorm: InstanceNorm) => ({
-  gamma: inorm.params.gamma,
-  beta: inorm.params.beta,
-  runningMean: inorm.trackRunningStats ? inorm.runningMean : null,
-  runningVar: inorm.trackRunningStats ? inorm.runningVar : null,
-}));
-
-export type InstanceNormState = StateOf<
-  'instance',
-  typeof options,
-  'gamma' | 'beta' | 'runningMean' | 'runningVar'
->;
+export type InstanceNormOptions = LayoutInput<typeof layout>;
+export type InstanceNormState = StateOf<typeof layout>;
 
 /**
  * Normalizes each channel of each sample over L. Needs `[N, C, L]` with L > 1: with one value the
@@ -58,16 +55,7 @@ export type InstanceNormState = StateOf<
  * const inorm = new InstanceNorm({ channels: 2 });
  * const y = inorm.forward(tensor([1, 2, 3, 4, 0, 8], [1, 2, 3]));
  */
-export class InstanceNorm implements Normalizer {
-  readonly kind = 'instance';
-  readonly perSample = traits.perSample;
-  readonly channels: number;
-  readonly eps: number;
-  readonly affine: boolean;
-  readonly trackRunningStats: boolean;
-  readonly momentum: number;
-  readonly params: NormalizerParams;
-  readonly grads: NormalizerParams;
+export class InstanceNorm extends normalizerBase(layout) implements Normalizer {
   readonly runningMean: Float64Array;
   readonly runningVar: Float64Array;
 
@@ -78,21 +66,13 @@ export class InstanceNorm implements Normalizer {
   private readonly chInvStd: Float64Array;
   private readonly sum1: Float64Array;
   private readonly sum2: Float64Array;
-  private readonly gammaBeta: Affine;
   private last: Dims | null = null;
   private lastUsedRunning = false;
   private affineSpec: RowAffine = { mode: 'none' };
 
   constructor(opts: InstanceNormOptions) {
-    const o = codec.options(opts);
-    this.channels = o.channels;
-    this.eps = o.eps;
-    this.affine = o.affine;
-    this.trackRunningStats = o.trackRunningStats;
-    this.momentum = o.momentum;
+    super(opts);
     const c = this.channels;
-    this.gammaBeta = new Affine(c, this.affine);
-    ({ params: this.params, grads: this.grads } = this.gammaBeta);
     this.runningMean = new Float64Array(c);
     this.runningVar = new Float64Array(c).fill(1);
     this.chMean = new Float64Array(c);
@@ -134,7 +114,7 @@ export class InstanceNorm implements Normalizer {
       );
     } else {
       if (training && this.trackRunningStats) this.updateRunning(n, c, l, x.data);
-      this.affineSpec = this.gammaBeta.channelRows(l, 1, c);
+      this.affineSpec = channelRows(this.params, l, 1, c, this.affineSpec);
       this.invStd = ensure(this.invStd, n * c);
       rowsForward(n * c, l, x.data, this.eps, this.affineSpec, this.xhat, this.invStd, out);
     }
@@ -196,38 +176,17 @@ export class InstanceNorm implements Normalizer {
     }
     return { data: dx, shape: [...dy.shape] };
   }
-
-  state(): InstanceNormState {
-    return codec.state(this) as InstanceNormState;
-  }
-
-  static fromState(s: InstanceNormState): InstanceNorm {
-    return codec.restore(s, (o) => new InstanceNorm(o));
-  }
 }
 
 /**
  * `'instance'`: InstanceNorm over L (windows only). It gets a learnable affine here (PyTorch defaults to
  * none) so every variant in a comparison has the same capacity.
  */
-export const instanceNormDescriptor: NormalizerDescriptor<{ kind: 'instance' }> = {
-  kind: 'instance',
-  grammar: 'instance',
-  compareDefault: 'instance',
-  parse: (text) => (text === 'instance' ? { kind: 'instance' } : null),
-  create: (_spec, { channels }) => new InstanceNorm({ channels, affine: true }),
-  fromState: (s) => InstanceNorm.fromState(s as InstanceNormState),
-  traits,
-  conformance: [
-    {
-      name: 'InstanceNorm(affine, trackRunningStats)',
-      create: ({ channels }) => new InstanceNorm({ channels, affine: true, trackRunningStats: true }),
-      hasRunningStats: true,
-    },
-    {
-      name: 'InstanceNorm',
-      create: ({ channels }) => new InstanceNorm({ channels }),
-      hasRunningStats: false,
-    },
-  ],
-};
+export const instanceNormDescriptor = family(layout, InstanceNorm, {
+  shapeOptions: ({ channels }) => ({ channels }),
+  factoryOptions: () => ({ affine: true }),
+  cases: {
+    'InstanceNorm(affine, trackRunningStats)': { options: { affine: true, trackRunningStats: true } },
+    InstanceNorm: {},
+  },
+});

@@ -4,10 +4,10 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import { NormalizationError } from '../errors.js';
-import { Affine } from './affine.js';
-import { type NormalizerDescriptor, trailingShape } from './descriptor.js';
+import { elementwiseRows } from './affine.js';
+import { family, trailingShape } from './descriptor.js';
 import { type Dims, assertFinite, ensure, outputBuffer, readDims, readGrad, shapeText } from './input.js';
-import type { ForwardOptions, Normalizer, NormalizerParams } from './normalizer.js';
+import type { ForwardOptions, Normalizer } from './normalizer.js';
 import {
   type RowAffine,
   rowGradSums,
@@ -16,18 +16,15 @@ import {
   rowsBackwardFromSums,
   rowsForward,
 } from './rowKernels.js';
-import { StateCodec, type OptionField, type StateOf, boolField, epsField } from './stateCodec.js';
-
-export interface LayerNormOptions {
-  /** Trailing normalized shape: `[C]` for `[N, C]` inputs, `[C, L]` (or `[L]`) for `[N, C, L]`. */
-  shape: number[];
-  /** Added to the variance inside the square root. Default 1e-5. */
-  eps?: number;
-  /** Learnable γ (init 1) and β (init 0), elementwise over `shape`. Default true. */
-  elementwiseAffine?: boolean;
-}
-
-const traits = { perSample: true, needsWindows: false, needsBatchStatistics: false };
+import { normalizerBase } from './normalizerBase.js';
+import {
+  type OptionField,
+  type LayoutInput,
+  type StateOf,
+  boolField,
+  epsField,
+  normalizerLayout,
+} from './stateCodec.js';
 
 /** The normalized shape: `[C]`, `[L]` or `[C, L]` of positive integers (copied). */
 const shapeField: OptionField<number[]> = {
@@ -41,14 +38,25 @@ const shapeField: OptionField<number[]> = {
   },
 };
 
-const options = { shape: shapeField, eps: epsField(), elementwiseAffine: boolField(true) };
+const layout = normalizerLayout({
+  kind: 'layer',
+  who: 'LayerNorm',
+  traits: { perSample: true, needsWindows: false, needsBatchStatistics: false },
+  options: {
+    /** Trailing normalized shape: `[C]` for `[N, C]` inputs, `[C, L]` (or `[L]`) for `[N, C, L]`. */
+    shape: shapeField,
+    /** Added to the variance inside the square root. Default 1e-5. */
+    eps: epsField(),
+    /** Learnable γ (init 1) and β (init 0), elementwise over `shape`. Default true. */
+    elementwiseAffine: boolField(true),
+  },
+  affine: (o) => ({ size: o.shape.reduce((a, b) => a * b, 1), enabled: o.elementwiseAffine }),
+  buffers: {},
+  counters: [],
+});
 
-const codec = new StateCodec('layer', 'LayerNorm', options, (ln: LayerNorm) => ({
-  gamma: ln.params.gamma,
-  beta: ln.params.beta,
-}));
-
-export type LayerNormState = StateOf<'layer', typeof options, 'gamma' | 'beta'>;
+export type LayerNormOptions = LayoutInput<typeof layout>;
+export type LayerNormState = StateOf<typeof layout>;
 
 /**
  * Normalizes each sample over its trailing `shape` (biased variance, ε inside the root), then applies
@@ -59,14 +67,7 @@ export type LayerNormState = StateOf<'layer', typeof options, 'gamma' | 'beta'>;
  * const ln = new LayerNorm({ shape: [3] });
  * const y = ln.forward(tensor([1, 2, 4], [1, 3]));
  */
-export class LayerNorm implements Normalizer {
-  readonly kind = 'layer';
-  readonly perSample = traits.perSample;
-  readonly shape: readonly number[];
-  readonly eps: number;
-  readonly elementwiseAffine: boolean;
-  readonly params: NormalizerParams;
-  readonly grads: NormalizerParams;
+export class LayerNorm extends normalizerBase(layout) implements Normalizer {
   /** Number of values normalized together (product of `shape`). */
   readonly size: number;
 
@@ -79,14 +80,9 @@ export class LayerNorm implements Normalizer {
   private last: Dims | null = null;
 
   constructor(opts: LayerNormOptions) {
-    const o = codec.options(opts);
-    this.shape = o.shape;
-    this.size = o.shape.reduce((a, b) => a * b, 1);
-    this.eps = o.eps;
-    this.elementwiseAffine = o.elementwiseAffine;
-    const affine = new Affine(this.size, this.elementwiseAffine);
-    ({ params: this.params, grads: this.grads } = affine);
-    this.affine = affine.elementwise();
+    super(opts);
+    this.size = this.shape.reduce((a, b) => a * b, 1);
+    this.affine = elementwiseRows(this.params);
   }
 
   forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
@@ -146,30 +142,10 @@ export class LayerNorm implements Normalizer {
     );
     return { data: dx, shape: [...dy.shape] };
   }
-
-  state(): LayerNormState {
-    return codec.state(this) as LayerNormState;
-  }
-
-  static fromState(s: LayerNormState): LayerNorm {
-    return codec.restore(s, (o) => new LayerNorm(o));
-  }
 }
 
 /** `'layer'`: LayerNorm over `[C]` for vectors, `[C, L]` for windows, elementwise affine. */
-export const layerNormDescriptor: NormalizerDescriptor<{ kind: 'layer' }> = {
-  kind: 'layer',
-  grammar: 'layer',
-  compareDefault: 'layer',
-  parse: (text) => (text === 'layer' ? { kind: 'layer' } : null),
-  create: (_spec, shape) => new LayerNorm({ shape: trailingShape(shape) }),
-  fromState: (s) => LayerNorm.fromState(s as LayerNormState),
-  traits,
-  conformance: [
-    {
-      name: 'LayerNorm',
-      create: (shape) => new LayerNorm({ shape: trailingShape(shape) }),
-      hasRunningStats: false,
-    },
-  ],
-};
+export const layerNormDescriptor = family(layout, LayerNorm, {
+  shapeOptions: (shape) => ({ shape: trailingShape(shape) }),
+  cases: { LayerNorm: {} },
+});

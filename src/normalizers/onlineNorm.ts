@@ -3,53 +3,43 @@
  * James 2019, "Online Normalization for Training Neural Networks", NeurIPS).
  */
 import type { Tensor } from '../core/tensor.js';
-import { Affine } from './affine.js';
-import type { NormalizerDescriptor } from './descriptor.js';
+import { family } from './descriptor.js';
 import { type Dims, ensure, outputBuffer, readDims, readGrad } from './input.js';
-import type { ForwardOptions, Normalizer, NormalizerParams } from './normalizer.js';
-import { StateCodec, type StateOf, boolField, epsField, positiveInt, unitInterval } from './stateCodec.js';
+import type { ForwardOptions, Normalizer } from './normalizer.js';
+import { normalizerBase } from './normalizerBase.js';
+import {
+  type LayoutInput,
+  type StateOf,
+  boolField,
+  epsField,
+  positiveInt,
+  unitInterval,
+  normalizerLayout,
+} from './stateCodec.js';
 
-export interface OnlineNormOptions {
-  channels: number;
-  /** Decay of the forward running mean/variance (the paper's α_f). Default 0.999. */
-  alphaForward?: number;
-  /** Decay of the backward control process (the paper's α_b). Default 0.99. */
-  alphaBackward?: number;
-  /** Added to the running variance inside the square root. Default 1e-5. */
-  eps?: number;
-  /** Learnable per-channel γ and β after normalization. Default true. */
-  affine?: boolean;
-}
+const layout = normalizerLayout({
+  kind: 'online',
+  who: 'OnlineNorm',
+  traits: { perSample: false, needsWindows: false, needsBatchStatistics: false },
+  options: {
+    channels: positiveInt(),
+    /** Decay of the forward running mean/variance (the paper's α_f). Default 0.999. */
+    alphaForward: unitInterval(0.999),
+    /** Decay of the backward control process (the paper's α_b). Default 0.99. */
+    alphaBackward: unitInterval(0.99),
+    /** Added to the running variance inside the square root. Default 1e-5. */
+    eps: epsField(),
+    /** Learnable per-channel γ and β after normalization. Default true. */
+    affine: boolField(true),
+  },
+  affine: (o) => ({ size: o.channels, enabled: o.affine }),
+  /** Forward control process (mu, variance) and backward one (u, v), per channel. */
+  buffers: { mu: true, variance: true, u: true, v: true },
+  counters: [],
+});
 
-const traits = { perSample: false, needsWindows: false, needsBatchStatistics: false };
-
-const options = {
-  channels: positiveInt(),
-  alphaForward: unitInterval(0.999),
-  alphaBackward: unitInterval(0.99),
-  eps: epsField(),
-  affine: boolField(true),
-};
-
-const codec = new StateCodec('online', 'OnlineNorm', options, (on: OnlineNorm) => ({
-  gamma: on.params.gamma,
-  beta: on.params.beta,
-  mu: on.mu,
-  variance: on.variance,
-  u: on.u,
-  v: on.v,
-}));
-
-/**
- * `mu`, `variance`: the forward control process (running mean and variance per channel); `u`, `v`: the
- * backward one (accumulated projections of the gradient on 1 and on y).
- */
-export type OnlineNormState = StateOf<
-  'online',
-  typeof options,
-  'gamma' | 'beta',
-  'mu' | 'variance' | 'u' | 'v'
->;
+export type OnlineNormOptions = LayoutInput<typeof layout>;
+export type OnlineNormState = StateOf<typeof layout>;
 
 /**
  * Normalizes each sample with statistics estimated from the samples before it, in stream order, so the
@@ -71,16 +61,7 @@ export type OnlineNormState = StateOf<
  * @example
  * const on = new OnlineNorm({ channels: 8 });
  */
-export class OnlineNorm implements Normalizer {
-  readonly kind = 'online';
-  readonly perSample = traits.perSample;
-  readonly channels: number;
-  readonly alphaForward: number;
-  readonly alphaBackward: number;
-  readonly eps: number;
-  readonly affine: boolean;
-  readonly params: NormalizerParams;
-  readonly grads: NormalizerParams;
+export class OnlineNorm extends normalizerBase(layout) implements Normalizer {
   /** Forward running mean and variance per channel. */
   readonly mu: Float64Array;
   readonly variance: Float64Array;
@@ -94,14 +75,8 @@ export class OnlineNorm implements Normalizer {
   private lastTraining = true;
 
   constructor(opts: OnlineNormOptions) {
-    const o = codec.options(opts);
-    this.channels = o.channels;
-    this.alphaForward = o.alphaForward;
-    this.alphaBackward = o.alphaBackward;
-    this.eps = o.eps;
-    this.affine = o.affine;
+    super(opts);
     const c = this.channels;
-    ({ params: this.params, grads: this.grads } = new Affine(c, this.affine));
     this.mu = new Float64Array(c);
     this.variance = new Float64Array(c).fill(1);
     this.u = new Float64Array(c);
@@ -208,30 +183,13 @@ export class OnlineNorm implements Normalizer {
     }
     return { data: dx, shape: [...dy.shape] };
   }
-
-  state(): OnlineNormState {
-    return codec.state(this) as OnlineNormState;
-  }
-
-  static fromState(s: OnlineNormState): OnlineNorm {
-    return codec.restore(s, (o) => new OnlineNorm(o));
-  }
 }
 
 /** `'online'`: Online Normalization with the paper's decays (α_f = 0.999, α_b = 0.99). */
-export const onlineNormDescriptor: NormalizerDescriptor<{ kind: 'online' }> = {
-  kind: 'online',
-  grammar: 'online',
-  compareDefault: 'online',
-  parse: (text) => (text === 'online' ? { kind: 'online' } : null),
-  create: (_spec, { channels }) => new OnlineNorm({ channels }),
-  fromState: (s) => OnlineNorm.fromState(s as OnlineNormState),
-  traits,
-  conformance: [
-    {
-      name: 'OnlineNorm',
-      create: ({ channels }) => new OnlineNorm({ channels }),
-      hasRunningStats: true,
+export const onlineNormDescriptor = family(layout, OnlineNorm, {
+  shapeOptions: ({ channels }) => ({ channels }),
+  cases: {
+    OnlineNorm: {
       gradientCheck: {
         why:
           'the backward control process (α_b < 1) deliberately replaces the true derivative; with α_b = 1 it is off and ' +
@@ -241,5 +199,5 @@ export const onlineNormDescriptor: NormalizerDescriptor<{ kind: 'online' }> = {
         oneSample: true,
       },
     },
-  ],
-};
+  },
+});

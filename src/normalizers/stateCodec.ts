@@ -1,39 +1,47 @@
 /**
- * Options and state of a normalizer from one declared field list: a class lists its options (with their
- * checks and defaults), the parameter and statistics buffers it keeps and its counters, and the codec
- * derives constructor validation, `state()` and `fromState()` from that list, so the class holds only its
- * math. The state is JSON-safe: `{ kind, ...options, ...buffers as number[] (null when not kept), ...counters }`.
+ * Options and state of a normalizer from one declared layout: a class lists its options (with their
+ * checks and defaults), its γ/β count, the statistics buffers it keeps and its counters, and constructor
+ * validation, `state()` and `fromState()` are derived from that list (see normalizerBase.ts), so the class
+ * holds only its math. The state is JSON-safe:
+ * `{ kind, ...options, gamma, beta, ...buffers as number[] (null when not kept), ...counters }`.
  */
 import { NormalizationError } from '../errors.js';
-import type { NormalizerState } from './normalizer.js';
+import type { NormalizerTraits } from './descriptor.js';
+import type { NormalizerParams, NormalizerState } from './normalizer.js';
 
-/** One constructor option: its check (naming the option and the bad value) and its default. */
-export interface OptionField<T> {
+/**
+ * One constructor option: its check (naming the option and the bad value) and its default. `In` is what
+ * a caller may pass when it differs from the checked value (BatchRenorm's schedule fills `startStep`).
+ */
+export interface OptionField<T, In = T> {
   check(who: string, name: string, v: unknown): T;
   /** Used when the option is undefined. Absent: the option is required. */
   readonly default?: T;
+  /** Type-level only: what the constructor accepts. */
+  readonly input?: In;
 }
 
-export type OptionFields = Record<string, OptionField<unknown>>;
+/** An option with a default (optional in the constructor's options). */
+export type DefaultedField<T, In = T> = OptionField<T, In> & { readonly default: T };
+
+export type OptionFields = Record<string, OptionField<unknown, unknown>>;
+
+type InputOf<F> = F extends OptionField<infer _T, infer In> ? In : never;
+
+/**
+ * The constructor options a field list accepts: fields without a default are required, the others
+ * optional. Doc comments written on the fields carry over.
+ */
+export type OptionsInput<F extends OptionFields> = {
+  [K in keyof F as F[K] extends { readonly default: unknown } ? never : K]: InputOf<F[K]>;
+} & {
+  [K in keyof F as F[K] extends { readonly default: unknown } ? K : never]?: InputOf<F[K]>;
+};
 
 /** The resolved options a field list describes (every default applied). */
 export type OptionsOf<F extends OptionFields> = {
-  [K in keyof F]: F[K] extends OptionField<infer T> ? T : never;
+  [K in keyof F]: F[K] extends OptionField<infer T, infer _In> ? T : never;
 };
-
-/**
- * The `state()` of a normalizer: its kind, resolved options, buffers (`Optional`: null when the instance
- * does not keep them, e.g. γ and β without an affine step; `Kept`: always there) and counters.
- */
-export type StateOf<
-  K extends string,
-  F extends OptionFields,
-  Optional extends string,
-  Kept extends string = never,
-  Counters extends string = never,
-> = NormalizerState & { kind: K } & OptionsOf<F> & { [B in Optional]: number[] | null } & {
-    [B in Kept]: number[];
-  } & { [C in Counters]: number };
 
 function fail(who: string, name: string, what: string, v: unknown): never {
   throw new NormalizationError(`${who}: ${name} must be ${what}, got ${String(v)}`);
@@ -48,7 +56,7 @@ export function positiveInt(): OptionField<number> {
 }
 
 /** ε: a finite number > 0. */
-export function epsField(def = 1e-5): OptionField<number> {
+export function epsField(def = 1e-5): DefaultedField<number> {
   return {
     default: def,
     check: (who, name, v) =>
@@ -57,7 +65,7 @@ export function epsField(def = 1e-5): OptionField<number> {
 }
 
 /** A rate in [0, 1] (momentum, decay). */
-export function unitInterval(def: number): OptionField<number> {
+export function unitInterval(def: number): DefaultedField<number> {
   return {
     default: def,
     check: (who, name, v) =>
@@ -68,7 +76,7 @@ export function unitInterval(def: number): OptionField<number> {
 }
 
 /** A rate in [0, 1], or null for a meaning of its own. */
-export function unitIntervalOrNull(def: number | null): OptionField<number | null> {
+export function unitIntervalOrNull(def: number | null): DefaultedField<number | null> {
   return {
     default: def,
     check: (who, name, v) =>
@@ -79,7 +87,7 @@ export function unitIntervalOrNull(def: number | null): OptionField<number | nul
 }
 
 /** A finite number ≥ `min`. */
-export function atLeast(min: number, def: number): OptionField<number> {
+export function atLeast(min: number, def: number): DefaultedField<number> {
   return {
     default: def,
     check: (who, name, v) =>
@@ -89,7 +97,7 @@ export function atLeast(min: number, def: number): OptionField<number> {
   };
 }
 
-export function boolField(def: boolean): OptionField<boolean> {
+export function boolField(def: boolean): DefaultedField<boolean> {
   return {
     default: def,
     check: (who, name, v) => (typeof v === 'boolean' ? v : fail(who, name, 'a boolean', v)),
@@ -114,6 +122,60 @@ export function readOptions<F extends OptionFields>(who: string, fields: F, opts
   return out as OptionsOf<F>;
 }
 
+/**
+ * What a normalizer class declares about itself, from which its options, `state()` and `fromState()`
+ * are derived: its kind and traits, its options (checked in declared order, with defaults), how many γ/β
+ * it has, the statistics buffers it saves (each kept always, `true`, or while the named boolean option is
+ * on) and its integer counters.
+ */
+export interface NormalizerLayout<
+  K extends string,
+  F extends OptionFields,
+  Bd extends Record<string, true | string>,
+  C extends string,
+> {
+  kind: K;
+  /** The class name, for error messages. */
+  who: string;
+  traits: NormalizerTraits;
+  options: F;
+  /** γ/β count and whether the layer has them at all, from the resolved options. */
+  affine(o: OptionsOf<F>): { size: number; enabled: boolean };
+  buffers: Bd;
+  counters: readonly C[];
+  /** How a state's options become constructor options, where they are not simply the same. */
+  restoreOptions?(o: OptionsOf<F>): object;
+}
+
+/** The `state()` a layout describes: kind, resolved options, γ, β, the buffers and the counters. */
+export type StateOf<L> =
+  L extends NormalizerLayout<infer K, infer F, infer Bd, infer C>
+    ? NormalizerState & { kind: K } & OptionsOf<F> & { gamma: number[] | null; beta: number[] | null } & {
+          [B in keyof Bd]: Bd[B] extends true ? number[] : number[] | null;
+        } & { [N in C]: number }
+    : never;
+
+/** Any layout (what the codec functions accept). */
+export type AnyLayout = NormalizerLayout<string, OptionFields, Record<string, true | string>, string>;
+
+/** The constructor options of a layout. */
+export type LayoutInput<L> =
+  L extends NormalizerLayout<string, infer F, infer _Bd, infer _C> ? OptionsInput<F> : never;
+
+/** The resolved options of a layout. */
+export type LayoutOptions<L> =
+  L extends NormalizerLayout<string, infer F, infer _Bd, infer _C> ? OptionsOf<F> : never;
+
+/** Declares a layout, keeping its literal kind, option types, buffer names and counter names. */
+export function normalizerLayout<
+  K extends string,
+  F extends OptionFields,
+  Bd extends Record<string, true | string>,
+  C extends string = never,
+>(layout: NormalizerLayout<K, F, Bd, C>): NormalizerLayout<K, F, Bd, C> {
+  return layout;
+}
+
 /** A copy that shares nothing with the live object (arrays and plain objects among the options). */
 function detach(v: unknown): unknown {
   if (Array.isArray(v)) return [...(v as unknown[])];
@@ -121,79 +183,61 @@ function detach(v: unknown): unknown {
   return v;
 }
 
-/**
- * Derives `state()` and `fromState()` for a normalizer class `N`: its options are read back from the
- * instance's fields of the same names, its buffers (parameters and statistics, null when the instance
- * does not keep one) are saved as number arrays and restored into the rebuilt instance with their length
- * checked, and its counters must come back as integers ≥ 0.
- */
-export class StateCodec<
-  N extends object,
-  K extends string,
-  F extends OptionFields,
-  B extends string,
-  C extends string,
-> {
-  constructor(
-    readonly kind: K,
-    readonly who: string,
-    readonly fields: F,
-    private readonly buffers: (n: N) => Record<B, Float64Array | null | undefined>,
-    private readonly counters: readonly C[] = [],
-  ) {}
-
-  /** Resolves and checks constructor options (see {@link readOptions}). */
-  options(opts: unknown): OptionsOf<F> {
-    return readOptions(this.who, this.fields, opts);
+/** The live buffers of `n` that its state keeps (γ and β first), by name; null for those it does not keep. */
+function keptBuffers(layout: AnyLayout, n: Record<string, unknown>): [string, Float64Array | null][] {
+  const params = n.params as NormalizerParams;
+  const out: [string, Float64Array | null][] = [
+    ['gamma', params.gamma ?? null],
+    ['beta', params.beta ?? null],
+  ];
+  for (const [name, when] of Object.entries(layout.buffers)) {
+    out.push([name, when === true || n[when] === true ? (n[name] as Float64Array) : null]);
   }
-
-  /** The state; its class narrows the type where a buffer is always kept. */
-  state(n: N): StateOf<K, F, B, never, C> {
-    const live = n as unknown as Record<string, unknown>;
-    const s: Record<string, unknown> = { kind: this.kind };
-    for (const name of Object.keys(this.fields)) s[name] = detach(live[name]);
-    for (const [name, buf] of Object.entries(this.buffers(n)) as [
-      string,
-      Float64Array | null | undefined,
-    ][]) {
-      s[name] = buf ? Array.from(buf) : null;
-    }
-    for (const name of this.counters) s[name] = live[name];
-    return s as StateOf<K, F, B, never, C>;
-  }
-
-  /**
-   * Rebuilds an instance from `s`: `create` receives the state's options (checked again by the
-   * constructor), then buffers and counters are restored.
-   */
-  restore(s: unknown, create: (opts: OptionsOf<F>) => N): N {
-    const who = this.who;
-    if (s === null || typeof s !== 'object' || (s as { kind?: unknown }).kind !== this.kind) {
-      throw new NormalizationError(
-        `${who}.fromState: expected a state with kind '${this.kind}', got ${s === null || typeof s !== 'object' ? String(s) : String((s as { kind?: unknown }).kind)}`,
-      );
-    }
-    const st = s as Record<string, unknown>;
-    const opts: Record<string, unknown> = {};
-    for (const name of Object.keys(this.fields)) opts[name] = st[name];
-    const n = create(opts as OptionsOf<F>);
-    for (const [name, buf] of Object.entries(this.buffers(n)) as [
-      string,
-      Float64Array | null | undefined,
-    ][]) {
-      if (buf) buf.set(floatsFromState(who, name, st[name], buf.length));
-    }
-    for (const name of this.counters) {
-      const v = st[name];
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-        throw new NormalizationError(`${who}.fromState: ${name} must be an integer >= 0, got ${String(v)}`);
-      }
-      (n as Record<string, unknown>)[name] = v;
-    }
-    return n;
-  }
+  return out;
 }
 
+/** JSON-safe `{ kind, ...options, gamma, beta, ...buffers (null when not kept), ...counters }`. */
+export function encodeState(layout: AnyLayout, instance: object): NormalizerState {
+  const n = instance as Record<string, unknown>;
+  const s: NormalizerState = { kind: layout.kind };
+  for (const name of Object.keys(layout.options)) s[name] = detach(n[name]);
+  for (const [name, buf] of keptBuffers(layout, n)) s[name] = buf === null ? null : Array.from(buf);
+  for (const name of layout.counters) s[name] = n[name];
+  return s;
+}
+
+/**
+ * Rebuilds an instance from `s`: `create` receives the state's options (checked again by the
+ * constructor), then the kept buffers (their lengths checked) and the counters (integers ≥ 0) are restored.
+ */
+export function restoreState<L extends AnyLayout, N extends object>(
+  layout: L,
+  s: unknown,
+  create: (opts: LayoutOptions<L>) => N,
+): N {
+  const who = layout.who;
+  if (s === null || typeof s !== 'object' || (s as { kind?: unknown }).kind !== layout.kind) {
+    throw new NormalizationError(
+      `${who}.fromState: expected a state with kind '${layout.kind}', got ${s === null || typeof s !== 'object' ? String(s) : String((s as { kind?: unknown }).kind)}`,
+    );
+  }
+  const st = s as Record<string, unknown>;
+  const opts: Record<string, unknown> = {};
+  for (const name of Object.keys(layout.options)) opts[name] = st[name];
+  const n = create((layout.restoreOptions?.(opts) ?? opts) as LayoutOptions<L>);
+  const live = n as Record<string, unknown>;
+  for (const [name, buf] of keptBuffers(layout, live)) {
+    if (buf !== null) buf.set(floatsFromState(who, name, st[name], buf.length));
+  }
+  for (const name of layout.counters) {
+    const v = st[name];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+      throw new NormalizationError(`${who}.fromState: ${name} must be an integer >= 0, got ${String(v)}`);
+    }
+    live[name] = v;
+  }
+  return n;
+}
 /** Float64Array from a JSON number array of the expected length (fromState). */
 function floatsFromState(who: string, name: string, v: unknown, length: number): Float64Array {
   if (

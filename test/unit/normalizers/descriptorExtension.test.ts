@@ -16,7 +16,7 @@ import { isPerSampleSpec, runCell } from '../../../src/experiment/cell.js';
 import { validateGrid } from '../../../src/experiment/compare.js';
 import { inferClasses, inferShape } from '../../../src/experiment/source.js';
 import { WindowNet } from '../../../src/models/nets/windowNet.js';
-import { Affine } from '../../../src/normalizers/affine.js';
+import { normalizerBase } from '../../../src/normalizers/normalizerBase.js';
 import type { NormalizerDescriptor } from '../../../src/normalizers/descriptor.js';
 import {
   conformanceCases,
@@ -27,42 +27,35 @@ import {
   registerNormalizer,
 } from '../../../src/normalizers/descriptors.js';
 import { type Dims, ensure, outputBuffer, readDims, readGrad } from '../../../src/normalizers/input.js';
-import type { ForwardOptions, Normalizer, NormalizerParams } from '../../../src/normalizers/normalizer.js';
+import type { ForwardOptions, Normalizer } from '../../../src/normalizers/normalizer.js';
 import {
-  StateCodec,
   type StateOf,
   boolField,
   epsField,
+  normalizerLayout,
   positiveInt,
 } from '../../../src/normalizers/stateCodec.js';
 import { describeNormalizerConformance } from '../../conformance/normalizerChecks.js';
 
-const options = { channels: positiveInt(), eps: epsField(), affine: boolField(true) };
-const codec = new StateCodec('rms', 'RmsNorm', options, (n: RmsNorm) => ({
-  gamma: n.params.gamma,
-  beta: n.params.beta,
-}));
-type RmsNormState = StateOf<'rms', typeof options, 'gamma' | 'beta'>;
+const layout = normalizerLayout({
+  kind: 'rms',
+  who: 'RmsNorm',
+  traits: { perSample: true, needsWindows: false, needsBatchStatistics: false },
+  options: { channels: positiveInt(), eps: epsField(), affine: boolField(true) },
+  affine: (o) => ({ size: o.channels, enabled: o.affine }),
+  buffers: {},
+  counters: [],
+});
+type RmsNormState = StateOf<typeof layout>;
 
 /** y = γ_c·x/√(mean(x²) + ε) + β_c per sample (the mean over its C·L values). */
-class RmsNorm implements Normalizer {
-  readonly kind = 'rms';
-  readonly perSample = true;
-  readonly channels: number;
-  readonly eps: number;
-  readonly affine: boolean;
-  readonly params: NormalizerParams;
-  readonly grads: NormalizerParams;
+class RmsNorm extends normalizerBase(layout) implements Normalizer {
   private xhat: Float64Array = new Float64Array(0);
   private inv: Float64Array = new Float64Array(0);
   private last: Dims | null = null;
 
   constructor(opts: { channels: number; eps?: number; affine?: boolean }) {
-    const o = codec.options(opts);
-    this.channels = o.channels;
-    this.eps = o.eps;
-    this.affine = o.affine;
-    ({ params: this.params, grads: this.grads } = new Affine(this.channels, this.affine));
+    super(opts);
   }
 
   forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
@@ -116,14 +109,6 @@ class RmsNorm implements Normalizer {
     }
     return { data: dx, shape: [...dy.shape] };
   }
-
-  state(): RmsNormState {
-    return codec.state(this);
-  }
-
-  static fromState(s: RmsNormState): RmsNorm {
-    return codec.restore(s, (o) => new RmsNorm(o));
-  }
 }
 
 const rmsDescriptor: NormalizerDescriptor<{ kind: 'rms' }> = {
@@ -133,7 +118,7 @@ const rmsDescriptor: NormalizerDescriptor<{ kind: 'rms' }> = {
   parse: (text) => (text === 'rms' ? { kind: 'rms' } : null),
   create: (_spec, { channels }) => new RmsNorm({ channels }),
   fromState: (s) => RmsNorm.fromState(s as RmsNormState),
-  traits: { perSample: true, needsWindows: false, needsBatchStatistics: false },
+  traits: layout.traits,
   conformance: [
     {
       name: 'RmsNorm (throwaway)',
