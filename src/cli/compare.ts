@@ -9,9 +9,10 @@ import type { Command } from 'commander';
 import { datasetNames, isDatasetName } from '../datasets/loadDataset.js';
 import { ConfigError, DatasetError } from '../errors.js';
 import { parseBatchSizes } from '../experiment/cell.js';
-import { defaultBatchSizes, defaultNormalizers, runCompare, validateGrid } from '../experiment/compare.js';
+import { defaultBatchSizes, runCompare, validateGrid } from '../experiment/compare.js';
 import { formatTable, writeResults } from '../experiment/results.js';
 import type { EventSource } from '../experiment/source.js';
+import { defaultNormalizerSpecs, normalizerGrammar } from '../normalizers/descriptors.js';
 import { resolveConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { positiveInt, positiveNumber, rate01 } from './options.js';
@@ -46,7 +47,7 @@ export function registerCompare(program: Command): void {
     .option('--recording <file>', 'a recording (JSON Lines, as `streamnorm record` writes)')
     .option(
       '--normalizers <list>',
-      `comma-separated: batch, layer, instance, group:G, batchrenorm, online, none (default: ${defaultNormalizers.join(',')})`,
+      `comma-separated: ${normalizerGrammar().join(', ')} (default: ${defaultNormalizerSpecs().join(',')})`,
     )
     .option(
       '--batch-sizes <list>',
@@ -96,7 +97,7 @@ export function registerCompare(program: Command): void {
       const normalizersText =
         flags.normalizers ??
         (Array.isArray(c.normalizers) ? c.normalizers.join(',') : c.normalizers) ??
-        defaultNormalizers.join(',');
+        defaultNormalizerSpecs().join(',');
       const normalizers = normalizersText
         .split(',')
         .map((s) => s.trim())

@@ -24,6 +24,7 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { ConfigError, DatasetError } from '../errors.js';
 import { modelFamilyNames } from '../models/modelFamilies.js';
+import { isNormalizerSpec, normalizerGrammar } from '../normalizers/descriptors.js';
 
 const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'expected host:port');
 const brokers = z.union([z.string().min(1), z.array(hostPort).min(1)]).transform((v, ctx) => {
@@ -41,12 +42,12 @@ const brokers = z.union([z.string().min(1), z.array(hostPort).min(1)]).transform
   return list;
 });
 const port = z.coerce.number().int().min(0).max(65535);
-const normalizerSpec = z
-  .string()
-  .regex(
-    /^(batch|layer|instance|group:\d+|batchrenorm|online|none)$/,
-    "expected 'batch' | 'layer' | 'instance' | 'group:G' | 'batchrenorm' | 'online' | 'none'",
-  );
+/** A normalizer spec, checked against the normalizer descriptors when the config is parsed. */
+const normalizerSpec = z.string().refine(isNormalizerSpec, () => ({
+  message: `expected ${normalizerGrammar()
+    .map((g) => `'${g}'`)
+    .join(' | ')}`,
+}));
 
 /** A model variant as a config file (or --variant) describes it; the model module builds it. */
 export const variantSchema = z

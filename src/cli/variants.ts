@@ -12,12 +12,11 @@ import type { Features, ModelState, OnlineModel } from '../models/types.js';
 import { modelFamilies, modelFamily } from '../models/modelFamilies.js';
 import type { StreamShape } from '../models/modelFamily.js';
 import { createModel, defaultVariantFor, modelFromState, type VariantSpec } from '../models/variant.js';
+import { isNormalizerSpec, normalizerGrammar } from '../normalizers/descriptors.js';
 import type { XShape } from '../streams/decodeEvents.js';
 import type { VariantConfig } from './config.js';
 
-const NORMALIZER = /^(batch|layer|instance|group:\d+|batchrenorm|online|none)$/;
-
-const isNormalizer = (spec: string): boolean => NORMALIZER.test(spec);
+const isNormalizer = (spec: string): boolean => isNormalizerSpec(spec);
 
 /** Parses 'batch,layer,ln=layer,linear' into variant configs; names must be unique. */
 export function parseVariantList(text: string, flag = '--variant'): VariantConfig[] {
@@ -41,7 +40,7 @@ export function parseVariantList(text: string, flag = '--variant'): VariantConfi
     if (parsed === undefined)
       throw new ConfigError(
         `${flag}: '${what}' is not one of ${modelFamilies.map((f) => f.itemSyntax).join(' | ')} ` +
-          `(NORMALIZER: batch, layer, instance, group:G, batchrenorm, online, none)`,
+          `(NORMALIZER: ${normalizerGrammar().join(', ')})`,
       );
     out.push(parsed);
   }

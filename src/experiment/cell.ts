@@ -13,6 +13,7 @@ import {
   logLossOne,
   totalVariation,
 } from '../evaluation/index.js';
+import { isNormalizerSpec, normalizerTraits } from '../normalizers/descriptors.js';
 import type { Classifier, Features } from '../models/types.js';
 import { poissonSizes } from '../streams/rebatch.js';
 import type { StreamEvent } from '../streams/event.js';
@@ -46,12 +47,7 @@ export function batchLabel(b: BatchSizeSpec): number | string {
 
 /** The normalizers whose output for one sample never depends on the rest of the batch. */
 export function isPerSampleSpec(normalizer: string): boolean {
-  return (
-    normalizer === 'layer' ||
-    normalizer === 'instance' ||
-    normalizer === 'none' ||
-    /^group:\d+$/.test(normalizer)
-  );
+  return isNormalizerSpec(normalizer) && normalizerTraits(normalizer).perSample;
 }
 
 /** Options of the compared models, shared by every cell (the normalizer and seed are set per cell). */

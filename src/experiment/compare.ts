@@ -20,10 +20,12 @@ import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../errors.js';
 import { balancedError, mean, sampleStd } from '../evaluation/index.js';
 import { checkNormalizerSpec } from '../models/nets/normalizerFactory.js';
+import { defaultNormalizerSpecs } from '../normalizers/descriptors.js';
 import type { StreamEvent } from '../streams/event.js';
 import {
   batchLabel,
   defaultCompareModel,
+  isPerSampleSpec,
   runCell,
   type BatchSizeSpec,
   type CellResult,
@@ -33,7 +35,8 @@ import {
 import { describeSource, inferClasses, inferShape, loadSourceEvents, type EventSource } from './source.js';
 import type { CompareResult, CompareRow } from './types.js';
 
-export const defaultNormalizers = ['batch', 'layer', 'instance', 'group:4', 'batchrenorm', 'online', 'none'];
+/** The normalizer descriptors' default specs (one per family), as of import; `defaultNormalizerSpecs()` is live. */
+export const defaultNormalizers: string[] = defaultNormalizerSpecs();
 export const defaultBatchSizes = '1,2,4,8,16,32,64,poisson:8';
 
 export interface CompareOptions {
@@ -55,9 +58,7 @@ function singletonAction(cells: CellResult[], normalizer: string, perChannelValu
   const running = cells.reduce((a, c) => a + c.singletonRunningStats, 0);
   if (singles === 0) return 'no batches of one';
   if (skipped + running === 0) {
-    return perChannelValues > 1 &&
-      !['layer', 'instance', 'none'].includes(normalizer) &&
-      !normalizer.startsWith('group:')
+    return perChannelValues > 1 && !isPerSampleSpec(normalizer)
       ? `not needed: a batch of one still has ${perChannelValues} values per channel`
       : 'not needed: per-sample statistics';
   }

@@ -5,53 +5,47 @@
 import type { Tensor } from '../core/tensor.js';
 import { NormalizationError } from '../errors.js';
 import {
-  type Dims,
-  assertFinite,
-  checkBool,
-  checkEps,
-  checkKind,
-  checkMomentum,
-  checkPositiveInt,
-  ensure,
-  floatsFromState,
-  readDims,
-  outputBuffer,
-  readGrad,
-  shapeText,
-} from './input.js';
-import {
   channelBackwardFromSums,
   channelGradSums,
   channelMoments,
   normalizeChannels,
 } from './channelKernels.js';
-import type { ForwardOptions, Normalizer, NormalizerParams, NormalizerState } from './normalizer.js';
+import { family } from './descriptor.js';
+import { type Dims, assertFinite, ensure, outputBuffer, readDims, readGrad, shapeText } from './input.js';
+import type { ForwardOptions, Normalizer } from './normalizer.js';
+import { normalizerBase } from './normalizerBase.js';
+import {
+  type LayoutInput,
+  type StateOf,
+  boolField,
+  epsField,
+  positiveInt,
+  unitIntervalOrNull,
+  normalizerLayout,
+} from './stateCodec.js';
 
-export interface BatchNormOptions {
-  channels: number;
-  /** Added to the variance inside the square root. Default 1e-5. */
-  eps?: number;
-  /** Running-statistics update rate; `null` = cumulative average (1 / numBatchesTracked). Default 0.1. */
-  momentum?: number | null;
-  /** Learnable per-channel γ (init 1) and β (init 0). Default true. */
-  affine?: boolean;
-  /** Keep running mean/var for inference; when false, batch statistics are used in eval too. Default true. */
-  trackRunningStats?: boolean;
-}
+const layout = normalizerLayout({
+  kind: 'batch',
+  who: 'BatchNorm',
+  traits: { perSample: false, needsWindows: false, needsBatchStatistics: true },
+  options: {
+    channels: positiveInt(),
+    /** Added to the variance inside the square root. Default 1e-5. */
+    eps: epsField(),
+    /** Running-statistics update rate; `null` = cumulative average (1 / numBatchesTracked). Default 0.1. */
+    momentum: unitIntervalOrNull(0.1),
+    /** Learnable per-channel γ (init 1) and β (init 0). Default true. */
+    affine: boolField(true),
+    /** Keep running mean/var for inference; when false, batch statistics are used in eval too. Default true. */
+    trackRunningStats: boolField(true),
+  },
+  affine: (o) => ({ size: o.channels, enabled: o.affine }),
+  buffers: { runningMean: 'trackRunningStats', runningVar: 'trackRunningStats' },
+  counters: ['numBatchesTracked'],
+});
 
-export interface BatchNormState extends NormalizerState {
-  kind: 'batch';
-  channels: number;
-  eps: number;
-  momentum: number | null;
-  affine: boolean;
-  trackRunningStats: boolean;
-  gamma: number[] | null;
-  beta: number[] | null;
-  runningMean: number[] | null;
-  runningVar: number[] | null;
-  numBatchesTracked: number;
-}
+export type BatchNormOptions = LayoutInput<typeof layout>;
+export type BatchNormState = StateOf<typeof layout>;
 
 /**
  * Normalizes each channel over the batch (and length): x̂ = (x − μ_B)/√(σ²_B + ε), y = γ·x̂ + β.
@@ -66,16 +60,7 @@ export interface BatchNormState extends NormalizerState {
  * const y = bn.forward(tensor([1, 2, 3, 5], [2, 2]));
  * const dx = bn.backward(tensor([1, 0, 0, 1], [2, 2]));
  */
-export class BatchNorm implements Normalizer {
-  readonly kind = 'batch';
-  readonly perSample = false;
-  readonly channels: number;
-  readonly eps: number;
-  readonly momentum: number | null;
-  readonly affine: boolean;
-  readonly trackRunningStats: boolean;
-  readonly params: NormalizerParams;
-  readonly grads: NormalizerParams;
+export class BatchNorm extends normalizerBase(layout) implements Normalizer {
   /** Running mean per channel (zeros when trackRunningStats is false: never read then). */
   readonly runningMean: Float64Array;
   /** Running unbiased variance per channel. */
@@ -93,17 +78,8 @@ export class BatchNorm implements Normalizer {
   private lastUsedBatchStats = true;
 
   constructor(opts: BatchNormOptions) {
-    const who = 'BatchNorm';
-    if (opts === null || typeof opts !== 'object')
-      throw new NormalizationError(`${who}: options object required`);
-    this.channels = checkPositiveInt(who, 'channels', opts.channels);
-    this.eps = checkEps(who, opts.eps ?? 1e-5);
-    this.momentum = checkMomentum(who, opts.momentum === undefined ? 0.1 : opts.momentum, true);
-    this.affine = checkBool(who, 'affine', opts.affine ?? true);
-    this.trackRunningStats = checkBool(who, 'trackRunningStats', opts.trackRunningStats ?? true);
+    super(opts);
     const c = this.channels;
-    this.params = this.affine ? { gamma: new Float64Array(c).fill(1), beta: new Float64Array(c) } : {};
-    this.grads = this.affine ? { gamma: new Float64Array(c), beta: new Float64Array(c) } : {};
     this.runningMean = new Float64Array(c);
     this.runningVar = new Float64Array(c).fill(1);
     this.invStd = new Float64Array(c);
@@ -195,48 +171,13 @@ export class BatchNorm implements Normalizer {
     );
     return { data: dx, shape: [...dy.shape] };
   }
-
-  state(): BatchNormState {
-    return {
-      kind: 'batch',
-      channels: this.channels,
-      eps: this.eps,
-      momentum: this.momentum,
-      affine: this.affine,
-      trackRunningStats: this.trackRunningStats,
-      gamma: this.params.gamma ? Array.from(this.params.gamma) : null,
-      beta: this.params.beta ? Array.from(this.params.beta) : null,
-      runningMean: this.trackRunningStats ? Array.from(this.runningMean) : null,
-      runningVar: this.trackRunningStats ? Array.from(this.runningVar) : null,
-      numBatchesTracked: this.numBatchesTracked,
-    };
-  }
-
-  static fromState(s: BatchNormState): BatchNorm {
-    const who = 'BatchNorm';
-    const st = checkKind(who, s, 'batch') as BatchNormState;
-    const bn = new BatchNorm({
-      channels: st.channels,
-      eps: st.eps,
-      momentum: st.momentum,
-      affine: st.affine,
-      trackRunningStats: st.trackRunningStats,
-    });
-    const c = bn.channels;
-    if (bn.affine) {
-      bn.params.gamma!.set(floatsFromState(who, 'gamma', st.gamma, c));
-      bn.params.beta!.set(floatsFromState(who, 'beta', st.beta, c));
-    }
-    if (bn.trackRunningStats) {
-      bn.runningMean.set(floatsFromState(who, 'runningMean', st.runningMean, c));
-      bn.runningVar.set(floatsFromState(who, 'runningVar', st.runningVar, c));
-    }
-    if (!Number.isInteger(st.numBatchesTracked) || st.numBatchesTracked < 0) {
-      throw new NormalizationError(
-        `${who}.fromState: numBatchesTracked must be an integer >= 0, got ${String(st.numBatchesTracked)}`,
-      );
-    }
-    bn.numBatchesTracked = st.numBatchesTracked;
-    return bn;
-  }
 }
+
+/** `'batch'`: BatchNorm with PyTorch's defaults over the channels. */
+export const batchNormDescriptor = family(layout, BatchNorm, {
+  shapeOptions: ({ channels }) => ({ channels }),
+  cases: {
+    BatchNorm: {},
+    'BatchNorm(momentum=null, affine=false)': { options: { momentum: null, affine: false } },
+  },
+});

@@ -5,21 +5,21 @@
 import type { Tensor } from '../core/tensor.js';
 import { NormalizationError } from '../errors.js';
 import { batchMoments, channelBackward, normalizeChannels } from './channelKernels.js';
+import { family } from './descriptor.js';
+import { type Dims, ensure, outputBuffer, readDims, readGrad, shapeText } from './input.js';
+import type { ForwardOptions, Normalizer } from './normalizer.js';
+import { normalizerBase } from './normalizerBase.js';
 import {
-  type Dims,
-  checkBool,
-  checkEps,
-  checkKind,
-  checkMomentum,
-  checkPositiveInt,
-  ensure,
-  floatsFromState,
-  readDims,
-  outputBuffer,
-  readGrad,
-  shapeText,
-} from './input.js';
-import type { ForwardOptions, Normalizer, NormalizerParams, NormalizerState } from './normalizer.js';
+  type DefaultedField,
+  type LayoutInput,
+  type StateOf,
+  atLeast,
+  boolField,
+  epsField,
+  normalizerLayout,
+  positiveInt,
+  unitInterval,
+} from './stateCodec.js';
 
 /**
  * Warm-up of the clipping limits, as in the paper: rMax rises linearly from 1 to `rMaxEnd` and dMax from
@@ -33,38 +33,41 @@ export interface RenormSchedule {
   startStep?: number;
 }
 
-export interface BatchRenormOptions {
-  channels: number;
-  /** Added to the variances inside the square roots. Default 1e-5. */
-  eps?: number;
-  /** Running-statistics update rate (the paper's α). Default 0.1, as BatchNorm, so the two compare fairly. */
-  momentum?: number;
-  /** Learnable per-channel γ and β. Default true. */
-  affine?: boolean;
-  /** Fixed clip for r ∈ [1/rMax, rMax], rMax ≥ 1. Default 3 (the paper's final value). Not with `schedule`. */
-  rMax?: number;
-  /** Fixed clip for d ∈ [−dMax, dMax], dMax ≥ 0. Default 5 (the paper's final value). Not with `schedule`. */
-  dMax?: number;
-  /** Warm-up schedule for rMax and dMax instead of fixed values. */
-  schedule?: RenormSchedule;
-}
+const scheduleField: DefaultedField<Required<RenormSchedule> | null, RenormSchedule | null> = {
+  default: null,
+  check: (who, _name, v) => (v === null ? null : checkSchedule(who, v as RenormSchedule)),
+};
 
-export interface BatchRenormState extends NormalizerState {
-  kind: 'batchrenorm';
-  channels: number;
-  eps: number;
-  momentum: number;
-  affine: boolean;
-  rMax: number;
-  dMax: number;
-  schedule: Required<RenormSchedule> | null;
-  gamma: number[] | null;
-  beta: number[] | null;
-  runningMean: number[];
-  runningVar: number[];
+const layout = normalizerLayout({
+  kind: 'batchrenorm',
+  who: 'BatchRenorm',
+  traits: { perSample: false, needsWindows: false, needsBatchStatistics: true },
+  options: {
+    channels: positiveInt(),
+    /** Added to the variances inside the square roots. Default 1e-5. */
+    eps: epsField(),
+    /** Running-statistics update rate (the paper's α). Default 0.1, as BatchNorm, so the two compare fairly. */
+    momentum: unitInterval(0.1),
+    /** Learnable per-channel γ and β. Default true. */
+    affine: boolField(true),
+    /** Fixed clip for r ∈ [1/rMax, rMax], rMax ≥ 1. Default 3 (the paper's final value). Not with `schedule`. */
+    rMax: atLeast(1, 3),
+    /** Fixed clip for d ∈ [−dMax, dMax], dMax ≥ 0. Default 5 (the paper's final value). Not with `schedule`. */
+    dMax: atLeast(0, 5),
+    /** Warm-up schedule for rMax and dMax instead of fixed values (null: none). */
+    schedule: scheduleField,
+  },
+  affine: (o) => ({ size: o.channels, enabled: o.affine }),
+  buffers: { runningMean: true, runningVar: true },
   /** Training steps taken: the schedule position. */
-  steps: number;
-}
+  counters: ['steps'],
+  // A state holds both the fixed clips and the schedule; the constructor takes one or the other.
+  restoreOptions: ({ rMax, dMax, schedule, ...rest }) =>
+    schedule === null ? { ...rest, rMax, dMax } : { ...rest, schedule },
+});
+
+export type BatchRenormOptions = LayoutInput<typeof layout>;
+export type BatchRenormState = StateOf<typeof layout>;
 
 /**
  * BatchNorm whose training output is corrected toward the running statistics:
@@ -78,18 +81,7 @@ export interface BatchRenormState extends NormalizerState {
  * @example
  * const brn = new BatchRenorm({ channels: 4, schedule: { rMaxEnd: 3, dMaxEnd: 5, warmupSteps: 1000 } });
  */
-export class BatchRenorm implements Normalizer {
-  readonly kind = 'batchrenorm';
-  readonly perSample = false;
-  readonly channels: number;
-  readonly eps: number;
-  readonly momentum: number;
-  readonly affine: boolean;
-  readonly rMaxFixed: number;
-  readonly dMaxFixed: number;
-  readonly schedule: Required<RenormSchedule> | null;
-  readonly params: NormalizerParams;
-  readonly grads: NormalizerParams;
+export class BatchRenorm extends normalizerBase(layout) implements Normalizer {
   readonly runningMean: Float64Array;
   readonly runningVar: Float64Array;
   /** Training steps taken (the schedule position). */
@@ -109,31 +101,11 @@ export class BatchRenorm implements Normalizer {
   private lastTraining = true;
 
   constructor(opts: BatchRenormOptions) {
-    const who = 'BatchRenorm';
-    if (opts === null || typeof opts !== 'object')
-      throw new NormalizationError(`${who}: options object required`);
-    this.channels = checkPositiveInt(who, 'channels', opts.channels);
-    this.eps = checkEps(who, opts.eps ?? 1e-5);
-    this.momentum = checkMomentum(who, opts.momentum === undefined ? 0.1 : opts.momentum, false) as number;
-    this.affine = checkBool(who, 'affine', opts.affine ?? true);
+    super(opts);
     if (opts.schedule !== undefined && (opts.rMax !== undefined || opts.dMax !== undefined)) {
-      throw new NormalizationError(`${who}: give either fixed rMax/dMax or a schedule, not both`);
+      throw new NormalizationError(`BatchRenorm: give either fixed rMax/dMax or a schedule, not both`);
     }
-    const rMax = opts.rMax ?? 3;
-    const dMax = opts.dMax ?? 5;
-    if (typeof rMax !== 'number' || !Number.isFinite(rMax) || rMax < 1) {
-      throw new NormalizationError(`${who}: rMax must be a finite number >= 1, got ${String(rMax)}`);
-    }
-    if (typeof dMax !== 'number' || !Number.isFinite(dMax) || dMax < 0) {
-      throw new NormalizationError(`${who}: dMax must be a finite number >= 0, got ${String(dMax)}`);
-    }
-    this.rMaxFixed = rMax;
-    this.dMaxFixed = dMax;
-    this.schedule =
-      opts.schedule === undefined || opts.schedule === null ? null : checkSchedule(who, opts.schedule);
     const c = this.channels;
-    this.params = this.affine ? { gamma: new Float64Array(c).fill(1), beta: new Float64Array(c) } : {};
-    this.grads = this.affine ? { gamma: new Float64Array(c), beta: new Float64Array(c) } : {};
     this.runningMean = new Float64Array(c);
     this.runningVar = new Float64Array(c).fill(1);
     this.r = new Float64Array(c).fill(1);
@@ -149,7 +121,7 @@ export class BatchRenorm implements Normalizer {
   /** The clipping limits the next training step uses (from the schedule when there is one). */
   limits(): { rMax: number; dMax: number } {
     const s = this.schedule;
-    if (s === null) return { rMax: this.rMaxFixed, dMax: this.dMaxFixed };
+    if (s === null) return { rMax: this.rMax, dMax: this.dMax };
     const p =
       s.warmupSteps === 0
         ? this.steps >= s.startStep
@@ -237,51 +209,26 @@ export class BatchRenorm implements Normalizer {
     }
     return { data: dx, shape: [...dy.shape] };
   }
-
-  state(): BatchRenormState {
-    return {
-      kind: 'batchrenorm',
-      channels: this.channels,
-      eps: this.eps,
-      momentum: this.momentum,
-      affine: this.affine,
-      rMax: this.rMaxFixed,
-      dMax: this.dMaxFixed,
-      schedule: this.schedule === null ? null : { ...this.schedule },
-      gamma: this.params.gamma ? Array.from(this.params.gamma) : null,
-      beta: this.params.beta ? Array.from(this.params.beta) : null,
-      runningMean: Array.from(this.runningMean),
-      runningVar: Array.from(this.runningVar),
-      steps: this.steps,
-    };
-  }
-
-  static fromState(s: BatchRenormState): BatchRenorm {
-    const who = 'BatchRenorm';
-    const st = checkKind(who, s, 'batchrenorm') as BatchRenormState;
-    const brn = new BatchRenorm({
-      channels: st.channels,
-      eps: st.eps,
-      momentum: st.momentum,
-      affine: st.affine,
-      ...(st.schedule === null ? { rMax: st.rMax, dMax: st.dMax } : { schedule: st.schedule }),
-    });
-    const c = brn.channels;
-    if (brn.affine) {
-      brn.params.gamma!.set(floatsFromState(who, 'gamma', st.gamma, c));
-      brn.params.beta!.set(floatsFromState(who, 'beta', st.beta, c));
-    }
-    brn.runningMean.set(floatsFromState(who, 'runningMean', st.runningMean, c));
-    brn.runningVar.set(floatsFromState(who, 'runningVar', st.runningVar, c));
-    if (!Number.isInteger(st.steps) || st.steps < 0) {
-      throw new NormalizationError(
-        `${who}.fromState: steps must be an integer >= 0, got ${String(st.steps)}`,
-      );
-    }
-    brn.steps = st.steps;
-    return brn;
-  }
 }
+
+/** `'batchrenorm'`: Batch Renormalization with the paper's final clips (rMax = 3, dMax = 5). */
+export const batchRenormDescriptor = family(layout, BatchRenorm, {
+  shapeOptions: ({ channels }) => ({ channels }),
+  cases: {
+    BatchRenorm: {
+      gradientCheck: {
+        why:
+          'r and d are constants in backward (Ioffe 2017), so backward is the derivative of the forward only where ' +
+          'they are locally constant: dMax = 0 pins d, and a running variance of 100 puts σ_B/σ below 1/rMax so r is clipped',
+        create: ({ channels }) => {
+          const b = new BatchRenorm({ channels, rMax: 3, dMax: 0 });
+          b.runningVar.fill(100);
+          return b;
+        },
+      },
+    },
+  },
+});
 
 function checkSchedule(who: string, s: RenormSchedule): Required<RenormSchedule> {
   const { rMaxEnd, dMaxEnd, warmupSteps } = s;

@@ -3,20 +3,10 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import { NormalizationError } from '../errors.js';
-import {
-  type Dims,
-  assertFinite,
-  checkBool,
-  checkEps,
-  checkKind,
-  checkPositiveInt,
-  ensure,
-  floatsFromState,
-  readDims,
-  outputBuffer,
-  readGrad,
-} from './input.js';
-import type { ForwardOptions, Normalizer, NormalizerParams, NormalizerState } from './normalizer.js';
+import { channelRows } from './affine.js';
+import { family } from './descriptor.js';
+import { type Dims, assertFinite, ensure, outputBuffer, readDims, readGrad } from './input.js';
+import type { ForwardOptions, Normalizer } from './normalizer.js';
 import {
   type RowAffine,
   rowGradSums,
@@ -25,26 +15,36 @@ import {
   rowsBackwardFromSums,
   rowsForward,
 } from './rowKernels.js';
+import { normalizerBase } from './normalizerBase.js';
+import {
+  type LayoutInput,
+  type StateOf,
+  boolField,
+  epsField,
+  positiveInt,
+  normalizerLayout,
+} from './stateCodec.js';
 
-export interface GroupNormOptions {
-  /** Number of groups G; must divide `channels`. */
-  groups: number;
-  channels: number;
-  /** Added to the variance inside the square root. Default 1e-5. */
-  eps?: number;
-  /** Learnable per-channel γ (init 1) and β (init 0). Default true. */
-  affine?: boolean;
-}
+const layout = normalizerLayout({
+  kind: 'group',
+  who: 'GroupNorm',
+  traits: { perSample: true, needsWindows: false, needsBatchStatistics: false },
+  options: {
+    /** Number of groups G; must divide `channels`. */
+    groups: positiveInt(),
+    channels: positiveInt(),
+    /** Added to the variance inside the square root. Default 1e-5. */
+    eps: epsField(),
+    /** Learnable per-channel γ (init 1) and β (init 0). Default true. */
+    affine: boolField(true),
+  },
+  affine: (o) => ({ size: o.channels, enabled: o.affine }),
+  buffers: {},
+  counters: [],
+});
 
-export interface GroupNormState extends NormalizerState {
-  kind: 'group';
-  groups: number;
-  channels: number;
-  eps: number;
-  affine: boolean;
-  gamma: number[] | null;
-  beta: number[] | null;
-}
+export type GroupNormOptions = LayoutInput<typeof layout>;
+export type GroupNormState = StateOf<typeof layout>;
 
 /**
  * Normalizes each sample over groups of C/G consecutive channels (and L), then a per-channel affine.
@@ -56,16 +56,7 @@ export interface GroupNormState extends NormalizerState {
  * const gn = new GroupNorm({ groups: 2, channels: 4 });
  * const y = gn.forward(tensor(new Float64Array(4 * 3).map((_, i) => i * i), [1, 4, 3]));
  */
-export class GroupNorm implements Normalizer {
-  readonly kind = 'group';
-  readonly perSample = true;
-  readonly groups: number;
-  readonly channels: number;
-  readonly eps: number;
-  readonly affine: boolean;
-  readonly params: NormalizerParams;
-  readonly grads: NormalizerParams;
-
+export class GroupNorm extends normalizerBase(layout) implements Normalizer {
   private xhat: Float64Array = new Float64Array(0);
   private invStd: Float64Array = new Float64Array(0);
   private rowMean: Float64Array = new Float64Array(0);
@@ -75,21 +66,12 @@ export class GroupNorm implements Normalizer {
   private affineSpec: RowAffine = { mode: 'none' };
 
   constructor(opts: GroupNormOptions) {
-    const who = 'GroupNorm';
-    if (opts === null || typeof opts !== 'object')
-      throw new NormalizationError(`${who}: options object required`);
-    this.groups = checkPositiveInt(who, 'groups', opts.groups);
-    this.channels = checkPositiveInt(who, 'channels', opts.channels);
+    super(opts);
     if (this.channels % this.groups !== 0) {
       throw new NormalizationError(
-        `${who}: channels (${this.channels}) must be divisible by groups (${this.groups})`,
+        `GroupNorm: channels (${this.channels}) must be divisible by groups (${this.groups})`,
       );
     }
-    this.eps = checkEps(who, opts.eps ?? 1e-5);
-    this.affine = checkBool(who, 'affine', opts.affine ?? true);
-    const c = this.channels;
-    this.params = this.affine ? { gamma: new Float64Array(c).fill(1), beta: new Float64Array(c) } : {};
-    this.grads = this.affine ? { gamma: new Float64Array(c), beta: new Float64Array(c) } : {};
   }
 
   forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
@@ -105,7 +87,7 @@ export class GroupNorm implements Normalizer {
     if (!Number.isFinite(rowMoments(rows, cpg * l, x.data, this.rowMean, this.rowVar))) {
       assertFinite(x.data, total, 'GroupNorm', 'input', x.shape);
     }
-    this.affineSpec = this.affineFor(l);
+    this.affineSpec = channelRows(this.params, l, cpg, this.groups, this.affineSpec);
     this.xhat = ensure(this.xhat, total);
     this.invStd = ensure(this.invStd, rows);
     rowsForward(rows, cpg * l, x.data, this.eps, this.affineSpec, this.xhat, this.invStd, out, {
@@ -140,42 +122,24 @@ export class GroupNorm implements Normalizer {
     );
     return { data: dx, shape: [...dy.shape] };
   }
-
-  private affineFor(l: number): RowAffine {
-    const { gamma, beta } = this.params;
-    if (!gamma || !beta) return { mode: 'none' };
-    const s = this.affineSpec;
-    if (s.mode === 'channel' && s.chunk === l) return s;
-    return {
-      mode: 'channel',
-      gamma,
-      beta,
-      chunk: l,
-      channelsPerRow: this.channels / this.groups,
-      rowsPerSample: this.groups,
-    };
-  }
-
-  state(): GroupNormState {
-    return {
-      kind: 'group',
-      groups: this.groups,
-      channels: this.channels,
-      eps: this.eps,
-      affine: this.affine,
-      gamma: this.params.gamma ? Array.from(this.params.gamma) : null,
-      beta: this.params.beta ? Array.from(this.params.beta) : null,
-    };
-  }
-
-  static fromState(s: GroupNormState): GroupNorm {
-    const who = 'GroupNorm';
-    const st = checkKind(who, s, 'group') as GroupNormState;
-    const gn = new GroupNorm({ groups: st.groups, channels: st.channels, eps: st.eps, affine: st.affine });
-    if (gn.affine) {
-      gn.params.gamma!.set(floatsFromState(who, 'gamma', st.gamma, gn.channels));
-      gn.params.beta!.set(floatsFromState(who, 'beta', st.beta, gn.channels));
-    }
-    return gn;
-  }
 }
+
+/** `'group:G'`: GroupNorm with G groups (G a positive integer dividing the channels), per-channel affine. */
+export const groupNormDescriptor = family<GroupNormOptions, { kind: 'group'; groups: number }>(
+  layout,
+  GroupNorm,
+  {
+    shapeOptions: ({ channels }) => ({ channels, groups: 1 }),
+    factoryOptions: ({ groups }) => ({ groups }),
+    grammar: {
+      text: 'group:G',
+      note: 'G a positive integer',
+      compareDefault: 'group:4',
+      parse(text) {
+        const m = /^group:([1-9]\d*)$/.exec(text);
+        return m === null ? null : { kind: 'group', groups: Number(m[1]) };
+      },
+    },
+    cases: { 'GroupNorm(groups=2)': { options: { groups: 2 } } },
+  },
+);

@@ -5,48 +5,45 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import { NormalizationError } from '../errors.js';
+import { channelRows } from './affine.js';
 import { channelBackward, normalizeChannels } from './channelKernels.js';
-import {
-  type Dims,
-  checkBool,
-  checkEps,
-  checkKind,
-  checkMomentum,
-  checkPositiveInt,
-  ensure,
-  floatsFromState,
-  readDims,
-  outputBuffer,
-  readGrad,
-  shapeText,
-} from './input.js';
-import type { ForwardOptions, Normalizer, NormalizerParams, NormalizerState } from './normalizer.js';
+import { family } from './descriptor.js';
+import { type Dims, ensure, outputBuffer, readDims, readGrad, shapeText } from './input.js';
+import type { ForwardOptions, Normalizer } from './normalizer.js';
 import { type RowAffine, rowsBackward, rowsForward } from './rowKernels.js';
+import { normalizerBase } from './normalizerBase.js';
+import {
+  type LayoutInput,
+  type StateOf,
+  boolField,
+  epsField,
+  positiveInt,
+  unitInterval,
+  normalizerLayout,
+} from './stateCodec.js';
 
-export interface InstanceNormOptions {
-  channels: number;
-  /** Added to the variance inside the square root. Default 1e-5. */
-  eps?: number;
-  /** Learnable per-channel γ (init 1) and β (init 0). Default false (as PyTorch). */
-  affine?: boolean;
-  /** Keep running statistics (batch average of the per-instance stats) for inference. Default false. */
-  trackRunningStats?: boolean;
-  /** Running-statistics update rate. Default 0.1. */
-  momentum?: number;
-}
+const layout = normalizerLayout({
+  kind: 'instance',
+  who: 'InstanceNorm',
+  traits: { perSample: true, needsWindows: true, needsBatchStatistics: false },
+  options: {
+    channels: positiveInt(),
+    /** Added to the variance inside the square root. Default 1e-5. */
+    eps: epsField(),
+    /** Learnable per-channel γ (init 1) and β (init 0). Default false (as PyTorch). */
+    affine: boolField(false),
+    /** Keep running statistics (batch average of the per-instance stats) for inference. Default false. */
+    trackRunningStats: boolField(false),
+    /** Running-statistics update rate. Default 0.1. */
+    momentum: unitInterval(0.1),
+  },
+  affine: (o) => ({ size: o.channels, enabled: o.affine }),
+  buffers: { runningMean: 'trackRunningStats', runningVar: 'trackRunningStats' },
+  counters: [],
+});
 
-export interface InstanceNormState extends NormalizerState {
-  kind: 'instance';
-  channels: number;
-  eps: number;
-  affine: boolean;
-  trackRunningStats: boolean;
-  momentum: number;
-  gamma: number[] | null;
-  beta: number[] | null;
-  runningMean: number[] | null;
-  runningVar: number[] | null;
-}
+export type InstanceNormOptions = LayoutInput<typeof layout>;
+export type InstanceNormState = StateOf<typeof layout>;
 
 /**
  * Normalizes each channel of each sample over L. Needs `[N, C, L]` with L > 1: with one value the
@@ -58,16 +55,7 @@ export interface InstanceNormState extends NormalizerState {
  * const inorm = new InstanceNorm({ channels: 2 });
  * const y = inorm.forward(tensor([1, 2, 3, 4, 0, 8], [1, 2, 3]));
  */
-export class InstanceNorm implements Normalizer {
-  readonly kind = 'instance';
-  readonly perSample = true;
-  readonly channels: number;
-  readonly eps: number;
-  readonly affine: boolean;
-  readonly trackRunningStats: boolean;
-  readonly momentum: number;
-  readonly params: NormalizerParams;
-  readonly grads: NormalizerParams;
+export class InstanceNorm extends normalizerBase(layout) implements Normalizer {
   readonly runningMean: Float64Array;
   readonly runningVar: Float64Array;
 
@@ -83,17 +71,8 @@ export class InstanceNorm implements Normalizer {
   private affineSpec: RowAffine = { mode: 'none' };
 
   constructor(opts: InstanceNormOptions) {
-    const who = 'InstanceNorm';
-    if (opts === null || typeof opts !== 'object')
-      throw new NormalizationError(`${who}: options object required`);
-    this.channels = checkPositiveInt(who, 'channels', opts.channels);
-    this.eps = checkEps(who, opts.eps ?? 1e-5);
-    this.affine = checkBool(who, 'affine', opts.affine ?? false);
-    this.trackRunningStats = checkBool(who, 'trackRunningStats', opts.trackRunningStats ?? false);
-    this.momentum = checkMomentum(who, opts.momentum === undefined ? 0.1 : opts.momentum, false) as number;
+    super(opts);
     const c = this.channels;
-    this.params = this.affine ? { gamma: new Float64Array(c).fill(1), beta: new Float64Array(c) } : {};
-    this.grads = this.affine ? { gamma: new Float64Array(c), beta: new Float64Array(c) } : {};
     this.runningMean = new Float64Array(c);
     this.runningVar = new Float64Array(c).fill(1);
     this.chMean = new Float64Array(c);
@@ -135,7 +114,7 @@ export class InstanceNorm implements Normalizer {
       );
     } else {
       if (training && this.trackRunningStats) this.updateRunning(n, c, l, x.data);
-      this.affineSpec = this.affineFor(l);
+      this.affineSpec = channelRows(this.params, l, 1, c, this.affineSpec);
       this.invStd = ensure(this.invStd, n * c);
       rowsForward(n * c, l, x.data, this.eps, this.affineSpec, this.xhat, this.invStd, out);
     }
@@ -197,49 +176,17 @@ export class InstanceNorm implements Normalizer {
     }
     return { data: dx, shape: [...dy.shape] };
   }
-
-  private affineFor(l: number): RowAffine {
-    const { gamma, beta } = this.params;
-    if (!gamma || !beta) return { mode: 'none' };
-    const s = this.affineSpec;
-    if (s.mode === 'channel' && s.chunk === l) return s;
-    return { mode: 'channel', gamma, beta, chunk: l, channelsPerRow: 1, rowsPerSample: this.channels };
-  }
-
-  state(): InstanceNormState {
-    return {
-      kind: 'instance',
-      channels: this.channels,
-      eps: this.eps,
-      affine: this.affine,
-      trackRunningStats: this.trackRunningStats,
-      momentum: this.momentum,
-      gamma: this.params.gamma ? Array.from(this.params.gamma) : null,
-      beta: this.params.beta ? Array.from(this.params.beta) : null,
-      runningMean: this.trackRunningStats ? Array.from(this.runningMean) : null,
-      runningVar: this.trackRunningStats ? Array.from(this.runningVar) : null,
-    };
-  }
-
-  static fromState(s: InstanceNormState): InstanceNorm {
-    const who = 'InstanceNorm';
-    const st = checkKind(who, s, 'instance') as InstanceNormState;
-    const inorm = new InstanceNorm({
-      channels: st.channels,
-      eps: st.eps,
-      affine: st.affine,
-      trackRunningStats: st.trackRunningStats,
-      momentum: st.momentum,
-    });
-    const c = inorm.channels;
-    if (inorm.affine) {
-      inorm.params.gamma!.set(floatsFromState(who, 'gamma', st.gamma, c));
-      inorm.params.beta!.set(floatsFromState(who, 'beta', st.beta, c));
-    }
-    if (inorm.trackRunningStats) {
-      inorm.runningMean.set(floatsFromState(who, 'runningMean', st.runningMean, c));
-      inorm.runningVar.set(floatsFromState(who, 'runningVar', st.runningVar, c));
-    }
-    return inorm;
-  }
 }
+
+/**
+ * `'instance'`: InstanceNorm over L (windows only). It gets a learnable affine here (PyTorch defaults to
+ * none) so every variant in a comparison has the same capacity.
+ */
+export const instanceNormDescriptor = family(layout, InstanceNorm, {
+  shapeOptions: ({ channels }) => ({ channels }),
+  factoryOptions: () => ({ affine: true }),
+  cases: {
+    'InstanceNorm(affine, trackRunningStats)': { options: { affine: true, trackRunningStats: true } },
+    InstanceNorm: {},
+  },
+});

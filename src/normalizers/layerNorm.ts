@@ -4,20 +4,10 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import { NormalizationError } from '../errors.js';
-import {
-  type Dims,
-  assertFinite,
-  checkBool,
-  checkEps,
-  checkKind,
-  ensure,
-  floatsFromState,
-  readDims,
-  outputBuffer,
-  readGrad,
-  shapeText,
-} from './input.js';
-import type { ForwardOptions, Normalizer, NormalizerParams, NormalizerState } from './normalizer.js';
+import { elementwiseRows } from './affine.js';
+import { family, trailingShape } from './descriptor.js';
+import { type Dims, assertFinite, ensure, outputBuffer, readDims, readGrad, shapeText } from './input.js';
+import type { ForwardOptions, Normalizer } from './normalizer.js';
 import {
   type RowAffine,
   rowGradSums,
@@ -26,24 +16,47 @@ import {
   rowsBackwardFromSums,
   rowsForward,
 } from './rowKernels.js';
+import { normalizerBase } from './normalizerBase.js';
+import {
+  type OptionField,
+  type LayoutInput,
+  type StateOf,
+  boolField,
+  epsField,
+  normalizerLayout,
+} from './stateCodec.js';
 
-export interface LayerNormOptions {
-  /** Trailing normalized shape: `[C]` for `[N, C]` inputs, `[C, L]` (or `[L]`) for `[N, C, L]`. */
-  shape: number[];
-  /** Added to the variance inside the square root. Default 1e-5. */
-  eps?: number;
-  /** Learnable γ (init 1) and β (init 0), elementwise over `shape`. Default true. */
-  elementwiseAffine?: boolean;
-}
+/** The normalized shape: `[C]`, `[L]` or `[C, L]` of positive integers (copied). */
+const shapeField: OptionField<number[]> = {
+  check(who, name, v) {
+    if (!Array.isArray(v) || v.length < 1 || v.length > 2 || !v.every((d) => Number.isInteger(d) && d >= 1)) {
+      throw new NormalizationError(
+        `${who}: ${name} must be [C], [L] or [C, L] of positive integers, got ${Array.isArray(v) ? shapeText(v) : String(v)}`,
+      );
+    }
+    return [...(v as number[])];
+  },
+};
 
-export interface LayerNormState extends NormalizerState {
-  kind: 'layer';
-  shape: number[];
-  eps: number;
-  elementwiseAffine: boolean;
-  gamma: number[] | null;
-  beta: number[] | null;
-}
+const layout = normalizerLayout({
+  kind: 'layer',
+  who: 'LayerNorm',
+  traits: { perSample: true, needsWindows: false, needsBatchStatistics: false },
+  options: {
+    /** Trailing normalized shape: `[C]` for `[N, C]` inputs, `[C, L]` (or `[L]`) for `[N, C, L]`. */
+    shape: shapeField,
+    /** Added to the variance inside the square root. Default 1e-5. */
+    eps: epsField(),
+    /** Learnable γ (init 1) and β (init 0), elementwise over `shape`. Default true. */
+    elementwiseAffine: boolField(true),
+  },
+  affine: (o) => ({ size: o.shape.reduce((a, b) => a * b, 1), enabled: o.elementwiseAffine }),
+  buffers: {},
+  counters: [],
+});
+
+export type LayerNormOptions = LayoutInput<typeof layout>;
+export type LayerNormState = StateOf<typeof layout>;
 
 /**
  * Normalizes each sample over its trailing `shape` (biased variance, ε inside the root), then applies
@@ -54,14 +67,7 @@ export interface LayerNormState extends NormalizerState {
  * const ln = new LayerNorm({ shape: [3] });
  * const y = ln.forward(tensor([1, 2, 4], [1, 3]));
  */
-export class LayerNorm implements Normalizer {
-  readonly kind = 'layer';
-  readonly perSample = true;
-  readonly shape: readonly number[];
-  readonly eps: number;
-  readonly elementwiseAffine: boolean;
-  readonly params: NormalizerParams;
-  readonly grads: NormalizerParams;
+export class LayerNorm extends normalizerBase(layout) implements Normalizer {
   /** Number of values normalized together (product of `shape`). */
   readonly size: number;
 
@@ -74,35 +80,9 @@ export class LayerNorm implements Normalizer {
   private last: Dims | null = null;
 
   constructor(opts: LayerNormOptions) {
-    const who = 'LayerNorm';
-    if (opts === null || typeof opts !== 'object')
-      throw new NormalizationError(`${who}: options object required`);
-    const shape = opts.shape;
-    if (
-      !Array.isArray(shape) ||
-      shape.length < 1 ||
-      shape.length > 2 ||
-      !shape.every((d) => Number.isInteger(d) && d >= 1)
-    ) {
-      throw new NormalizationError(
-        `${who}: shape must be [C], [L] or [C, L] of positive integers, got ${Array.isArray(shape) ? shapeText(shape) : String(shape)}`,
-      );
-    }
-    this.shape = [...shape];
-    this.size = shape.reduce((a, b) => a * b, 1);
-    this.eps = checkEps(who, opts.eps ?? 1e-5);
-    this.elementwiseAffine = checkBool(who, 'elementwiseAffine', opts.elementwiseAffine ?? true);
-    if (this.elementwiseAffine) {
-      const gamma = new Float64Array(this.size).fill(1);
-      const beta = new Float64Array(this.size);
-      this.params = { gamma, beta };
-      this.grads = { gamma: new Float64Array(this.size), beta: new Float64Array(this.size) };
-      this.affine = { mode: 'elementwise', gamma, beta };
-    } else {
-      this.params = {};
-      this.grads = {};
-      this.affine = { mode: 'none' };
-    }
+    super(opts);
+    this.size = this.shape.reduce((a, b) => a * b, 1);
+    this.affine = elementwiseRows(this.params);
   }
 
   forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
@@ -162,26 +142,10 @@ export class LayerNorm implements Normalizer {
     );
     return { data: dx, shape: [...dy.shape] };
   }
-
-  state(): LayerNormState {
-    return {
-      kind: 'layer',
-      shape: [...this.shape],
-      eps: this.eps,
-      elementwiseAffine: this.elementwiseAffine,
-      gamma: this.params.gamma ? Array.from(this.params.gamma) : null,
-      beta: this.params.beta ? Array.from(this.params.beta) : null,
-    };
-  }
-
-  static fromState(s: LayerNormState): LayerNorm {
-    const who = 'LayerNorm';
-    const st = checkKind(who, s, 'layer') as LayerNormState;
-    const ln = new LayerNorm({ shape: st.shape, eps: st.eps, elementwiseAffine: st.elementwiseAffine });
-    if (ln.elementwiseAffine) {
-      ln.params.gamma!.set(floatsFromState(who, 'gamma', st.gamma, ln.size));
-      ln.params.beta!.set(floatsFromState(who, 'beta', st.beta, ln.size));
-    }
-    return ln;
-  }
 }
+
+/** `'layer'`: LayerNorm over `[C]` for vectors, `[C, L]` for windows, elementwise affine. */
+export const layerNormDescriptor = family(layout, LayerNorm, {
+  shapeOptions: (shape) => ({ shape: trailingShape(shape) }),
+  cases: { LayerNorm: {} },
+});

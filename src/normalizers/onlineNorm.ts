@@ -3,49 +3,43 @@
  * James 2019, "Online Normalization for Training Neural Networks", NeurIPS).
  */
 import type { Tensor } from '../core/tensor.js';
-import { NormalizationError } from '../errors.js';
+import { family } from './descriptor.js';
+import { type Dims, ensure, outputBuffer, readDims, readGrad } from './input.js';
+import type { ForwardOptions, Normalizer } from './normalizer.js';
+import { normalizerBase } from './normalizerBase.js';
 import {
-  type Dims,
-  checkBool,
-  checkEps,
-  checkKind,
-  checkPositiveInt,
-  ensure,
-  floatsFromState,
-  readDims,
-  outputBuffer,
-  readGrad,
-} from './input.js';
-import type { ForwardOptions, Normalizer, NormalizerParams, NormalizerState } from './normalizer.js';
+  type LayoutInput,
+  type StateOf,
+  boolField,
+  epsField,
+  positiveInt,
+  unitInterval,
+  normalizerLayout,
+} from './stateCodec.js';
 
-export interface OnlineNormOptions {
-  channels: number;
-  /** Decay of the forward running mean/variance (the paper's α_f). Default 0.999. */
-  alphaForward?: number;
-  /** Decay of the backward control process (the paper's α_b). Default 0.99. */
-  alphaBackward?: number;
-  /** Added to the running variance inside the square root. Default 1e-5. */
-  eps?: number;
-  /** Learnable per-channel γ and β after normalization. Default true. */
-  affine?: boolean;
-}
+const layout = normalizerLayout({
+  kind: 'online',
+  who: 'OnlineNorm',
+  traits: { perSample: false, needsWindows: false, needsBatchStatistics: false },
+  options: {
+    channels: positiveInt(),
+    /** Decay of the forward running mean/variance (the paper's α_f). Default 0.999. */
+    alphaForward: unitInterval(0.999),
+    /** Decay of the backward control process (the paper's α_b). Default 0.99. */
+    alphaBackward: unitInterval(0.99),
+    /** Added to the running variance inside the square root. Default 1e-5. */
+    eps: epsField(),
+    /** Learnable per-channel γ and β after normalization. Default true. */
+    affine: boolField(true),
+  },
+  affine: (o) => ({ size: o.channels, enabled: o.affine }),
+  /** Forward control process (mu, variance) and backward one (u, v), per channel. */
+  buffers: { mu: true, variance: true, u: true, v: true },
+  counters: [],
+});
 
-export interface OnlineNormState extends NormalizerState {
-  kind: 'online';
-  channels: number;
-  alphaForward: number;
-  alphaBackward: number;
-  eps: number;
-  affine: boolean;
-  gamma: number[] | null;
-  beta: number[] | null;
-  /** Forward control process: running mean and variance per channel. */
-  mu: number[];
-  variance: number[];
-  /** Backward control process: accumulated projections of the gradient on 1 (u) and on y (v). */
-  u: number[];
-  v: number[];
-}
+export type OnlineNormOptions = LayoutInput<typeof layout>;
+export type OnlineNormState = StateOf<typeof layout>;
 
 /**
  * Normalizes each sample with statistics estimated from the samples before it, in stream order, so the
@@ -67,16 +61,7 @@ export interface OnlineNormState extends NormalizerState {
  * @example
  * const on = new OnlineNorm({ channels: 8 });
  */
-export class OnlineNorm implements Normalizer {
-  readonly kind = 'online';
-  readonly perSample = false;
-  readonly channels: number;
-  readonly alphaForward: number;
-  readonly alphaBackward: number;
-  readonly eps: number;
-  readonly affine: boolean;
-  readonly params: NormalizerParams;
-  readonly grads: NormalizerParams;
+export class OnlineNorm extends normalizerBase(layout) implements Normalizer {
   /** Forward running mean and variance per channel. */
   readonly mu: Float64Array;
   readonly variance: Float64Array;
@@ -90,17 +75,8 @@ export class OnlineNorm implements Normalizer {
   private lastTraining = true;
 
   constructor(opts: OnlineNormOptions) {
-    const who = 'OnlineNorm';
-    if (opts === null || typeof opts !== 'object')
-      throw new NormalizationError(`${who}: options object required`);
-    this.channels = checkPositiveInt(who, 'channels', opts.channels);
-    this.alphaForward = checkAlpha(who, 'alphaForward', opts.alphaForward ?? 0.999);
-    this.alphaBackward = checkAlpha(who, 'alphaBackward', opts.alphaBackward ?? 0.99);
-    this.eps = checkEps(who, opts.eps ?? 1e-5);
-    this.affine = checkBool(who, 'affine', opts.affine ?? true);
+    super(opts);
     const c = this.channels;
-    this.params = this.affine ? { gamma: new Float64Array(c).fill(1), beta: new Float64Array(c) } : {};
-    this.grads = this.affine ? { gamma: new Float64Array(c), beta: new Float64Array(c) } : {};
     this.mu = new Float64Array(c);
     this.variance = new Float64Array(c).fill(1);
     this.u = new Float64Array(c);
@@ -207,50 +183,21 @@ export class OnlineNorm implements Normalizer {
     }
     return { data: dx, shape: [...dy.shape] };
   }
-
-  state(): OnlineNormState {
-    return {
-      kind: 'online',
-      channels: this.channels,
-      alphaForward: this.alphaForward,
-      alphaBackward: this.alphaBackward,
-      eps: this.eps,
-      affine: this.affine,
-      gamma: this.params.gamma ? Array.from(this.params.gamma) : null,
-      beta: this.params.beta ? Array.from(this.params.beta) : null,
-      mu: Array.from(this.mu),
-      variance: Array.from(this.variance),
-      u: Array.from(this.u),
-      v: Array.from(this.v),
-    };
-  }
-
-  static fromState(s: OnlineNormState): OnlineNorm {
-    const who = 'OnlineNorm';
-    const st = checkKind(who, s, 'online') as OnlineNormState;
-    const on = new OnlineNorm({
-      channels: st.channels,
-      alphaForward: st.alphaForward,
-      alphaBackward: st.alphaBackward,
-      eps: st.eps,
-      affine: st.affine,
-    });
-    const c = on.channels;
-    if (on.affine) {
-      on.params.gamma!.set(floatsFromState(who, 'gamma', st.gamma, c));
-      on.params.beta!.set(floatsFromState(who, 'beta', st.beta, c));
-    }
-    on.mu.set(floatsFromState(who, 'mu', st.mu, c));
-    on.variance.set(floatsFromState(who, 'variance', st.variance, c));
-    on.u.set(floatsFromState(who, 'u', st.u, c));
-    on.v.set(floatsFromState(who, 'v', st.v, c));
-    return on;
-  }
 }
 
-function checkAlpha(who: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) {
-    throw new NormalizationError(`${who}: ${name} must be a number in [0, 1], got ${String(v)}`);
-  }
-  return v;
-}
+/** `'online'`: Online Normalization with the paper's decays (α_f = 0.999, α_b = 0.99). */
+export const onlineNormDescriptor = family(layout, OnlineNorm, {
+  shapeOptions: ({ channels }) => ({ channels }),
+  cases: {
+    OnlineNorm: {
+      gradientCheck: {
+        why:
+          'the backward control process (α_b < 1) deliberately replaces the true derivative; with α_b = 1 it is off and ' +
+          'backward is the derivative of the forward with the running statistics of the previous samples held constant, ' +
+          'which finite differences see exactly on one-sample batches',
+        create: ({ channels }) => new OnlineNorm({ channels, alphaBackward: 1 }),
+        oneSample: true,
+      },
+    },
+  },
+});

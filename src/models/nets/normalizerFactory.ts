@@ -1,17 +1,23 @@
 import type { Normalizer, NormalizerState } from '../../normalizers/normalizer.js';
-import { createNormalizer, normalizerFromState } from '../../normalizers/registry.js';
+import {
+  createNormalizer,
+  isNormalizerSpec,
+  normalizerFromState,
+  normalizerGrammar,
+} from '../../normalizers/descriptors.js';
 import { ModelError } from '../../errors.js';
 
-const SPEC = /^(batch|layer|instance|group:[1-9]\d*|batchrenorm|online|none)$/;
-
 /**
- * Checks a net's `normalizer` option, so a bad spec is a ModelError naming the field before anything is
- * built (the registry's own error would name the layer, not the option the user wrote).
+ * Checks a net's `normalizer` option against the normalizer descriptors, so a bad spec is a ModelError
+ * naming the field before anything is built (the descriptors' own error would name the layer, not the
+ * option the user wrote).
  */
 export function checkNormalizerSpec(spec: unknown): string {
-  if (typeof spec !== 'string' || !SPEC.test(spec)) {
+  if (!isNormalizerSpec(spec)) {
     throw new ModelError(
-      `normalizer: expected 'batch' | 'layer' | 'instance' | 'group:G' | 'batchrenorm' | 'online' | 'none', got ${JSON.stringify(spec)}`,
+      `normalizer: expected ${normalizerGrammar()
+        .map((g) => `'${g}'`)
+        .join(' | ')}, got ${JSON.stringify(spec)}`,
     );
   }
   return spec;
@@ -26,7 +32,7 @@ export function makeNormalizer(
   return createNormalizer(checkNormalizerSpec(spec), dims, seed);
 }
 
-/** Rebuilds a normalizer from its state (any registered kind). */
+/** Rebuilds a normalizer from its state (any listed kind). */
 export function restoreNormalizer(s: NormalizerState): Normalizer {
   return normalizerFromState(s);
 }

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { map } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { createRegistry } from '../../../src/metrics/registry.js';
+import { createRegistry } from '../../../src/metrics/createRegistry.js';
 import { checkpoint } from '../../../src/streams/checkpoint.js';
 import type { CheckpointStore } from '../../../src/streams/checkpointStore.js';
 import { decodeEvents, isDeadLetter, type Decoded } from '../../../src/streams/decodeEvents.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { lastValueFrom, map, range, take, tap, toArray, type OperatorFunction } from 'rxjs';
-import { createRegistry } from '../../../src/metrics/registry.js';
+import { createRegistry } from '../../../src/metrics/createRegistry.js';
 import { checkpoint } from '../../../src/streams/checkpoint.js';
 import type { CheckpointStore } from '../../../src/streams/checkpointStore.js';
 import { decodeEvents } from '../../../src/streams/decodeEvents.js';

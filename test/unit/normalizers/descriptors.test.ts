@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { variantSchema } from '../../../src/cli/config.js';
+import { parseVariantList } from '../../../src/cli/variants.js';
 import { tensor } from '../../../src/core/tensor.js';
 import { NormalizationError } from '../../../src/errors.js';
+import { isPerSampleSpec } from '../../../src/experiment/cell.js';
+import { validateGrid } from '../../../src/experiment/compare.js';
+import { checkNormalizerSpec } from '../../../src/models/nets/normalizerFactory.js';
 import {
   BatchNorm,
   BatchRenorm,
@@ -10,6 +15,7 @@ import {
   OnlineNorm,
   createNormalizer,
   normalizerFromState,
+  normalizerDescriptors,
   parseNormalizerSpec,
 } from '../../../src/normalizers/index.js';
 
@@ -48,5 +54,40 @@ describe('createNormalizer', () => {
     const back = normalizerFromState(JSON.parse(JSON.stringify(n.state())));
     expect(back.state()).toEqual(n.state());
     expect(() => normalizerFromState({ kind: 'nope' })).toThrow(/nope/);
+  });
+});
+
+describe('the descriptors', () => {
+  it('give each family one kind, and each class the perSample trait of its descriptor', () => {
+    const kinds = normalizerDescriptors.map((d) => d.kind);
+    expect(new Set(kinds).size).toBe(kinds.length);
+    for (const d of normalizerDescriptors) {
+      const example = d.compareDefault ?? d.grammar;
+      const n = createNormalizer(example, { channels: 4, length: 3 });
+      if (n !== null) {
+        expect(n.kind, example).toBe(d.kind);
+        expect(n.perSample, example).toBe(d.traits.perSample);
+      }
+    }
+  });
+  it.each(['group:0', 'group:00', 'group:-1', 'group:1.5', 'group:x'])(
+    'refuse %j everywhere a spec is read (the nets, the CLI grammar, the config schema, compare)',
+    (spec) => {
+      expect(() => parseNormalizerSpec(spec)).toThrow(NormalizationError);
+      expect(() => checkNormalizerSpec(spec)).toThrow(/normalizer: expected/);
+      expect(() => parseVariantList(spec)).toThrow(/is not a normalizer/);
+      expect(() => parseVariantList(`mlp:${spec}`)).toThrow(/is not a normalizer/);
+      expect(variantSchema.safeParse({ name: 'v', normalizer: spec }).success).toBe(false);
+      expect(() => validateGrid([spec], 1)).toThrow(/normalizers:/);
+      expect(isPerSampleSpec(spec)).toBe(false);
+    },
+  );
+  it('accept group:G with G a positive integer everywhere', () => {
+    for (const spec of ['group:1', 'group:4', 'group:12']) {
+      expect(checkNormalizerSpec(spec)).toBe(spec);
+      expect(parseVariantList(spec)[0].normalizer).toBe(spec);
+      expect(variantSchema.parse({ name: 'v', normalizer: spec }).normalizer).toBe(spec);
+      expect(isPerSampleSpec(spec)).toBe(true);
+    }
   });
 });
