@@ -45,12 +45,33 @@ export function parseVariantList(text: string, flag = '--variant'): VariantConfi
   return out;
 }
 
-/** The default variant for a stream: a WindowNet with LayerNorm for windows, a logistic LinearModel for vectors (DESIGN "CLI"). */
-export function defaultVariants(shape: XShape): VariantConfig[] {
+/**
+ * The default variant for a stream: a WindowNet with LayerNorm for windows, a logistic LinearModel for vectors
+ * (DESIGN "CLI"), learning robustly as `defaultVariantFor` says; `clip` overrides its clip (0: raw inputs).
+ */
+export function defaultVariants(shape: XShape, clip?: number): VariantConfig[] {
   const spec = defaultVariantFor(exampleFeatures(shape), sparseDim(shape));
+  const robust =
+    spec.robust === undefined || clip === 0 ? undefined : { clip: clip ?? spec.robust.clip ?? 5 };
   return [
-    { name: spec.name, model: spec.model, ...(spec.model === 'windownet' ? { normalizer: 'layer' } : {}) },
+    {
+      name: spec.name,
+      model: spec.model,
+      ...(spec.model === 'windownet' ? { normalizer: 'layer' } : {}),
+      ...(robust === undefined ? {} : { robust }),
+    },
   ];
+}
+
+/** The model module's robust options for a variant config (none when it has none). */
+function robustOf(v: VariantConfig): Pick<VariantSpec, 'robust'> {
+  if (v.robust === undefined || v.robust === false) return {};
+  return {
+    robust: {
+      ...(v.robust.clip === undefined ? {} : { clip: v.robust.clip }),
+      ...(v.robust.stepFactor === undefined ? {} : { step: { factor: v.robust.stepFactor } }),
+    },
+  };
 }
 
 /** Weight count of a sparse stream: the schema's `dim`, else 2^18 (the bundled spam stream's hashing size). */
@@ -84,6 +105,7 @@ export function toVariantSpec(v: VariantConfig, shape: XShape, classes = 2): Var
     return {
       name: v.name,
       model,
+      ...robustOf(v),
       options: {
         ...common,
         ...(typeof v.hidden === 'number' ? { hidden: v.hidden } : {}),
@@ -93,7 +115,12 @@ export function toVariantSpec(v: VariantConfig, shape: XShape, classes = 2): Var
   }
   if (model === 'mlp') {
     const hidden = v.hidden === undefined ? undefined : Array.isArray(v.hidden) ? v.hidden : [v.hidden];
-    return { name: v.name, model, options: { ...common, ...(hidden === undefined ? {} : { hidden }) } };
+    return {
+      name: v.name,
+      model,
+      ...robustOf(v),
+      options: { ...common, ...(hidden === undefined ? {} : { hidden }) },
+    };
   }
   const regularizer =
     v.l1 !== undefined || v.l2 !== undefined
@@ -103,6 +130,7 @@ export function toVariantSpec(v: VariantConfig, shape: XShape, classes = 2): Var
   return {
     name: v.name,
     model: 'linear',
+    ...robustOf(v),
     options: {
       loss: classes > 2 ? 'softmax' : 'logistic',
       regularizer,

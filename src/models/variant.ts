@@ -4,6 +4,7 @@ import { LinearModel, type LinearModelOptions, type LinearModelState } from './l
 import { Mlp, type MlpOptions } from './nets/mlp.js';
 import type { NetState } from './nets/softmaxNet.js';
 import { WindowNet, type WindowNetOptions } from './nets/windowNet.js';
+import { RobustModel, type RobustModelState, type RobustOptions } from './robust.js';
 import { type Features, type ModelState, type OnlineModel, isSparse } from './types.js';
 
 /**
@@ -17,14 +18,22 @@ export type VariantSpec =
       model: 'linear';
       options?: Partial<LinearModelOptions>;
       earlyStopping?: EarlyStoppingOptions;
+      robust?: RobustOptions;
     }
   | {
       name: string;
       model: 'windownet';
       options?: Partial<WindowNetOptions>;
       earlyStopping?: EarlyStoppingOptions;
+      robust?: RobustOptions;
     }
-  | { name: string; model: 'mlp'; options?: Partial<MlpOptions>; earlyStopping?: EarlyStoppingOptions };
+  | {
+      name: string;
+      model: 'mlp';
+      options?: Partial<MlpOptions>;
+      earlyStopping?: EarlyStoppingOptions;
+      robust?: RobustOptions;
+    };
 
 const MODELS = ['linear', 'windownet', 'mlp'];
 
@@ -81,6 +90,8 @@ export function createVariant(spec: VariantSpec, x: Features): OnlineModel {
     }
     throw e;
   }
+  // Robust inputs and steps (standardize, clip, step guard): see RobustModel.
+  if (spec.robust !== undefined) model = new RobustModel(model, modelFromState, spec.robust);
   if (spec.earlyStopping === undefined) return model;
   return new EarlyStopping(model, modelFromState, spec.earlyStopping);
 }
@@ -121,22 +132,27 @@ function build(model: string, opts: Record<string, unknown>, shape: FeatureKind,
   return new LinearModel(o);
 }
 
+/** Robust learning of the default models: inputs standardized and clipped at ±5 standard deviations, step guard on. */
+export const DEFAULT_ROBUST: RobustOptions = { clip: 5 };
+
 /**
  * The default variant for a stream (DESIGN "CLI"): a logistic LinearModel for vectors (sparse vectors need
  * `dim`), a WindowNet with LayerNorm for windows — LayerNorm because it trains the same at every arrival
- * batch size, so a default consumer never meets BatchNorm's singleton-batch failure.
+ * batch size, so a default consumer never meets BatchNorm's singleton-batch failure. Dense vectors and
+ * windows learn robustly ({@link DEFAULT_ROBUST}: streaming scaler, clip, step guard), so one extreme event
+ * cannot wreck a trained default model; hashed sparse vectors have no stable per-feature scale and learn raw.
  */
 export function defaultVariantFor(x: Features, dim?: number): VariantSpec {
   const shape = featureKind(x);
   if (shape.kind === 'window')
-    return { name: 'default', model: 'windownet', options: { normalizer: 'layer' } };
+    return { name: 'default', model: 'windownet', options: { normalizer: 'layer' }, robust: DEFAULT_ROBUST };
   if (shape.kind === 'sparse') {
     if (dim === undefined || !Number.isInteger(dim) || dim < 1) {
       throw new ModelError(`dim: sparse events need the weight count, got ${String(dim)}`);
     }
     return { name: 'default', model: 'linear', options: { loss: 'logistic', dim } };
   }
-  return { name: 'default', model: 'linear', options: { loss: 'logistic' } };
+  return { name: 'default', model: 'linear', options: { loss: 'logistic' }, robust: DEFAULT_ROBUST };
 }
 
 /** Rebuilds any model of this package from its `state()` (dispatch on `kind`). */
@@ -149,6 +165,8 @@ export function modelFromState(s: ModelState): OnlineModel {
       return WindowNet.fromState(s as NetState);
     case 'Mlp':
       return Mlp.fromState(s as NetState);
+    case 'RobustModel':
+      return RobustModel.fromState(s as RobustModelState, modelFromState);
     case 'EarlyStopping':
       return EarlyStopping.fromState(s as EarlyStoppingState, modelFromState);
     default:
