@@ -73,6 +73,12 @@ export class CheckpointError extends StreamnormError {
   }
 }
 
+/**
+ * A checkpoint that does not fit this run (another topic, partitions, variants, schema, or parameters out of
+ * bounds): never loaded, never overwritten. The message is one line saying what differs and what to do.
+ */
+export class CheckpointRefusedError extends CheckpointError {}
+
 /** Kafka client failure surfaced from kafkajs (crash, retries exhausted, broker unreachable). */
 export class KafkaError extends StreamnormError {
   constructor(message: string, options?: StreamnormErrorOptions) {

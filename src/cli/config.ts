@@ -64,6 +64,15 @@ export const variantSchema = z
     l2: z.number().min(0).optional(),
     singletonPolicy: z.enum(['error', 'running-stats', 'skip']).optional(),
     seed: z.number().int().optional(),
+    /** Robust learning (streaming scaler, clip at ±clip standard deviations, step guard); false: raw inputs. */
+    robust: z
+      .union([
+        z.literal(false),
+        z
+          .object({ clip: z.number().positive().optional(), stepFactor: z.number().gt(1).optional() })
+          .strict(),
+      ])
+      .optional(),
   })
   .strict();
 export type VariantConfig = z.infer<typeof variantSchema>;
@@ -103,6 +112,11 @@ export const configSchema = z
       .optional(),
     batch: batchPolicy.optional(),
     variants: z.array(variantSchema).min(1).optional(),
+    /** The stream's schema, fixed before the first event (`run`): classes of the label, weight count of sparse x. */
+    classes: z.number().int().min(2).optional(),
+    dim: z.number().int().positive().optional(),
+    /** Clip of the default models' standardized inputs (`run --clip`); 0 turns robust learning off. */
+    clip: z.number().min(0).optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
     compare: z
       .object({

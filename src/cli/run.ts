@@ -3,12 +3,12 @@
  * variants (predict, then learn, per batch), publishes predictions keyed by event id, checkpoints model
  * state with the offsets, and serves Prometheus metrics. SIGTERM / SIGINT stop it gracefully.
  */
-import { join } from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { ConfigError } from '../errors.js';
 import { startMetricsServer } from '../metrics/server.js';
 import { createRegistry } from '../metrics/createRegistry.js';
 import type { ModelState } from '../models/types.js';
-import { FileCheckpointStore } from '../streams/checkpointStore.js';
+import { FileCheckpointStore, defaultCheckpointDir } from '../streams/checkpointStore.js';
 import { createEventDecoder, type XShape } from '../streams/decodeEvents.js';
 import { liveMetricsHooks, pipelineMetricsFor } from '../streams/instrument.js';
 import { createConsumer, ensureTopic, type KafkaClient } from '../streams/kafka/client.js';
@@ -16,9 +16,11 @@ import { runLivePipeline } from '../streams/livePipeline.js';
 import type { RunningScore } from '../streams/prequential.js';
 import { batchPolicy, maxWaitMs, withMaxWait } from './batchPolicy.js';
 import { requireSetting, resolveConfig, type Config, type VariantConfig } from './config.js';
+import { RUN_EXIT_CODES_HELP } from './exit.js';
 import { cliKafka } from './kafka.js';
 import { createLogger, type Logger } from './logger.js';
 import { port, positiveInt } from './options.js';
+import { DEFAULT_MAX_ABS } from '../streams/fitSchema.js';
 import { buildModels, defaultVariants, parseVariantList } from './variants.js';
 
 /** Reads the topic from the beginning with a throwaway group until the first valid event, and returns its shape. */
@@ -57,6 +59,13 @@ export interface LiveTarget {
   checkpointDir?: string;
   maxEvents?: number;
   maxWaitMs?: number;
+  /** The stream's label classes and sparse weight count, when given (flags or config). */
+  classes?: number;
+  dim?: number;
+  /** Clip of the default models' standardized inputs; 0 = raw inputs. */
+  clip?: number;
+  /** Input bound (fitSchema). */
+  maxAbs?: number;
 }
 
 /** Runs the live pipeline until stopped (signal, or `maxEvents` learned); prints the scores at the end. */
@@ -65,10 +74,26 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
   const kafka = await cliKafka(brokers, log, cfg.clientId ?? 'streamnorm');
   await ensureTopic(kafka, t.topic);
   if (t.outputTopic !== undefined) await ensureTopic(kafka, t.outputTopic);
-  const dir = t.checkpointDir ?? cfg.checkpointDir ?? join('checkpoints', t.group);
-  const saved = await new FileCheckpointStore(dir).load();
+  const dir = t.checkpointDir ?? cfg.checkpointDir ?? defaultCheckpointDir('checkpoints', t.group, t.topic);
+  const registry = createRegistry();
+  const metrics = pipelineMetricsFor(registry);
+  const onFallback = (): void => metrics.checkpointFallback('live');
+  const saved = await new FileCheckpointStore(dir, {
+    onFallback: (f) => {
+      log.warn(
+        { path: f.path, movedTo: f.movedTo, reason: f.reason, sequence: f.sequence },
+        'newest checkpoint unusable: resuming from the previous one',
+      );
+      onFallback();
+    },
+  }).load();
+  // The stream's schema, fixed before the first event: flags/config, else the checkpoint's, else the first
+  // valid event's shape (peeked) and the default of 2 classes.
+  const savedSchema = saved?.schema ?? null;
+  const classes =
+    t.classes ?? (typeof savedSchema?.classes === 'number' ? savedSchema.classes : undefined) ?? 2;
   let variants: VariantConfig[];
-  let shape: XShape | null = null;
+  let shape: XShape | null = (savedSchema?.x as XShape | null | undefined) ?? null;
   if (saved !== null) {
     variants = t.variants ?? Object.keys(saved.models).map((name) => ({ name }));
     log.info(
@@ -77,10 +102,11 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
     );
   } else {
     shape = await peekShape(kafka, t.topic, log);
-    variants = t.variants ?? defaultVariants(shape);
+    if (shape.kind === 'sparse' && t.dim !== undefined) shape = { kind: 'sparse', dim: t.dim };
+    variants = t.variants ?? defaultVariants(shape, t.clip);
   }
-  const registry = createRegistry();
-  const metrics = pipelineMetricsFor(registry);
+  if (shape?.kind === 'sparse' && t.dim !== undefined) shape = { kind: 'sparse', dim: t.dim };
+  const specs = Object.fromEntries(variants.map((v) => [v.name, v]));
   const server = await startMetricsServer({
     registry,
     host: cfg.metrics?.host ?? '127.0.0.1',
@@ -112,10 +138,17 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
       ...(t.outputTopic === undefined ? {} : { outputTopic: t.outputTopic }),
       ...(cfg.deadLetterTopic === undefined ? {} : { deadLetterTopic: cfg.deadLetterTopic }),
       createModels: (states: Readonly<Record<string, ModelState>> | null) => {
-        return buildModels(variants, shape, 2, states);
+        return buildModels(variants, shape, classes, states);
       },
       checkpoint: dir,
-      ...(shape === null ? {} : { schema: { x: shape } }),
+      onCheckpointFallback: onFallback,
+      schema: { ...(shape === null ? {} : { x: shape }), label: { classes } },
+      maxAbs: t.maxAbs ?? DEFAULT_MAX_ABS,
+      variantSpecs: specs,
+      expectCheckpoint: {
+        ...(t.variants === undefined ? {} : { variants: specs }),
+        schema: { classes: t.classes, dim: t.dim },
+      },
       rebatch: withMaxWait(cfg.batch ?? { count: 32 }, t.maxWaitMs),
       logger: log,
       ...hooks,
@@ -172,8 +205,26 @@ interface RunFlags {
   metricsHost?: string;
   checkpointDir?: string;
   maxEvents?: number;
+  classes?: number;
+  dim?: number;
+  clip?: number;
+  maxAbs?: number;
   config?: string;
   logLevel?: string;
+}
+
+function nonNegativeNumber(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError(`expected a number >= 0, got '${v}'`);
+  return n;
+}
+
+function positiveNumber(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`expected a number > 0, got '${v}'`);
+  return n;
 }
 
 export function registerRun(program: Command): void {
@@ -206,10 +257,34 @@ export function registerRun(program: Command): void {
     )
     .option('--metrics-port <port>', 'metrics port (default 9464; 0 = any free port)', port)
     .option('--metrics-host <host>', 'metrics bind address (default 127.0.0.1)')
-    .option('--checkpoint-dir <dir>', 'checkpoint directory (default checkpoints/<group>)')
+    .option(
+      '--checkpoint-dir <dir>',
+      'checkpoint directory (default checkpoints/<group>/<topic>, both made safe path segments)',
+    )
     .option('--max-events <n>', 'stop gracefully after learning n events', positiveInt)
+    .option(
+      '--classes <n>',
+      'label classes of the stream (default: the checkpoint, else 2); a label outside them is a dead letter',
+      positiveInt,
+    )
+    .option(
+      '--dim <n>',
+      'weight count of sparse events (hashed features); an index >= dim is a dead letter',
+      positiveInt,
+    )
+    .option(
+      '--clip <k>',
+      'default models: standardize inputs and clip them at ±k standard deviations (default 5; 0 = raw inputs)',
+      nonNegativeNumber,
+    )
+    .option(
+      '--max-abs <v>',
+      `input bound: an event with |x| or |y| above it is a dead letter (default ${DEFAULT_MAX_ABS})`,
+      positiveNumber,
+    )
     .option('--config <file>', 'config file (YAML or JSON)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | silent')
+    .addHelpText('after', RUN_EXIT_CODES_HELP)
     .action(async (flags: RunFlags) => {
       const cfg = resolveConfig(
         {
@@ -232,10 +307,19 @@ export function registerRun(program: Command): void {
       const topic = requireSetting(cfg.topic, '--topic', 'topic', 'STREAMNORM_TOPIC');
       const group = requireSetting(cfg.group, '--group', 'group', 'STREAMNORM_GROUP');
       const variants = flags.variant !== undefined ? parseVariantList(flags.variant) : cfg.variants;
+      const classes = flags.classes ?? cfg.classes;
+      if (classes !== undefined && classes < 2)
+        throw new ConfigError(`--classes: expected an integer >= 2, got ${classes}`);
+      const dim = flags.dim ?? cfg.dim;
+      const clip = flags.clip ?? cfg.clip;
       await runLive(
         cfg,
         {
           ...(variants === undefined ? {} : { variants }),
+          ...(classes === undefined ? {} : { classes }),
+          ...(dim === undefined ? {} : { dim }),
+          ...(clip === undefined ? {} : { clip }),
+          ...(flags.maxAbs === undefined ? {} : { maxAbs: flags.maxAbs }),
           topic,
           group,
           ...(cfg.outputTopic === undefined ? {} : { outputTopic: cfg.outputTopic }),

@@ -53,12 +53,33 @@ export function parseVariantList(text: string, flag = '--variant'): VariantConfi
   return out;
 }
 
-/** The default variant for a stream: a WindowNet with LayerNorm for windows, a logistic LinearModel for vectors (README "The CLI"). */
-export function defaultVariants(shape: XShape): VariantConfig[] {
+/**
+ * The default variant for a stream: a WindowNet with LayerNorm for windows, a logistic LinearModel for vectors
+ * (README "The CLI"), learning robustly as `defaultVariantFor` says; `clip` overrides its clip (0: raw inputs).
+ */
+export function defaultVariants(shape: XShape, clip?: number): VariantConfig[] {
   const spec = defaultVariantFor(exampleFeatures(shape), sparseDim(shape));
+  const robust =
+    spec.robust === undefined || clip === 0 ? undefined : { clip: clip ?? spec.robust.clip ?? 5 };
   return [
-    { name: spec.name, model: spec.model, ...(spec.model === 'windownet' ? { normalizer: 'layer' } : {}) },
+    {
+      name: spec.name,
+      model: spec.model,
+      ...(spec.model === 'windownet' ? { normalizer: 'layer' } : {}),
+      ...(robust === undefined ? {} : { robust }),
+    },
   ];
+}
+
+/** The model module's robust options for a variant config (none when it has none). */
+function robustOf(v: VariantConfig): Pick<VariantSpec, 'robust'> {
+  if (v.robust === undefined || v.robust === false) return {};
+  return {
+    robust: {
+      ...(v.robust.clip === undefined ? {} : { clip: v.robust.clip }),
+      ...(v.robust.stepFactor === undefined ? {} : { step: { factor: v.robust.stepFactor } }),
+    },
+  };
 }
 
 /** Weight count of a sparse stream: the schema's `dim`, else 2^18 (the bundled spam stream's hashing size). */
@@ -77,7 +98,12 @@ function exampleFeatures(shape: XShape): Features {
 /** The model module's VariantSpec for a CLI / config-file variant: its family maps the flat options. */
 export function toVariantSpec(v: VariantConfig, shape: XShape, classes = 2): VariantSpec {
   const model = v.model ?? (shape.kind === 'window' ? 'windownet' : 'linear');
-  return { name: v.name, model, options: modelFamily(model).optionsFrom(v, classes) } as VariantSpec;
+  return {
+    name: v.name,
+    model,
+    ...robustOf(v),
+    options: modelFamily(model).optionsFrom(v, classes),
+  } as VariantSpec;
 }
 
 /** The model module's StreamShape for decodeEvents' schema (a sparse stream without `dim`: 2^18). */

@@ -114,6 +114,7 @@ export class PipelineMetrics {
   readonly normalizerTrainInferenceGap: Gauge<VariantLabels>;
   readonly driftAlarmsTotal: Counter<VariantLabels>;
   readonly nonFiniteUpdatesRejectedTotal: Counter<VariantLabels>;
+  readonly outsizedUpdatesRejectedTotal: Counter<VariantLabels>;
   readonly lastEventTimestampSeconds: Gauge<'topic' | 'mode'>;
   readonly deadLettersTotal: Counter<'reason' | 'topic' | 'mode'>;
   readonly predictionsPublishedTotal: Counter<'topic'>;
@@ -127,6 +128,7 @@ export class PipelineMetrics {
   readonly lastCheckpointTimestampSeconds: Gauge<'mode'>;
   readonly checkpointAgeSeconds: Gauge<'mode'>;
   readonly buildInfo: Gauge<'version' | 'node'>;
+  readonly checkpointFallbacksTotal: Counter<'mode'>;
 
   private readonly now: () => number;
   private readonly seenVariants = new Set<string>();
@@ -234,6 +236,12 @@ export class PipelineMetrics {
       labelNames: variantLabels,
       registers,
     });
+    this.outsizedUpdatesRejectedTotal = new Counter({
+      name: 'streamnorm_outsized_updates_rejected_total',
+      help: "Model updates rejected because their step was out of proportion to the model's recent steps (step guard).",
+      labelNames: variantLabels,
+      registers,
+    });
     this.lastEventTimestampSeconds = new Gauge({
       name: 'streamnorm_last_event_timestamp_seconds',
       help: 'Event time (ts) of the latest event seen, in seconds since the epoch.',
@@ -321,6 +329,12 @@ export class PipelineMetrics {
         }
       },
     });
+    this.checkpointFallbacksTotal = new Counter({
+      name: 'streamnorm_checkpoint_fallbacks_total',
+      help: 'Loads that found the newest checkpoint damaged or missing and resumed from the previous one.',
+      labelNames: ['mode'],
+      registers,
+    });
     this.rebalancesTotal.inc(0);
     for (const restart of ['true', 'false']) this.crashesTotal.inc({ restart }, 0);
   }
@@ -338,6 +352,7 @@ export class PipelineMetrics {
     for (const outcome of EVENT_OUTCOMES) this.eventsTotal.inc({ variant, outcome, mode }, 0);
     this.driftAlarmsTotal.inc({ variant, mode }, 0);
     this.nonFiniteUpdatesRejectedTotal.inc({ variant, mode }, 0);
+    this.outsizedUpdatesRejectedTotal.inc({ variant, mode }, 0);
   }
 
   /** Record one processed batch of one variant. */
@@ -388,6 +403,18 @@ export class PipelineMetrics {
   nonFiniteUpdatesRejected(variant: string, mode: PipelineMode, n = 1): void {
     this.registerVariant(variant, mode);
     if (Number.isFinite(n) && n > 0) this.nonFiniteUpdatesRejectedTotal.inc({ variant, mode }, n);
+  }
+
+  /** `n` model updates were rejected by the step guard as out of proportion to the recent steps. */
+  outsizedUpdatesRejected(variant: string, mode: PipelineMode, n = 1): void {
+    this.registerVariant(variant, mode);
+    if (Number.isFinite(n) && n > 0) this.outsizedUpdatesRejectedTotal.inc({ variant, mode }, n);
+  }
+
+  /** A load resumed from the previous checkpoint because the newest was damaged or missing. */
+  checkpointFallback(mode: PipelineMode): void {
+    checkMode(mode);
+    this.checkpointFallbacksTotal.inc({ mode });
   }
 
   /** Record normalizer statistics of a variant (missing or non-finite fields are left as they were). */
@@ -491,6 +518,7 @@ export class PipelineMetrics {
     if (!this.checkpointClock.has(mode)) this.checkpointClock.set(mode, this.now());
     this.checkpointsTotal.inc({ outcome: 'ok', mode }, 0);
     this.checkpointsTotal.inc({ outcome: 'error', mode }, 0);
+    this.checkpointFallbacksTotal.inc({ mode }, 0);
   }
 
   /** A checkpoint became durable (after the rename). */

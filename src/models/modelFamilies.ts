@@ -1,4 +1,5 @@
 import { ModelError } from '../errors.js';
+import { RobustModel, type RobustModelState } from './robust.js';
 import { EarlyStopping, type EarlyStoppingState } from './earlyStopping.js';
 import { linearFamily } from './linear/linearFamily.js';
 import type { ModelConformanceCase, ModelFamily } from './modelFamily.js';
@@ -34,6 +35,7 @@ export function modelFamily(name: string): ModelFamily {
 export function modelFromState(s: ModelState): OnlineModel {
   const kind = s !== null && typeof s === 'object' ? s.kind : undefined;
   if (kind === 'EarlyStopping') return EarlyStopping.fromState(s as EarlyStoppingState, modelFromState);
+  if (kind === 'RobustModel') return RobustModel.fromState(s as RobustModelState, modelFromState);
   const f = modelFamilies.find((x) => x.kind === kind);
   if (f === undefined) throw new ModelError(`modelFromState: unknown model kind ${JSON.stringify(kind)}`);
   return f.fromState(s);

@@ -6,6 +6,7 @@ import type { StreamShape } from './modelFamily.js';
 import type { MlpOptions } from './nets/mlp.js';
 import type { WindowNetOptions } from './nets/windowNet.js';
 import { type Features, type OnlineModel, isSparse } from './types.js';
+import { RobustModel, type RobustOptions } from './robust.js';
 
 /**
  * A named model variant of a run or a comparison. `options` are the model's own options minus what the
@@ -18,14 +19,22 @@ export type VariantSpec =
       model: 'linear';
       options?: Partial<LinearModelOptions>;
       earlyStopping?: EarlyStoppingOptions;
+      robust?: RobustOptions;
     }
   | {
       name: string;
       model: 'windownet';
       options?: Partial<WindowNetOptions>;
       earlyStopping?: EarlyStoppingOptions;
+      robust?: RobustOptions;
     }
-  | { name: string; model: 'mlp'; options?: Partial<MlpOptions>; earlyStopping?: EarlyStoppingOptions };
+  | {
+      name: string;
+      model: 'mlp';
+      options?: Partial<MlpOptions>;
+      earlyStopping?: EarlyStoppingOptions;
+      robust?: RobustOptions;
+    };
 
 /** The shape of one event's features, as the variants need it. */
 export type FeatureKind = StreamShape;
@@ -80,6 +89,8 @@ export function createModel(spec: VariantSpec, shape: StreamShape): OnlineModel 
     }
     throw e;
   }
+  // Robust inputs and steps (standardize, clip, step guard): see RobustModel.
+  if (spec.robust !== undefined) model = new RobustModel(model, modelFromState, spec.robust);
   if (spec.earlyStopping === undefined) return model;
   return new EarlyStopping(model, modelFromState, spec.earlyStopping);
 }
@@ -91,22 +102,27 @@ function checkName(spec: VariantSpec): void {
   }
 }
 
+/** Robust learning of the default models: inputs standardized and clipped at ±5 standard deviations, step guard on. */
+export const DEFAULT_ROBUST: RobustOptions = { clip: 5 };
+
 /**
  * The default variant for a stream (README "The CLI"): a logistic LinearModel for vectors (sparse vectors need
  * `dim`), a WindowNet with LayerNorm for windows — LayerNorm because it trains the same at every arrival
- * batch size, so a default consumer never meets BatchNorm's singleton-batch failure.
+ * batch size, so a default consumer never meets BatchNorm's singleton-batch failure. Dense vectors and
+ * windows learn robustly ({@link DEFAULT_ROBUST}: streaming scaler, clip, step guard), so one extreme event
+ * cannot wreck a trained default model; hashed sparse vectors have no stable per-feature scale and learn raw.
  */
 export function defaultVariantFor(x: Features, dim?: number): VariantSpec {
   const shape = featureKind(x);
   if (shape.kind === 'window')
-    return { name: 'default', model: 'windownet', options: { normalizer: 'layer' } };
+    return { name: 'default', model: 'windownet', options: { normalizer: 'layer' }, robust: DEFAULT_ROBUST };
   if (shape.kind === 'sparse') {
     if (dim === undefined || !Number.isInteger(dim) || dim < 1) {
       throw new ModelError(`dim: sparse events need the weight count, got ${String(dim)}`);
     }
     return { name: 'default', model: 'linear', options: { loss: 'logistic', dim } };
   }
-  return { name: 'default', model: 'linear', options: { loss: 'logistic' } };
+  return { name: 'default', model: 'linear', options: { loss: 'logistic' }, robust: DEFAULT_ROBUST };
 }
 
 export { modelFromState };

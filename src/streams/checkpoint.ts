@@ -1,7 +1,7 @@
 import type { Observable, OperatorFunction } from 'rxjs';
 import { CheckpointError, ConfigError } from '../errors.js';
 import type { ModelState } from '../models/types.js';
-import type { Checkpoint, CheckpointStore } from './checkpointStore.js';
+import type { Checkpoint, CheckpointInput, CheckpointStore } from './checkpointStore.js';
 import { mergeOffsets } from './offsets.js';
 import { operate } from './operate.js';
 import type { PrequentialResult, RunningScore } from './prequential.js';
@@ -26,6 +26,8 @@ export interface CheckpointOptions {
   everyMs?: number;
   /** Stored with every checkpoint (e.g. the variant configs needed to rebuild the models). */
   meta?: Record<string, unknown> | (() => Record<string, unknown>);
+  /** What the checkpoint is for (topic, the stream's schema, the variant specs): loading checks it. */
+  identity?: () => Pick<CheckpointInput, 'topic' | 'schema' | 'variants'>;
   /** The checkpoint this run started from: its offsets, message and batch counts carry over. */
   resume?: Checkpoint | null;
   /**
@@ -42,6 +44,7 @@ export type CheckpointSource = Pick<
 >;
 
 interface Snapshot {
+  identity: Pick<CheckpointInput, 'topic' | 'schema' | 'variants'>;
   models: Record<string, ModelState>;
   offsets: Record<string, string>;
   meta: Record<string, unknown>;
@@ -124,6 +127,7 @@ export function checkpoint(
       }
       const meta = typeof options.meta === 'function' ? options.meta() : { ...(options.meta ?? {}) };
       const snap: Snapshot = {
+        identity: options.identity?.() ?? {},
         models,
         offsets: { ...offsets },
         meta,
@@ -145,6 +149,7 @@ export function checkpoint(
       (async () => {
         if (snap.pending.length > 0) await Promise.all(snap.pending);
         return store.save({
+          ...snap.identity,
           models: snap.models,
           offsets: snap.offsets,
           meta: snap.meta,

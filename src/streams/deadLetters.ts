@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { DeadLetter } from './event.js';
 
-/** The reasons `decodeEvents` gives; sinks of other origins may add their own. */
+/** The reasons `decodeEvents`, `fitSchema` and `prequential` give; sinks of other origins may add their own. */
 export type DeadLetterReason =
   | 'bad_json'
   | 'not_object'
@@ -12,7 +12,11 @@ export type DeadLetterReason =
   | 'non_finite'
   | 'oversized'
   | 'bad_label'
-  | 'binary';
+  | 'binary'
+  /** A value beyond the stream's input bound (see `fitSchema`): finite, but it would overflow a model. */
+  | 'out_of_range'
+  /** A model threw on the event; the batch was retried event by event and this one isolated (`prequential`). */
+  | 'model_error';
 
 /**
  * Where rejected messages go. `write` is synchronous and must not throw for I/O reasons (buffer and report

@@ -49,8 +49,16 @@ interface NetLike {
   predictProbaMany?(X: Features[], opts?: { training?: boolean }): number[][];
 }
 
+/** Steps a model's step guard refused as out of proportion (RobustModel.outsizedUpdates; 0 for other models). */
+function outsizedOf(model: unknown): number {
+  const n = (model as { outsizedUpdates?: unknown } | undefined)?.outsizedUpdates;
+  return typeof n === 'number' ? n : 0;
+}
+
 interface VariantTrack {
   rejected: number;
+  /** Of `rejected`: steps a RobustModel's step guard refused as outsized (the rest were non-finite). */
+  outsized: number;
   skipped: number;
   lastModelAt: number;
   detector: DriftDetector | null;
@@ -192,6 +200,7 @@ export function createInstrumenter(
         if (track === undefined) {
           track = {
             rejected: Math.max(0, v.rejectedUpdates - maxSteps),
+            outsized: Math.max(0, outsizedOf(model) - maxSteps),
             skipped: Math.max(0, skippedNow - maxSteps),
             lastModelAt: -Infinity,
             detector: driftSpec === undefined ? null : createDriftDetector(driftSpec),
@@ -221,7 +230,10 @@ export function createInstrumenter(
           loss: v.running.fadedLoss,
           errorRatio: v.running.fadedError,
         });
-        m.nonFiniteUpdatesRejected(v.variant, mode, rejectedSteps);
+        const outsizedSteps = Math.max(0, outsizedOf(model) - track.outsized);
+        track.outsized = Math.max(track.outsized, outsizedOf(model));
+        m.nonFiniteUpdatesRejected(v.variant, mode, Math.max(0, rejectedSteps - outsizedSteps));
+        m.outsizedUpdatesRejected(v.variant, mode, outsizedSteps);
         if (track.detector !== null && v.labeled > 0) {
           let alarms = 0;
           if (v.predictions.length > 0) {

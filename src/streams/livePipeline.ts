@@ -11,18 +11,38 @@
  *   and pauses the partition beyond that; messages are acknowledged as soon as they are learned, so
  *   waiting for a checkpoint never stalls fetching;
  * - SIGTERM / SIGINT (or `stop()`): stop taking messages, learn the batch in hand, checkpoint, commit,
- *   disconnect.
+ *   disconnect, within `stopTimeoutMs` (default 10 s; past it the process exits with 128 + the signal's
+ *   number, losing nothing durable). A second signal exits at once the same way: the last durable checkpoint
+ *   holds state and offsets together, so the restart learns every event after it exactly once.
+ * - no single message stops it: the stream's schema is fixed before the first event is learned (options,
+ *   the checkpoint's, or the first valid event's shape; label classes from the models), decodeEvents and
+ *   fitSchema turn what does not fit into dead letters with a reason, and prequential isolates an event a
+ *   model still throws on. Only infrastructure faults (broker, disk, a refused checkpoint) end it.
  */
 import { Subject, tap, type Subscription } from 'rxjs';
-import { ConfigError } from '../errors.js';
+import { CheckpointRefusedError, ConfigError } from '../errors.js';
 import type { ModelState, OnlineModel } from '../models/types.js';
 import { checkpoint, type CheckpointAck } from './checkpoint.js';
-import { FileCheckpointStore, type Checkpoint, type CheckpointStore } from './checkpointStore.js';
+import {
+  FileCheckpointStore,
+  checkCheckpointFits,
+  type Checkpoint,
+  type CheckpointExpectation,
+  type CheckpointFallback,
+  type CheckpointStore,
+} from './checkpointStore.js';
 import { deadLetterTopic, type KafkaDeadLetterSink } from './deadLetterTopic.js';
 import { TeeDeadLetterSink, type DeadLetterSink } from './deadLetters.js';
-import { decodeEvents, type EventSchema } from './decodeEvents.js';
+import { decodeEvents, type EventSchema, type XShape } from './decodeEvents.js';
+import { fitSchema } from './fitSchema.js';
 import { fromKafka, type KafkaSource, type KafkaSourceEvents, type KafkaSourceStats } from './fromKafka.js';
-import { createKafka, streamLogger, type KafkaClient, type StreamLogger } from './kafka/client.js';
+import {
+  createKafka,
+  endOffsets,
+  streamLogger,
+  type KafkaClient,
+  type StreamLogger,
+} from './kafka/client.js';
 import { prequential, type PrequentialResult, type RunningScore } from './prequential.js';
 import { rebatch, type RebatchPolicy } from './rebatch.js';
 import { KafkaPublisher, type OutgoingMessage } from './toKafka.js';
@@ -46,7 +66,21 @@ export interface LivePipelineOptions extends KafkaSourceEvents {
   checkpoint: string | CheckpointStore;
   /** Checkpoint every this many messages and at most this long after un-saved progress. Defaults 5000 / 1000 ms. */
   checkpointEvery?: { messages?: number; ms?: number };
+  /**
+   * What a valid event looks like. Without `x` (or with `'infer'`) the checkpoint's shape is used, else the
+   * first valid event fixes it; without `label.classes` the classifiers' common class count is used.
+   */
   schema?: EventSchema;
+  /** Largest accepted |x| and |y| (fitSchema); beyond it an event is an `out_of_range` dead letter. Default 1e9. */
+  maxAbs?: number;
+  /** The specs the variants were built from (JSON, by name), stored in every checkpoint. */
+  variantSpecs?: Record<string, unknown>;
+  /** What this run was given explicitly (variant specs, schema fields): a checkpoint that differs is refused. */
+  expectCheckpoint?: Pick<CheckpointExpectation, 'variants' | 'schema'>;
+  /** The newest checkpoint was damaged or missing and the previous one was loaded (logged too). */
+  onCheckpointFallback?: (f: CheckpointFallback) => void;
+  /** A graceful stop (signal) that takes longer than this exits the process (128 + signal). Default 10 000 ms. */
+  stopTimeoutMs?: number;
   /** Default `{ count: 32 }`. Count-based batching makes the models reproducible bit for bit. */
   rebatch?: RebatchPolicy;
   learn?: 'many' | 'one';
@@ -105,16 +139,54 @@ export interface PredictionRecord {
 export async function runLivePipeline(options: LivePipelineOptions): Promise<LivePipelineHandle> {
   const logger = options.logger ?? streamLogger();
   const store =
-    typeof options.checkpoint === 'string' ? new FileCheckpointStore(options.checkpoint) : options.checkpoint;
-  if (store instanceof FileCheckpointStore) await store.removeStaleTemporaries();
+    typeof options.checkpoint === 'string'
+      ? new FileCheckpointStore(options.checkpoint, {
+          onFallback: (f) => {
+            logger.warn(
+              { path: f.path, movedTo: f.movedTo, reason: f.reason, sequence: f.sequence },
+              'newest checkpoint unusable: resuming from the previous one',
+            );
+            options.onCheckpointFallback?.(f);
+          },
+        })
+      : options.checkpoint;
+  const kafka =
+    options.kafka ?? createKafka({ brokers: options.brokers!, clientId: options.clientId, logger });
+  // Loading removes stale temporaries, verifies the file and its parameters, and falls back if it must.
   const resumedFrom = await store.load();
-  const models = options.createModels(resumedFrom?.models ?? null);
+  const where = store instanceof FileCheckpointStore ? store.path : 'checkpoint';
   if (resumedFrom) {
-    const saved = Object.keys(resumedFrom.models).sort().join(',');
-    const built = Object.keys(models).sort().join(',');
-    if (saved !== built)
-      throw new ConfigError(`checkpoint holds variants [${saved}] but createModels built [${built}]`);
+    checkCheckpointFits(
+      resumedFrom,
+      {
+        topic: options.topic,
+        endOffsets: await endOffsets(kafka, options.topic),
+        ...(options.expectCheckpoint ?? {}),
+      },
+      where,
+    );
   }
+  let models: Record<string, OnlineModel>;
+  try {
+    models = options.createModels(resumedFrom?.models ?? null);
+  } catch (err) {
+    if (resumedFrom === null) throw err;
+    const why = err instanceof Error ? err.message : String(err);
+    throw new CheckpointRefusedError(
+      `checkpoint ${where} is refused: its models cannot be restored (${why}); move it away (or use another --checkpoint-dir) to start the models over`,
+      { cause: err },
+    );
+  }
+  if (resumedFrom)
+    checkCheckpointFits(resumedFrom, { topic: options.topic, variantNames: Object.keys(models) }, where);
+  const schema = streamSchema(options.schema ?? {}, resumedFrom, models);
+  let shape: XShape | null = schema.x === undefined || schema.x === 'infer' ? null : schema.x;
+  const storedSchema = (): Record<string, unknown> => ({
+    x: shape,
+    label: schema.label?.classes !== undefined ? 'class' : 'value',
+    ...(schema.label?.classes === undefined ? {} : { classes: schema.label.classes }),
+    ...(shape?.kind === 'sparse' && shape.dim !== undefined ? { dim: shape.dim } : {}),
+  });
   const policy = options.rebatch ?? { count: 32 };
   const maxInFlight = options.maxInFlight ?? 2000;
   if (typeof policy === 'object' && 'count' in policy && policy.count >= maxInFlight) {
@@ -122,9 +194,6 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
       `maxInFlight (${maxInFlight}) must exceed the batch count (${policy.count}), or no batch could ever fill`,
     );
   }
-  const kafka =
-    options.kafka ?? createKafka({ brokers: options.brokers!, clientId: options.clientId, logger });
-
   const dlt: KafkaDeadLetterSink | null = options.deadLetterTopic
     ? deadLetterTopic({ kafka, topic: options.deadLetterTopic })
     : null;
@@ -212,12 +281,22 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
     everyMs: options.checkpointEvery?.ms ?? 1000,
     resume: resumedFrom,
     meta: { topic: options.topic, groupId: options.groupId },
+    identity: () => ({
+      topic: options.topic,
+      schema: storedSchema(),
+      ...(options.variantSpecs === undefined ? {} : { variants: options.variantSpecs }),
+    }),
     flush$: flushCheckpoint$,
   });
 
   const subscription: Subscription = source
     .pipe(
-      decodeEvents(options.schema ?? {}, { deadLetters }),
+      decodeEvents(schema, { deadLetters }),
+      fitSchema({
+        ...(options.maxAbs === undefined ? {} : { maxAbs: options.maxAbs }),
+        ...(deadLetters === undefined ? {} : { deadLetters }),
+        onShape: (s) => (shape ??= s.kind === 'sparse' ? { kind: 'sparse' } : s),
+      }),
       // A resumed { poisson } stream continues its size sequence where the checkpoint left it, so the
       // remaining events are cut exactly as in an uninterrupted run (other policies ignore it).
       rebatch(policy, { skipBatches: resumedFrom?.batches ?? 0, flush$: flushBatch$ }),
@@ -226,6 +305,7 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
         // Per-event prediction objects only when someone reads them (the output topic, or onResult).
         predictions: publisher !== null || options.onResult !== undefined,
         resume: { scores: resumedFrom?.scores, batches: resumedFrom?.batches },
+        ...(deadLetters === undefined ? {} : { onDeadLetter: (d) => deadLetters.write(d) }),
       }),
       tap((r) => {
         // Learned: the source may move past these messages (the checkpoint decides what survives a crash).
@@ -274,8 +354,27 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
     })();
     return stopping;
   };
-  const onSignal = (): void => {
-    void stop().catch(() => undefined);
+  const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    const code = 128 + (signal === 'SIGINT' ? 2 : 15);
+    if (++signals > 1) {
+      // A second signal: exit now. Nothing durable is lost (the last checkpoint has state and offsets together).
+      logger.warn({ signal }, 'second signal: exiting at once; the restart resumes from the last checkpoint');
+      process.exit(code);
+    }
+    logger.info({ signal, stopTimeoutMs }, 'stopping: finishing the batch in hand and checkpointing');
+    const timer = setTimeout(() => {
+      logger.error(
+        { signal, stopTimeoutMs },
+        'graceful stop timed out: exiting; the restart resumes from the last checkpoint',
+      );
+      process.exit(code);
+    }, stopTimeoutMs);
+    timer.unref();
+    void stop()
+      .catch(() => undefined)
+      .finally(() => clearTimeout(timer));
   };
   const handleSignals = options.handleSignals ?? true;
   const removeSignals = (): void => {
@@ -324,4 +423,32 @@ export function predictionRecords(r: PrequentialResult): OutgoingMessage[] {
     out[j] = { key: event.id, value: JSON.stringify(rec) };
   }
   return out;
+}
+
+/**
+ * The stream's schema, fixed before the first event is learned: `x` from the options, else the checkpoint's
+ * (so a first event of another shape after a resume is a dead letter, not a crash), else inferred from the
+ * first valid event; `label.classes` from the options, else the checkpoint's, else the classifiers' common
+ * class count (every variant a classifier with the same count), so a label outside the classes is a dead letter.
+ */
+function streamSchema(
+  given: EventSchema,
+  resumedFrom: Checkpoint | null,
+  models: Record<string, OnlineModel>,
+): EventSchema {
+  const saved = resumedFrom?.schema ?? null;
+  const savedX = saved?.x as XShape | null | undefined;
+  const x = given.x !== undefined && given.x !== 'infer' ? given.x : (savedX ?? 'infer');
+  let classes = given.label?.classes ?? (typeof saved?.classes === 'number' ? saved.classes : undefined);
+  if (classes === undefined) {
+    const all = Object.values(models);
+    const counts = new Set(all.map((m) => (m.task === 'classification' ? m.classes : -1)));
+    const only = counts.size === 1 ? [...counts][0] : -1;
+    if (only >= 2) classes = only;
+  }
+  return {
+    ...given,
+    x,
+    ...(classes === undefined ? {} : { label: { ...(given.label ?? {}), classes } }),
+  };
 }

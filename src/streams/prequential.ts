@@ -91,6 +91,12 @@ export interface PrequentialOptions {
   predictions?: boolean;
   /** Continue scores and batch numbers from a checkpoint. */
   resume?: { scores?: Readonly<Record<string, RunningScore>>; batches?: number };
+  /**
+   * Every event a model threw on (reason `model_error`), as it is isolated: one no variant could predict is
+   * also in the result's `deadLetters` (out of the batch for every variant); one a variant could not learn
+   * was predicted and scored, and is reported here only.
+   */
+  onDeadLetter?: (letter: DeadLetter) => void;
 }
 
 function resumeScore(s: RunningScore | undefined, task: Task): RunningScore {
@@ -238,19 +244,8 @@ export function prequential(
           }
           if (pred) predictions[j] = pred;
         }
-        // Train.
-        const m = labeledIdx.length;
-        if (m > 0) {
-          if (learn === 'one') {
-            for (const j of labeledIdx) model.learnOne(X[j], envelopes[j].event.y!);
-          } else {
-            const Xl = m === n ? X : labeledIdx.map((j) => X[j]);
-            const Yl = labeledIdx.map((j) => envelopes[j].event.y!);
-            model.learnMany(Xl, Yl);
-          }
-        }
         score.events += n;
-        score.labeled += m;
+        score.labeled += labeledIdx.length;
         deriveScore(score, task);
       }
       const m = labeledIdx.length;
@@ -267,6 +262,69 @@ export function prequential(
       };
     };
 
+    /** Train: one learnMany step on the batch's labeled events, or learnOne per event. */
+    const learnVariant = (i: number, envelopes: Envelope[], X: Features[], labeledIdx: number[]): void => {
+      const model = variants[names[i]];
+      const m = labeledIdx.length;
+      if (m === 0) return;
+      if (learn === 'one') {
+        for (const j of labeledIdx) model.learnOne(X[j], envelopes[j].event.y!);
+      } else {
+        const Xl = m === X.length ? X : labeledIdx.map((j) => X[j]);
+        const Yl = labeledIdx.map((j) => envelopes[j].event.y!);
+        model.learnMany(Xl, Yl);
+      }
+    };
+
+    /**
+     * Test every variant on the batch (predictions and scores, no learning). If a model throws, the batch is
+     * retried event by event: an event some variant cannot predict alone is taken out of the batch for every
+     * variant and becomes a dead letter, and the rest is tested again. An error no single event causes is
+     * rethrown (it is not the data's fault).
+     */
+    const testAll = (
+      envelopes: Envelope[],
+      letters: DeadLetter[],
+    ): { envelopes: Envelope[]; X: Features[]; labeledIdx: number[]; results: VariantBatchResult[] } => {
+      for (;;) {
+        const X = envelopes.map((e) => e.event.x);
+        const labeledIdx: number[] = [];
+        for (let j = 0; j < envelopes.length; j++) if (envelopes[j].event.y !== undefined) labeledIdx.push(j);
+        const before = scores.map((s) => ({ ...s }));
+        try {
+          return {
+            envelopes,
+            X,
+            labeledIdx,
+            results: names.map((_, i) => runVariant(i, envelopes, X, labeledIdx)),
+          };
+        } catch (err) {
+          scores.forEach((s, i) => Object.assign(s, before[i]));
+          const kept: Envelope[] = [];
+          for (const e of envelopes) {
+            const alone = e.event.y === undefined ? [] : [0];
+            let culprit: { variant: string; error: unknown } | null = null;
+            for (let i = 0; i < names.length && culprit === null; i++) {
+              try {
+                runVariant(i, [e], [e.event.x], alone);
+              } catch (error) {
+                culprit = { variant: names[i], error };
+              }
+            }
+            scores.forEach((s, i) => Object.assign(s, before[i]));
+            if (culprit === null) kept.push(e);
+            else {
+              const letter = modelErrorLetter(e, culprit.variant, culprit.error);
+              letters.push(letter);
+              options.onDeadLetter?.(letter);
+            }
+          }
+          if (kept.length === envelopes.length) throw err;
+          envelopes = kept;
+        }
+      }
+    };
+
     return {
       next(items) {
         const envelopes: Envelope[] = [];
@@ -275,15 +333,34 @@ export function prequential(
           if (isDeadLetter(d)) deadLetters.push(d);
           else envelopes.push(d);
         }
-        const X = envelopes.map((e) => e.event.x);
-        const labeledIdx: number[] = [];
-        for (let j = 0; j < envelopes.length; j++) if (envelopes[j].event.y !== undefined) labeledIdx.push(j);
-        const results = names.map((_, i) => runVariant(i, envelopes, X, labeledIdx));
+        const tested = testAll(envelopes, deadLetters);
+        const { X, labeledIdx, results } = tested;
+        for (let i = 0; i < names.length; i++) {
+          const t0 = performance.now();
+          try {
+            learnVariant(i, tested.envelopes, X, labeledIdx);
+          } catch {
+            // Retried event by event: each labeled event is learned alone, and one the model still throws on
+            // is a dead letter for this variant (it was predicted and scored; the stream goes on).
+            const model = variants[names[i]];
+            for (const j of labeledIdx) {
+              const e = tested.envelopes[j];
+              try {
+                if (learn === 'one') model.learnOne(X[j], e.event.y!);
+                else model.learnMany([X[j]], [e.event.y!]);
+              } catch (error) {
+                options.onDeadLetter?.(modelErrorLetter(e, names[i], error));
+              }
+            }
+          }
+          results[i].processingSeconds += (performance.now() - t0) / 1000;
+          results[i].rejectedUpdates = variants[names[i]].rejectedUpdates;
+        }
         const batch = progress.batches;
         progress.batches++;
         out.next({
           batch,
-          envelopes,
+          envelopes: tested.envelopes,
           deadLetters,
           messages: items.length,
           offsets: batchOffsets(items),
@@ -295,4 +372,25 @@ export function prequential(
       },
     };
   });
+}
+
+/** Longest `raw` text kept in a model-error dead letter. */
+const MAX_RAW = 1 << 16;
+
+/** The dead letter of an event a model threw on (reason `model_error`). */
+function modelErrorLetter(e: Envelope, variant: string, error: unknown): DeadLetter {
+  const why = error instanceof Error ? error.message || error.name : String(error);
+  let raw: string;
+  try {
+    raw = JSON.stringify(e.event, (_k, v: unknown) => (v instanceof Float64Array ? Array.from(v) : v));
+  } catch {
+    raw = String(e.event.id);
+  }
+  return {
+    origin: e.origin,
+    key: e.event.key ?? null,
+    reason: 'model_error',
+    detail: `variant "${variant}": ${why}`,
+    raw: raw.length > MAX_RAW ? raw.slice(0, MAX_RAW) : raw,
+  };
 }

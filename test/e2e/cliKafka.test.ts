@@ -214,9 +214,16 @@ describe('streamnorm against a real Kafka broker', () => {
     expect(learned).toBeLessThanOrEqual(250);
     const ck = parseCheckpoint(readFileSync(join(dir, 'ck-default', 'checkpoint.json')));
     expect(Object.keys(ck.models)).toEqual(['default']);
-    const model = ck.models.default as unknown as { kind: string; options: { normalizer: string } };
-    expect(model.kind).toBe('WindowNet');
-    expect(model.options.normalizer).toBe('layer');
+    // The default learns robustly: a RobustModel (scaler, clip, step guard) around the LayerNorm WindowNet.
+    const robust = ck.models.default as unknown as {
+      kind: string;
+      clip: number;
+      inner: { kind: string; options: { normalizer: string } };
+    };
+    expect(robust.kind).toBe('RobustModel');
+    expect(robust.clip).toBe(5);
+    expect(robust.inner.kind).toBe('WindowNet');
+    expect(robust.inner.options.normalizer).toBe('layer');
   });
 
   it('produce sends the hashed spam stream (events of up to tens of KB) in requests the broker accepts', async () => {

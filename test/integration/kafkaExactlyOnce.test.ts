@@ -23,13 +23,12 @@ import {
 import { offlineModelParams } from './helpers/models.js';
 
 const kafka = testKafka();
-const N = 3000;
-const KILLS = 5;
 
 describe.each([
-  ['count', { count: 25 }],
-  ['poisson', { poisson: 25, seed: 9 }],
-] as const)('exactly-once model state across kill -9 (%s batches)', (_, policy) => {
+  // The README's reliability figures: 20 kills on 6000 events, none lost, none applied twice.
+  ['count', { count: 25 }, 6000, 20],
+  ['poisson', { poisson: 25, seed: 9 }, 3000, 5],
+] as const)('exactly-once model state across kill -9 (%s batches)', (_, policy, N, KILLS) => {
   it(`ends bit-identical to an uninterrupted run after ${KILLS} SIGKILLs at random points`, async () => {
     const topic = uniqueName('eo');
     await createTopic(kafka, topic);
@@ -64,14 +63,17 @@ describe.each([
       const started = await c.waitLine((l) => l.type === 'started', 60_000);
       if ((started.resumedFrom ?? 0) > 0) resumedFromNonZero++;
       if (kills < KILLS) {
-        const afterCheckpoints = 1 + rng.int(4);
-        const extraMs = rng.int(60);
+        // Random points: before the first checkpoint of the run (0), or after one or two of them, plus a
+        // random delay — so kills land before, during and after saves and in the middle of batches.
+        const afterCheckpoints = rng.int(3);
+        const extraMs = rng.int(80);
         let seen = 0;
         try {
-          await c.waitLine(
-            (l) => l.type === 'done' || (l.type === 'checkpoint' && ++seen >= afterCheckpoints),
-            60_000,
-          );
+          if (afterCheckpoints > 0)
+            await c.waitLine(
+              (l) => l.type === 'done' || (l.type === 'checkpoint' && ++seen >= afterCheckpoints),
+              60_000,
+            );
         } catch {
           // exited early; handled below
         }
@@ -89,7 +91,7 @@ describe.each([
     }
 
     expect(kills).toBe(KILLS);
-    expect(resumedFromNonZero).toBeGreaterThanOrEqual(KILLS - 1);
+    expect(resumedFromNonZero).toBeGreaterThanOrEqual(KILLS / 2);
     expect(last).not.toBeNull();
     // Event counter: every event counted exactly once across all the restarts.
     expect(last!.summary!.messages).toBe(N);

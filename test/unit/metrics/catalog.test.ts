@@ -106,6 +106,23 @@ describe('PipelineMetrics catalog', () => {
     expect(await value(registry, 'streamnorm_prequential_loss{variant="bn",mode="replay"}')).toBe(0.7);
   });
 
+  it('counts outsized updates (step guard) apart from non-finite ones, and checkpoint fallbacks', async () => {
+    const registry = createRegistry({ defaultMetrics: false });
+    const m = new PipelineMetrics(registry);
+    m.registerVariant('v', 'live');
+    m.expectCheckpoints('live');
+    let s = samples(await registry.metrics());
+    expect(s.get('streamnorm_outsized_updates_rejected_total{variant="v",mode="live"}')).toBe(0);
+    expect(s.get('streamnorm_checkpoint_fallbacks_total{mode="live"}')).toBe(0);
+    m.outsizedUpdatesRejected('v', 'live', 2);
+    m.outsizedUpdatesRejected('v', 'live', 0);
+    m.checkpointFallback('live');
+    s = samples(await registry.metrics());
+    expect(s.get('streamnorm_outsized_updates_rejected_total{variant="v",mode="live"}')).toBe(2);
+    expect(s.get('streamnorm_nonfinite_updates_rejected_total{variant="v",mode="live"}')).toBe(0);
+    expect(s.get('streamnorm_checkpoint_fallbacks_total{mode="live"}')).toBe(1);
+  });
+
   it('exports weight norms and sparsity of a model, and counts rejected updates', async () => {
     const registry = createRegistry({ defaultMetrics: false });
     const m = new PipelineMetrics(registry);

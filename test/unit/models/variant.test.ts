@@ -4,7 +4,13 @@ import { EarlyStopping } from '../../../src/models/earlyStopping.js';
 import { LinearModel } from '../../../src/models/linear/index.js';
 import { Mlp } from '../../../src/models/nets/mlp.js';
 import { WindowNet } from '../../../src/models/nets/windowNet.js';
-import { createVariant, defaultVariantFor, modelFromState } from '../../../src/models/variant.js';
+import { RobustModel } from '../../../src/models/robust.js';
+import {
+  DEFAULT_ROBUST,
+  createVariant,
+  defaultVariantFor,
+  modelFromState,
+} from '../../../src/models/variant.js';
 import { vectorTask, windowTask } from './nets/helpers.js';
 
 const win = windowTask(8, 1, 3, 12);
@@ -42,13 +48,21 @@ describe('variants', () => {
       name: 'default',
       model: 'linear',
       options: { loss: 'logistic' },
+      robust: DEFAULT_ROBUST,
     });
     const d = defaultVariantFor(win.X[0]);
-    expect(d).toEqual({ name: 'default', model: 'windownet', options: { normalizer: 'layer' } });
-    const net = createVariant(d, win.X[0]) as WindowNet;
+    expect(d).toEqual({
+      name: 'default',
+      model: 'windownet',
+      options: { normalizer: 'layer' },
+      robust: DEFAULT_ROBUST,
+    });
+    const robust = createVariant(d, win.X[0]) as RobustModel;
+    expect(robust).toBeInstanceOf(RobustModel);
+    const net = robust.model as WindowNet;
     expect(net.opts.normalizer).toBe('layer');
     // LayerNorm trains on single events.
-    net.learnOne(win.X[0], win.Y[0]);
+    robust.learnOne(win.X[0], win.Y[0]);
     expect(net.steps).toBe(1);
     expect(() => defaultVariantFor({ indices: [1], values: [1] })).toThrow(/dim/);
     expect(defaultVariantFor({ indices: [1], values: [1] }, 64).options).toEqual({

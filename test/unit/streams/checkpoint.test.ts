@@ -54,7 +54,8 @@ describe('FileCheckpointStore', () => {
     expect(loaded).toEqual(saved);
     expect(loaded!.sequence).toBe(2);
     expect(loaded!.models).toEqual(input(2).models);
-    expect(await readdir(join(dir, 'nested'))).toEqual(['checkpoint.json']);
+    // The two latest are kept.
+    expect((await readdir(join(dir, 'nested'))).sort()).toEqual(['checkpoint.json', 'checkpoint.prev.json']);
   });
 
   it('a crash between the temp write and the rename leaves the previous checkpoint loadable', async () => {
@@ -67,7 +68,8 @@ describe('FileCheckpointStore', () => {
     );
     const loaded = await new FileCheckpointStore(dir).load();
     expect(loaded!.offsets).toEqual({ 't:0': '1' });
-    expect(await store.removeStaleTemporaries()).toBe(1);
+    // Loading removed the stale temporary.
+    expect(await readdir(dir)).toEqual(['checkpoint.json']);
     const next = await store.save(input(3));
     expect(next.sequence).toBe(2);
   });
@@ -197,9 +199,13 @@ describe('checkpoint operator', () => {
 
   it('resumes offsets and counters from the checkpoint it started from', async () => {
     const resume: Checkpoint = {
-      version: 1,
+      version: 2,
       sequence: 3,
       savedAt: 0,
+      topic: 't',
+      partitions: [0],
+      schema: null,
+      variants: {},
       models: {},
       offsets: { 't:0': '0', 'other:2': '77' },
       meta: {},
@@ -231,9 +237,13 @@ describe('checkpoint operator', () => {
         await new Promise<void>((r) => gates.push(r));
         saved.push(i);
         return {
-          version: 1,
+          version: 2,
           sequence: saved.length,
           savedAt: 0,
+          topic: null,
+          partitions: [],
+          schema: null,
+          variants: {},
           meta: {},
           messages: 0,
           batches: 0,
@@ -333,9 +343,13 @@ describe('checkpoint operator', () => {
       async save(i) {
         saves.push(i);
         return {
-          version: 1,
+          version: 2,
           sequence: saves.length,
           savedAt: 0,
+          topic: null,
+          partitions: [],
+          schema: null,
+          variants: {},
           meta: {},
           messages: 0,
           batches: 0,

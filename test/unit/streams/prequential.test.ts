@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { firstValueFrom, from, toArray } from 'rxjs';
-import { ConfigError, ModelError } from '../../../src/errors.js';
+import { ConfigError } from '../../../src/errors.js';
 import { LinearModel, type LinearModelState } from '../../../src/models/linear/index.js';
 import type { OnlineModel } from '../../../src/models/types.js';
 import type { Decoded } from '../../../src/streams/decodeEvents.js';
@@ -166,18 +166,70 @@ describe('prequential', () => {
     expect(Object.keys(results[0].models)).toEqual(['slow', 'fast']);
   });
 
-  it('a label outside the classes errors the stream with a ModelError', async () => {
-    await expect(run([[env({ id: 'a', ts: 0, x: [1], y: 3 }, 0)]], logistic())).rejects.toBeInstanceOf(
-      ModelError,
-    );
+  it('an event a model throws on is a dead letter (model_error) and the rest of its batch is learned as without it', async () => {
+    const letters: DeadLetter[] = [];
+    const good = [
+      env({ id: 'a', ts: 0, x: [1], y: 1 }, 0),
+      env({ id: 'b', ts: 0, x: [-1], y: 0 }, 2),
+      env({ id: 'c', ts: 0, x: [2], y: 1 }, 3),
+    ];
+    const bad = env({ id: 'z', ts: 0, x: [1], y: 3 }, 1); // label 3 on a binary model
+    const m = logistic();
+    const ref = logistic();
+    const [r] = await run([[good[0], bad, good[1], good[2]]], m, {
+      onDeadLetter: (d: DeadLetter) => letters.push(d),
+    });
+    const [want] = await run([good], ref);
+    expect(r.envelopes.map((e) => e.event.id)).toEqual(['a', 'b', 'c']);
+    expect(r.deadLetters).toHaveLength(1);
+    expect(r.deadLetters[0]).toMatchObject({ reason: 'model_error', origin: { offset: '1' } });
+    expect(r.deadLetters[0].detail).toMatch(/variant "default": .*label 3/);
+    expect(letters).toEqual(r.deadLetters);
+    // Offsets and message count still cover the dead letter.
+    expect(r.messages).toBe(4);
+    expect(r.offsets).toEqual({ 't:0': '4' });
+    expect(m.state()).toEqual(ref.state());
+    expect(r.variants[0].running).toEqual(want.variants[0].running);
   });
 
-  it('a throwing model errors the stream', async () => {
+  it('a model whose learning throws on one event: the batch is retried event by event, the culprit dead-lettered', async () => {
     const m = logistic();
-    m.learnMany = () => {
-      throw new Error('model broke');
+    const learnMany = m.learnMany.bind(m);
+    m.learnMany = (X, Y) => {
+      if (X.some((x) => (x as number[])[0] === 99)) throw new Error('model broke');
+      learnMany(X, Y);
     };
-    await expect(run([[env({ id: 'a', ts: 0, x: [1], y: 1 }, 0)]], m)).rejects.toThrow('model broke');
+    const letters: DeadLetter[] = [];
+    const batch = [
+      env({ id: 'a', ts: 0, x: [1], y: 1 }, 0),
+      env({ id: 'z', ts: 0, x: [99], y: 1 }, 1),
+      env({ id: 'b', ts: 0, x: [-1], y: 0 }, 2),
+    ];
+    const out = await run([batch, [env({ id: 'c', ts: 0, x: [2], y: 1 }, 3)]], m, {
+      onDeadLetter: (d: DeadLetter) => letters.push(d),
+    });
+    expect(out).toHaveLength(2);
+    expect(letters.map((d) => [d.reason, d.origin.offset, d.detail])).toEqual([
+      ['model_error', '1', 'variant "default": model broke'],
+    ]);
+    // Predicted and scored, not learned; the others were learned one by one, and the stream went on.
+    expect(out[0].variants[0].labeled).toBe(3);
+    const ref = logistic();
+    ref.learnMany([[1]], [1]);
+    ref.learnMany([[-1]], [0]);
+    ref.learnMany([[2]], [1]);
+    expect(m.state()).toEqual(ref.state());
+  });
+
+  it('an error no single event causes still errors the stream', async () => {
+    const m = logistic();
+    const predict = m.predictProbaMany.bind(m);
+    m.predictProbaMany = (X) => {
+      if (X.length > 1) throw new Error('batch-only failure');
+      return predict(X);
+    };
+    const batch = [env({ id: 'a', ts: 0, x: [1], y: 1 }, 0), env({ id: 'b', ts: 0, x: [2], y: 1 }, 1)];
+    await expect(run([batch], m)).rejects.toThrow('batch-only failure');
   });
 
   it('rejects bad options at construction', () => {
