@@ -8,12 +8,23 @@
  * | 2 | usage or configuration: unknown flag, missing or bad value, bad config file field |
  * | 3 | input/output: missing or unreadable file, dataset, recording, checkpoint, metrics port in use |
  * | 4 | Kafka: broker unreachable, topic missing, client failure |
+ * | 5 | Kafka security: SASL authentication refused, or the broker's TLS certificate not trusted (never retried) |
  * | 130 | interrupted before finishing (SIGINT) |
  */
 import { CommanderError } from 'commander';
 import { CheckpointError, ConfigError, DatasetError, KafkaError, StreamnormError } from '../errors.js';
+import { redact } from '../redact.js';
+import { securityFailure } from '../streams/kafka/client.js';
 
-export const EXIT = { OK: 0, INTERNAL: 1, USAGE: 2, IO: 3, KAFKA: 4, INTERRUPTED: 130 } as const;
+export const EXIT = {
+  OK: 0,
+  INTERNAL: 1,
+  USAGE: 2,
+  IO: 3,
+  KAFKA: 4,
+  KAFKA_AUTH: 5,
+  INTERRUPTED: 130,
+} as const;
 
 const IO_CODES = new Set([
   'ENOENT',
@@ -32,6 +43,7 @@ const IO_CODES = new Set([
 export function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
   if (err instanceof ConfigError) return EXIT.USAGE;
+  if (securityFailure(err) !== null) return EXIT.KAFKA_AUTH;
   if (err instanceof KafkaError) return EXIT.KAFKA;
   if (err instanceof DatasetError || err instanceof CheckpointError) return EXIT.IO;
   if (err instanceof StreamnormError && err.code === 'METRICS') return EXIT.IO;
@@ -48,5 +60,5 @@ export function errorLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   const first = msg.split('\n').find((l) => l.trim() !== '') ?? msg;
   const kind = exitCodeFor(err) === EXIT.INTERNAL ? 'internal error: ' : '';
-  return `streamnorm: ${kind}${first.trim()}`;
+  return redact(`streamnorm: ${kind}${first.trim()}`);
 }
