@@ -86,6 +86,18 @@ export class KafkaError extends StreamnormError {
   }
 }
 
+/**
+ * The broker refused who we are (`kind: 'sasl'`: bad credentials or mechanism) or we refused the broker
+ * (`kind: 'tls'`: its certificate is not trusted, or it wants a client certificate). Never retried.
+ */
+export class KafkaAuthError extends KafkaError {
+  readonly kind: 'sasl' | 'tls';
+  constructor(kind: 'sasl' | 'tls', message: string, options?: StreamnormErrorOptions) {
+    super(message, { ...options, retriable: false });
+    this.kind = kind;
+  }
+}
+
 /** A dataset could not be loaded or converted. */
 export class DatasetError extends StreamnormError {
   constructor(message: string, options?: StreamnormErrorOptions) {

@@ -10,6 +10,15 @@
 #                          (default <repo>/.kafka/<port>, gitignored)
 #   KAFKA_HEAP_OPTS        JVM heap (default -Xms256m -Xmx512m)
 #   KAFKA_START_TIMEOUT_S  how long to wait for readiness (default 90)
+#
+# Secured listener (optional; see README.md "SASL_SSL listener"):
+#   KAFKA_SASL_SSL_PORT    when set, also listen for SASL_SSL on 127.0.0.1:<port> (PLAIN, SCRAM-SHA-256,
+#                          SCRAM-SHA-512); the PLAINTEXT listener stays for admin work and inter-broker traffic
+#   KAFKA_SSL_DIR          CA, broker and client certificates (default <data>/ssl); generated with openssl
+#                          on first use: ca.pem, server.p12 (broker keystore), client.pem / client.key
+#   KAFKA_SSL_CLIENT_AUTH  required | requested | none (default required: clients present client.pem)
+#   KAFKA_SASL_USERS_FILE  lines 'name password' ([A-Za-z0-9._-] only): SCRAM-SHA-256 and -512 credentials
+#                          added when the log directory is formatted (a fresh KAFKA_DATA_DIR), and PLAIN users
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -61,23 +70,101 @@ if ! compgen -G "$here/lib/kafka_2.13-*.jar" >/dev/null; then
 fi
 cp_arg="$here/lib/*"
 
+# Certificates for the SASL_SSL listener: a CA, the broker's certificate (SAN 127.0.0.1 and localhost) in a
+# PKCS12 keystore, and a client certificate for mutual TLS, all signed by that CA. Kept once generated.
+make_certificates() { # dir
+  local dir="$1"
+  command -v openssl >/dev/null || { log "openssl is needed for the SASL_SSL listener"; exit 1; }
+  mkdir -p "$dir"
+  chmod 700 "$dir"
+  if [[ -f "$dir/server.p12" && -f "$dir/client.pem" ]]; then return; fi
+  log "generating certificates in $dir"
+  (
+    cd "$dir"
+    umask 077
+    openssl rand -hex 16 >keystore.password
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 30 \
+      -subj "/CN=streamnorm test CA" 2>/dev/null
+    for who in server client; do
+      openssl req -newkey rsa:2048 -nodes -keyout "$who.key" -out "$who.csr" -subj "/CN=streamnorm-$who" 2>/dev/null
+      if [[ $who == server ]]; then
+        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$who.ext"
+      else
+        printf 'extendedKeyUsage=clientAuth\n' >"$who.ext"
+      fi
+      openssl x509 -req -in "$who.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -out "$who.pem" -days 30 \
+        -extfile "$who.ext" 2>/dev/null
+    done
+    openssl pkcs12 -export -in server.pem -inkey server.key -certfile ca.pem -name kafka \
+      -out server.p12 -passout "file:keystore.password"
+    rm -f ./*.csr ./*.ext ca.srl
+  )
+}
+
+# The users file's lines, validated: 'name password' with characters the SCRAM and JAAS syntaxes take as they are.
+sasl_users() {
+  [[ -n "${KAFKA_SASL_USERS_FILE:-}" ]] || return 0
+  local name pw
+  while read -r name pw _; do
+    [[ -z "$name" || "$name" == \#* ]] && continue
+    if [[ ! "$name" =~ ^[A-Za-z0-9._-]+$ || ! "$pw" =~ ^[A-Za-z0-9._-]+$ ]]; then
+      log "KAFKA_SASL_USERS_FILE: names and passwords must be [A-Za-z0-9._-]+"
+      exit 1
+    fi
+    echo "$name $pw"
+  done <"$KAFKA_SASL_USERS_FILE"
+}
+
 if [[ ! -f "$pidfile" ]]; then
   sed -e "s#@PORT@#$port#g" -e "s#@CONTROLLER_PORT@#$controller_port#g" -e "s#@LOG_DIR@#$logdir#g" \
     "$here/server.properties" >"$config"
+  scram_args=()
+  if [[ -n "${KAFKA_SASL_SSL_PORT:-}" ]]; then
+    ssl_dir="${KAFKA_SSL_DIR:-$data/ssl}"
+    make_certificates "$ssl_dir"
+    ssl_dir="$(cd "$ssl_dir" && pwd)"
+    plain_users=""
+    while read -r name pw; do
+      [[ -z "$name" ]] && continue
+      scram_args+=(--add-scram "SCRAM-SHA-256=[name=$name,password=$pw]" --add-scram "SCRAM-SHA-512=[name=$name,password=$pw]")
+      plain_users+=" user_$name=\"$pw\""
+    done < <(sasl_users)
+    ks_pw="$(cat "$ssl_dir/keystore.password")"
+    # Later keys override earlier ones in a properties file: these replace the template's listener lines.
+    cat >>"$config" <<PROPS
+
+# SASL_SSL listener (KAFKA_SASL_SSL_PORT), added by start.sh
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port,SASL_SSL://127.0.0.1:$KAFKA_SASL_SSL_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port,SASL_SSL://127.0.0.1:$KAFKA_SASL_SSL_PORT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required$plain_users;
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.ssl.keystore.type=PKCS12
+listener.name.sasl_ssl.ssl.keystore.location=$ssl_dir/server.p12
+listener.name.sasl_ssl.ssl.keystore.password=$ks_pw
+listener.name.sasl_ssl.ssl.key.password=$ks_pw
+listener.name.sasl_ssl.ssl.truststore.type=PEM
+listener.name.sasl_ssl.ssl.truststore.location=$ssl_dir/ca.pem
+listener.name.sasl_ssl.ssl.client.auth=${KAFKA_SSL_CLIENT_AUTH:-required}
+PROPS
+    chmod 600 "$config"
+  fi
 
   # Format the log directory once: an unformatted directory fails with "No readable meta.properties".
   if [[ ! -f "$logdir/meta.properties" ]]; then
     cluster_id="$(java -cp "$cp_arg" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)"
     log "formatting $logdir (cluster $cluster_id)"
     java -Dlog4j2.configurationFile="$here/log4j2.properties" -cp "$cp_arg" kafka.tools.StorageTool \
-      format --standalone -t "$cluster_id" -c "$config" >>"$data/broker.log" 2>&1 || {
+      format --standalone -t "$cluster_id" -c "$config" "${scram_args[@]}" >>"$data/broker.log" 2>&1 || {
       log "format failed; see $data/broker.log"
       tail -n 20 "$data/broker.log" >&2
       exit 1
     }
   fi
 
-  log "starting broker on $brokers (data $data)"
+  log "starting broker on $brokers${KAFKA_SASL_SSL_PORT:+ and SASL_SSL 127.0.0.1:$KAFKA_SASL_SSL_PORT} (data $data)"
   # setsid: the broker outlives this script and ignores the terminal's Ctrl-C; stop.sh ends it.
   # shellcheck disable=SC2086
   setsid java ${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m} -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \

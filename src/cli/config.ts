@@ -5,13 +5,16 @@
  *
  * Environment: STREAMNORM_CONFIG (config file), STREAMNORM_BROKERS or KAFKA_BROKERS, STREAMNORM_TOPIC,
  * STREAMNORM_OUTPUT_TOPIC, STREAMNORM_GROUP, STREAMNORM_METRICS_PORT, STREAMNORM_METRICS_HOST,
- * STREAMNORM_CHECKPOINT_DIR, STREAMNORM_LOG_LEVEL.
+ * STREAMNORM_CHECKPOINT_DIR, STREAMNORM_LOG_LEVEL, STREAMNORM_KAFKA_<KEY> (Kafka client settings, e.g.
+ * STREAMNORM_KAFKA_SASL_PASSWORD; see kafkaSettings.ts).
  *
  * @example config.yaml
  * brokers: 127.0.0.1:9092
  * topic: sensor
  * outputTopic: sensor-predictions
  * group: streamnorm
+ * kafka: { security.protocol: sasl_ssl, sasl.mechanism: SCRAM-SHA-256, sasl.username: alice,
+ *          sasl.password.file: /run/secrets/kafka, ssl.ca.location: /etc/kafka/ca.pem }
  * metrics: { port: 9464, host: 127.0.0.1 }
  * batch: { count: 32 }
  * variants:
@@ -25,13 +28,18 @@ import { z } from 'zod';
 import { ConfigError, DatasetError } from '../errors.js';
 import { modelFamilyNames } from '../models/modelFamilies.js';
 import { isNormalizerSpec, normalizerGrammar } from '../normalizers/descriptors.js';
+import { redact, redactBroker } from '../redact.js';
+import { kafkaPropertiesFromEnv, kafkaPropertyProblem } from './kafkaSettings.js';
 
-const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'expected host:port');
+const hostPort = z.string().regex(/^[^\s:,@]+:\d{1,5}$/, 'expected host:port');
 const brokers = z.union([z.string().min(1), z.array(hostPort).min(1)]).transform((v, ctx) => {
   const list = (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s.length > 0);
   for (const b of list) {
-    if (!/^[^\s:,]+:\d{1,5}$/.test(b)) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected host:port, got '${b}'` });
+    if (!/^[^\s:,@]+:\d{1,5}$/.test(b)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `expected host:port, got '${redactBroker(b)}'${b.includes('@') ? ' (credentials go in the kafka sasl.* settings, never in the address)' : ''}`,
+      });
       return z.NEVER;
     }
   }
@@ -97,9 +105,21 @@ const batchPolicy = z.union([
   z.object({ timeMs: z.number().positive(), maxCount: z.number().int().positive().optional() }).strict(),
 ]);
 
+/** Kafka client settings (`-X` keys, see kafkaSettings.ts), checked key by key without echoing secrets. */
+const kafkaSettings = z
+  .record(z.union([z.string(), z.number(), z.boolean()]))
+  .superRefine((props, ctx) => {
+    for (const [key, value] of Object.entries(props)) {
+      const problem = kafkaPropertyProblem(key, value);
+      if (problem !== null) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem, path: [key] });
+    }
+  })
+  .transform((props) => Object.fromEntries(Object.entries(props).map(([k, v]) => [k, String(v)])));
+
 export const configSchema = z
   .object({
     brokers: brokers.optional(),
+    kafka: kafkaSettings.optional(),
     topic: z.string().min(1).optional(),
     outputTopic: z.string().min(1).optional(),
     deadLetterTopic: z.string().min(1).optional(),
@@ -176,8 +196,10 @@ function issueLine(err: z.ZodError, origin: string): string {
         : dotted;
   const extra = err.issues.length > 1 ? ` (and ${err.issues.length - 1} more)` : '';
   if (issue.code === z.ZodIssueCode.unrecognized_keys)
-    return `${origin}: unknown field ${issue.keys.map((k) => (path === '(root)' ? k : `${path}.${k}`)).join(', ')}${extra}`;
-  return `${origin}: bad value for ${path}: ${issue.message}${extra}`;
+    return redact(
+      `${origin}: unknown field ${issue.keys.map((k) => (path === '(root)' ? k : `${path}.${k}`)).join(', ')}${extra}`,
+    );
+  return redact(`${origin}: bad value for ${path}: ${issue.message}${extra}`);
 }
 
 /** Validates one layer of settings, naming its origin ('config file x.yaml', 'environment', 'flags') in errors. */
@@ -224,16 +246,18 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
   if (env.STREAMNORM_METRICS_PORT) metrics.port = env.STREAMNORM_METRICS_PORT;
   if (env.STREAMNORM_METRICS_HOST) metrics.host = env.STREAMNORM_METRICS_HOST;
   if (Object.keys(metrics).length > 0) raw.metrics = metrics;
+  const kafka = kafkaPropertiesFromEnv(env);
+  if (Object.keys(kafka).length > 0) raw.kafka = kafka;
   return parseConfig(raw, 'environment');
 }
 
-/** Later layers win, field by field (nested `metrics` and `compare` merge too). */
+/** Later layers win, field by field (nested `metrics`, `compare` and `kafka` merge too). */
 export function mergeConfigs(...layers: Config[]): Config {
   const out: Config = {};
   for (const l of layers) {
     for (const [k, v] of Object.entries(l) as [keyof Config, unknown][]) {
       if (v === undefined) continue;
-      if ((k === 'metrics' || k === 'compare') && typeof v === 'object' && v !== null) {
+      if ((k === 'metrics' || k === 'compare' || k === 'kafka') && typeof v === 'object' && v !== null) {
         (out as Record<string, unknown>)[k] = {
           ...((out[k] as object | undefined) ?? {}),
           ...Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined)),

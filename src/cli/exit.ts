@@ -8,7 +8,7 @@
  * | 2 | usage or configuration: unknown flag, missing or bad value, bad config file field |
  * | 3 | input/output: missing or unreadable file, dataset, recording, checkpoint, metrics port in use |
  * | 4 | Kafka: broker unreachable, topic missing, client failure |
- * | 5 | Kafka authentication or authorization refused (SASL, ACLs): retrying will not help |
+ * | 5 | Kafka security: SASL authentication or authorization refused, or the broker's TLS certificate not trusted (never retried) |
  * | 6 | checkpoint refused or damaged beyond its fallback (another topic, partitions, variants, schema, format version, or parameters out of bounds): a person must decide |
  * | 130 / 143 | stopped by a second SIGINT / SIGTERM, or a graceful stop past its time bound (nothing durable is lost) |
  *
@@ -23,6 +23,8 @@ import {
   KafkaError,
   StreamnormError,
 } from '../errors.js';
+import { redact } from '../redact.js';
+import { securityFailure } from '../streams/kafka/client.js';
 
 export const EXIT = {
   OK: 0,
@@ -43,7 +45,7 @@ Exit codes (no single message can stop run: what does not fit the stream is a de
   2    usage or configuration error
   3    disk or file I/O (checkpoint write failed, metrics port in use)
   4    Kafka unreachable or client failure
-  5    Kafka authentication or authorization refused
+  5    Kafka authentication or authorization refused, or the broker's TLS certificate not trusted
   6    checkpoint refused: it does not fit this run (topic, partitions, variants, schema, format,
        parameters) or it is damaged and so is the previous one; the line says what differs and what to do
   130  second SIGINT, or a graceful stop that took longer than its bound (10 s)
@@ -89,7 +91,7 @@ const IO_CODES = new Set([
 export function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
   if (err instanceof ConfigError) return EXIT.USAGE;
-  if (isAuthFailure(err)) return EXIT.KAFKA_AUTH;
+  if (isAuthFailure(err) || securityFailure(err) !== null) return EXIT.KAFKA_AUTH;
   if (err instanceof KafkaError) return EXIT.KAFKA;
   // A refused or damaged checkpoint needs a person; a failed write (retriable: disk full may clear) is I/O.
   if (err instanceof CheckpointRefusedError) return EXIT.CHECKPOINT;
@@ -109,5 +111,5 @@ export function errorLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   const first = msg.split('\n').find((l) => l.trim() !== '') ?? msg;
   const kind = exitCodeFor(err) === EXIT.INTERNAL ? 'internal error: ' : '';
-  return `streamnorm: ${kind}${first.trim()}`;
+  return redact(`streamnorm: ${kind}${first.trim()}`);
 }

@@ -13,6 +13,7 @@ import { registerReplay } from './replay.js';
 import { registerRun } from './run.js';
 import { EXIT, errorLine, exitCodeFor } from './exit.js';
 import { VERSION } from '../version.js';
+import { redact } from '../redact.js';
 
 export function buildProgram(): Command {
   const program = new Command('streamnorm');
@@ -35,9 +36,10 @@ export function buildProgram(): Command {
     })
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 internal error, 2 usage/config, 3 I/O (files, datasets, ports), 4 Kafka, 130 interrupted.\n' +
+      '\nExit codes: 0 ok, 1 internal error, 2 usage/config, 3 I/O (files, datasets, ports), 4 Kafka, 5 Kafka authentication/TLS, 130 interrupted.\n' +
         'Environment: STREAMNORM_CONFIG, STREAMNORM_BROKERS or KAFKA_BROKERS, STREAMNORM_TOPIC, STREAMNORM_OUTPUT_TOPIC, STREAMNORM_GROUP,\n' +
-        '  STREAMNORM_METRICS_PORT, STREAMNORM_METRICS_HOST, STREAMNORM_CHECKPOINT_DIR, STREAMNORM_LOG_LEVEL, STREAMNORM_DEBUG=1 (stack traces).\n',
+        '  STREAMNORM_METRICS_PORT, STREAMNORM_METRICS_HOST, STREAMNORM_CHECKPOINT_DIR, STREAMNORM_LOG_LEVEL, STREAMNORM_DEBUG=1 (stack traces),\n' +
+        '  STREAMNORM_KAFKA_<KEY> (Kafka client settings such as STREAMNORM_KAFKA_SASL_PASSWORD; see `streamnorm run --help`).\n',
     );
   registerRun(program);
   registerRecord(program);
@@ -62,7 +64,8 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       return exitCodeFor(err);
     }
     process.stderr.write(errorLine(err) + '\n');
-    if (process.env.STREAMNORM_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+    if (process.env.STREAMNORM_DEBUG)
+      process.stderr.write(`${redact((err as Error)?.stack ?? String(err))}\n`);
     return exitCodeFor(err);
   }
 }

@@ -1,10 +1,19 @@
 /**
  * Kafka helpers of the CLI: fail fast and clearly when no broker answers (kafkajs would retry for tens of
- * seconds and then print a stack), and build the client with the CLI's logger.
+ * seconds and then print a stack) or when it refuses our credentials or we refuse its certificate (one
+ * line, exit code 5, no retry), and build the client with the CLI's logger and security settings.
  */
 import { connect } from 'node:net';
 import { KafkaError } from '../errors.js';
-import { createKafka, parseBrokers, type KafkaClient } from '../streams/kafka/client.js';
+import { redact } from '../redact.js';
+import {
+  createKafka,
+  parseBrokers,
+  verifyConnection,
+  type ClientOptions,
+  type KafkaClient,
+} from '../streams/kafka/client.js';
+import { kafkaConnection, type KafkaProperties } from './kafkaSettings.js';
 import type { Logger } from './logger.js';
 
 /** Resolves when at least one broker accepts a TCP connection within `timeoutMs`; otherwise a KafkaError naming them. */
@@ -37,17 +46,25 @@ export async function ensureBrokersReachable(
     if (ok === null) return list;
     errors.push(`${b} (${ok})`);
   }
-  throw new KafkaError(`cannot reach Kafka broker ${errors.join(', ')}`, { retriable: true });
+  throw new KafkaError(redact(`cannot reach Kafka broker ${errors.join(', ')}`), { retriable: true });
 }
 
-/** A kafkajs client for the CLI (checked reachable first). */
+/**
+ * A kafkajs client for the CLI: checked reachable first and, when TLS or SASL is configured, connected once
+ * without retries so that a bad password or an untrusted certificate fails at once with one line
+ * (KafkaAuthError, exit code 5). `settings` are the `kafka` settings of the config (kafkaSettings.ts).
+ */
 export async function cliKafka(
   brokers: string[] | string,
   logger: Logger,
   clientId = 'streamnorm-cli',
+  settings?: KafkaProperties,
 ): Promise<KafkaClient> {
-  await ensureBrokersReachable(brokers);
-  return createKafka({ brokers, clientId, logger, retries: 5 });
+  const connection = kafkaConnection(settings);
+  await ensureBrokersReachable(brokers, connection.connectionTimeoutMs ?? 3000);
+  const options: ClientOptions = { brokers, clientId, logger, retries: 5, ...connection };
+  if (options.ssl !== undefined || options.sasl !== undefined) await verifyConnection(options);
+  return createKafka(options);
 }
 
 /** Splits records into consecutive groups of at most `maxBytes` of values each (a record larger than that goes alone). */

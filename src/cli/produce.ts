@@ -8,12 +8,13 @@ import { ConfigError } from '../errors.js';
 import { ensureTopic } from '../streams/kafka/client.js';
 import { KafkaPublisher } from '../streams/toKafka.js';
 import { requireSetting, resolveConfig } from './config.js';
+import { addKafkaOptions, kafkaPropertiesFromFlags, type KafkaFlags } from './kafkaSettings.js';
 import { cliKafka } from './kafka.js';
 import { createLogger } from './logger.js';
 import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
 import { createProgress } from './progress.js';
 
-interface ProduceFlags {
+interface ProduceFlags extends KafkaFlags {
   dataset?: string;
   synthetic?: boolean;
   seed?: number;
@@ -30,8 +31,7 @@ interface ProduceFlags {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export function registerProduce(program: Command): void {
-  program
-    .command('produce')
+  addKafkaOptions(program.command('produce'))
     .description('write a bundled dataset or a synthetic stream into a Kafka topic as event JSON')
     .option('--dataset <name>', `bundled stream: ${datasetNames.join(', ')}`)
     .option('--synthetic', 'the seeded synthetic stream (same as --dataset synthetic)')
@@ -46,7 +46,12 @@ export function registerProduce(program: Command): void {
     .option('--quiet', 'no progress output')
     .action(async (flags: ProduceFlags) => {
       const cfg = resolveConfig(
-        { brokers: flags.brokers, topic: flags.topic, logLevel: flags.logLevel as never },
+        {
+          brokers: flags.brokers,
+          topic: flags.topic,
+          logLevel: flags.logLevel as never,
+          kafka: kafkaPropertiesFromFlags(flags),
+        },
         flags.config,
       );
       const log = createLogger(cfg.logLevel ?? 'info');
@@ -67,7 +72,7 @@ export function registerProduce(program: Command): void {
         ...(flags.limit === undefined ? {} : { limit: flags.limit }),
         ...(flags.seed === undefined ? {} : { seed: flags.seed }),
       });
-      const kafka = await cliKafka(brokers, log);
+      const kafka = await cliKafka(brokers, log, undefined, cfg.kafka);
       await ensureTopic(kafka, topic, flags.partitions);
       const publisher = new KafkaPublisher({ kafka, topic });
       const progress = createProgress({

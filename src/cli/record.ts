@@ -10,11 +10,12 @@ import type { Command } from 'commander';
 import { createConsumer } from '../streams/kafka/client.js';
 import { recordingLine } from '../streams/recordedMessage.js';
 import { requireSetting, resolveConfig } from './config.js';
+import { addKafkaOptions, kafkaPropertiesFromFlags, type KafkaFlags } from './kafkaSettings.js';
 import { cliKafka } from './kafka.js';
 import { createLogger } from './logger.js';
 import { positiveInt } from './options.js';
 
-interface RecordFlags {
+interface RecordFlags extends KafkaFlags {
   brokers?: string;
   topic?: string;
   out: string;
@@ -26,8 +27,7 @@ interface RecordFlags {
 }
 
 export function registerRecord(program: Command): void {
-  program
-    .command('record')
+  addKafkaOptions(program.command('record'))
     .description('record a Kafka topic to a JSON Lines file that replay and compare read')
     .option('--brokers <list>', 'Kafka brokers host:port[,host:port] (or KAFKA_BROKERS)')
     .option('--topic <topic>', 'topic to record (or STREAMNORM_TOPIC)')
@@ -39,7 +39,12 @@ export function registerRecord(program: Command): void {
     .option('--quiet', 'no summary line on stdout')
     .action(async (flags: RecordFlags) => {
       const cfg = resolveConfig(
-        { brokers: flags.brokers, topic: flags.topic, logLevel: flags.logLevel as never },
+        {
+          brokers: flags.brokers,
+          topic: flags.topic,
+          logLevel: flags.logLevel as never,
+          kafka: kafkaPropertiesFromFlags(flags),
+        },
         flags.config,
       );
       const log = createLogger(cfg.logLevel ?? 'info');
@@ -51,7 +56,7 @@ export function registerRecord(program: Command): void {
         out.once('open', () => resolve());
         out.once('error', reject);
       });
-      const kafka = await cliKafka(brokers, log);
+      const kafka = await cliKafka(brokers, log, undefined, cfg.kafka);
       const consumer = createConsumer(kafka, { groupId: `streamnorm-record-${process.pid}-${Date.now()}` });
       let count = 0;
       let lastAt = Date.now();

@@ -12,6 +12,7 @@ import type { RawMessage } from '../streams/event.js';
 import { KafkaPublisher } from '../streams/toKafka.js';
 import { batchPolicy } from './batchPolicy.js';
 import { requireSetting, resolveConfig } from './config.js';
+import { addKafkaOptions, kafkaPropertiesFromFlags, type KafkaFlags } from './kafkaSettings.js';
 import { chunkByBytes, cliKafka } from './kafka.js';
 import { createLogger } from './logger.js';
 import { port, positiveInt, speed } from './options.js';
@@ -19,7 +20,7 @@ import { formatVariantTable, replayIntoModels } from './replayModels.js';
 import { parseVariantList } from './variants.js';
 import type { RebatchPolicy } from '../streams/rebatch.js';
 
-interface ReplayFlags {
+interface ReplayFlags extends KafkaFlags {
   recording: string;
   toTopic?: string;
   brokers?: string;
@@ -53,8 +54,7 @@ function valueText(m: RawMessage): string | Buffer {
 }
 
 export function registerReplay(program: Command): void {
-  program
-    .command('replay')
+  addKafkaOptions(program.command('replay'))
     .description(
       'replay a recording into a Kafka topic (--to-topic) or straight into model variants side by side (--into-models)',
     )
@@ -97,7 +97,10 @@ export function registerReplay(program: Command): void {
     .option('--log-level <level>', 'fatal | error | warn | info | debug | silent')
     .option('--quiet', 'no progress and no table')
     .action(async (flags: ReplayFlags) => {
-      const cfg = resolveConfig({ brokers: flags.brokers, logLevel: flags.logLevel as never }, flags.config);
+      const cfg = resolveConfig(
+        { brokers: flags.brokers, logLevel: flags.logLevel as never, kafka: kafkaPropertiesFromFlags(flags) },
+        flags.config,
+      );
       const log = createLogger(cfg.logLevel ?? 'info');
       if ((flags.toTopic === undefined) === (flags.intoModels === undefined))
         throw new ConfigError('replay needs exactly one of --to-topic TOPIC or --into-models [variants]');
@@ -148,7 +151,7 @@ export function registerReplay(program: Command): void {
       }
       const brokers = requireSetting(cfg.brokers, '--brokers', 'brokers', 'KAFKA_BROKERS');
       const topic = flags.toTopic as string;
-      const kafka = await cliKafka(brokers, log);
+      const kafka = await cliKafka(brokers, log, undefined, cfg.kafka);
       await ensureTopic(kafka, topic);
       const publisher = new KafkaPublisher({ kafka, topic });
       let sent = 0;

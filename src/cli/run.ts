@@ -17,6 +17,7 @@ import type { RunningScore } from '../streams/prequential.js';
 import { batchPolicy, maxWaitMs, withMaxWait } from './batchPolicy.js';
 import { requireSetting, resolveConfig, type Config, type VariantConfig } from './config.js';
 import { RUN_EXIT_CODES_HELP } from './exit.js';
+import { addKafkaOptions, kafkaPropertiesFromFlags, type KafkaFlags } from './kafkaSettings.js';
 import { cliKafka } from './kafka.js';
 import { createLogger, type Logger } from './logger.js';
 import { port, positiveInt } from './options.js';
@@ -71,7 +72,7 @@ export interface LiveTarget {
 /** Runs the live pipeline until stopped (signal, or `maxEvents` learned); prints the scores at the end. */
 export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<void> {
   const brokers = requireSetting(cfg.brokers, '--brokers', 'brokers', 'KAFKA_BROKERS');
-  const kafka = await cliKafka(brokers, log, cfg.clientId ?? 'streamnorm');
+  const kafka = await cliKafka(brokers, log, cfg.clientId ?? 'streamnorm', cfg.kafka);
   await ensureTopic(kafka, t.topic);
   if (t.outputTopic !== undefined) await ensureTopic(kafka, t.outputTopic);
   const dir = t.checkpointDir ?? cfg.checkpointDir ?? defaultCheckpointDir('checkpoints', t.group, t.topic);
@@ -193,7 +194,7 @@ function printScores(scores: Record<string, RunningScore>, messages: number, che
   );
 }
 
-interface RunFlags {
+interface RunFlags extends KafkaFlags {
   brokers?: string;
   topic?: string;
   outputTopic?: string;
@@ -228,8 +229,7 @@ function positiveNumber(v: string): number {
 }
 
 export function registerRun(program: Command): void {
-  program
-    .command('run')
+  addKafkaOptions(program.command('run'))
     .description(
       'consume a Kafka topic: predict then learn per batch with one or more variants, publish predictions, checkpoint, serve metrics',
     )
@@ -294,6 +294,7 @@ export function registerRun(program: Command): void {
           group: flags.group,
           checkpointDir: flags.checkpointDir,
           logLevel: flags.logLevel as never,
+          kafka: kafkaPropertiesFromFlags(flags),
           ...(flags.batch === undefined ? {} : { batch: flags.batch }),
           metrics: {
             ...(flags.metricsPort === undefined ? {} : { port: flags.metricsPort }),

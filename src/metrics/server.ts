@@ -14,6 +14,15 @@ export interface MetricsServerOptions {
   port?: number;
   /** `/readyz` probe; without one the process is ready as soon as it serves. */
   readiness?: ReadinessProbe;
+  /**
+   * `/metrics` is served from a snapshot at most this old (ms, default 1000): concurrent scrapes share one
+   * in-flight collection, so a flood of requests costs one collection per interval, not one each. 0 = none.
+   */
+  snapshotMs?: number;
+  /** Open connections at most (default 64); beyond that new sockets are closed at once. */
+  maxConnections?: number;
+  /** Idle and slow-request limits (ms): a socket idle this long is closed (default 10 000). */
+  idleTimeoutMs?: number;
 }
 
 /** A running metrics server. */
@@ -49,13 +58,21 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     throw new ConfigError(`metrics host must be a non-empty string, got ${JSON.stringify(host)}`);
   }
   const { registry, readiness } = options;
+  const idle = options.idleTimeoutMs ?? 10_000;
+  const metrics = snapshot(() => registry.metrics(), options.snapshotMs ?? 1000);
 
-  const server = createServer((req, res) => {
-    handle(req, res, registry, readiness).catch((err: unknown) => {
-      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `internal error: ${String(err)}\n`);
-      else res.destroy();
-    });
-  });
+  const server = createServer(
+    { headersTimeout: idle, requestTimeout: idle, keepAliveTimeout: Math.min(5000, idle) },
+    (req, res) => {
+      handle(req, res, registry.contentType, metrics, readiness).catch(() => {
+        // never the internal message: it may name paths or settings
+        if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
+        else res.destroy();
+      });
+    },
+  );
+  server.maxConnections = options.maxConnections ?? 64;
+  server.on('connection', (socket) => socket.setTimeout(idle, () => socket.destroy()));
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error): void => {
       reject(
@@ -81,13 +98,40 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   };
 }
 
+/**
+ * A collection shared by every caller within `maxAgeMs` of it (and while it is in flight), so concurrent
+ * scrapes cost one `registry.metrics()` per interval.
+ */
+export function snapshot(collect: () => Promise<string>, maxAgeMs: number): () => Promise<string> {
+  let current: Promise<string> | null = null;
+  let at = 0;
+  return () => {
+    const now = Date.now();
+    if (current === null || now - at >= maxAgeMs) {
+      at = now;
+      current = collect();
+      current.catch(() => {
+        current = null;
+      });
+    }
+    return current;
+  };
+}
+
 async function handle(
   req: IncomingMessage,
   res: ServerResponse,
-  registry: Registry,
+  contentType: string,
+  metrics: () => Promise<string>,
   readiness: ReadinessProbe | undefined,
 ): Promise<void> {
-  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  let path: string;
+  try {
+    path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  } catch {
+    send(res, 400, 'text/plain; charset=utf-8', 'bad request\n');
+    return;
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD');
     send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
@@ -95,8 +139,8 @@ async function handle(
   }
   switch (path) {
     case '/metrics': {
-      const body = await registry.metrics();
-      send(res, 200, registry.contentType, body, req.method === 'HEAD');
+      const body = await metrics();
+      send(res, 200, contentType, body, req.method === 'HEAD');
       return;
     }
     case '/healthz':

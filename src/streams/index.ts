@@ -17,5 +17,13 @@ export { fromKafka, KafkaSource, type FromKafkaOptions, type KafkaSourceStats } 
 export * from './toKafka.js';
 export * from './deadLetterTopic.js';
 export * from './livePipeline.js';
-export { instrument, createInstrumenter, type InstrumentOptions, type Instrumenter } from './instrument.js';
+export {
+  instrument,
+  createInstrumenter,
+  liveMetricsHooks,
+  pipelineMetricsFor,
+  type InstrumentOptions,
+  type Instrumenter,
+  type LiveMetricsHooks,
+} from './instrument.js';
 export { createKafka, type ClientOptions } from './kafka/client.js';

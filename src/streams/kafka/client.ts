@@ -16,7 +16,8 @@ import type {
   ProducerConfig,
 } from 'kafkajs';
 import pino from 'pino';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, KafkaAuthError } from '../../errors.js';
+import { redact, redactBroker, redactingLoggerOptions } from '../../redact.js';
 import { retry } from '../retry.js';
 
 const { Kafka, logLevel, CompressionTypes } = kafkajs;
@@ -43,10 +44,35 @@ export const silentLogger: StreamLogger = {
 
 let defaultLogger: StreamLogger | undefined;
 
-/** A pino logger on stderr (stdout may carry data), level from LOG_LEVEL, default `warn`. */
+/** A pino logger on stderr (stdout may carry data), level from LOG_LEVEL, default `warn`; secrets redacted. */
 export function streamLogger(): StreamLogger {
-  defaultLogger ??= pino({ name: 'streamnorm', level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
+  defaultLogger ??= pino(
+    { name: 'streamnorm', level: process.env.LOG_LEVEL ?? 'warn', ...redactingLoggerOptions() },
+    pino.destination(2),
+  );
   return defaultLogger;
+}
+
+/** TLS settings of a Kafka connection: PEM contents (not paths), as Node's `tls.connect` takes them. */
+export interface KafkaTls {
+  /** Certificate authorities to trust instead of the system's. */
+  ca?: string[];
+  /** Client certificate chain (PEM) for mutual TLS, with its `key`. */
+  cert?: string;
+  key?: string;
+  /** Passphrase of an encrypted `key`. */
+  passphrase?: string;
+  /** Server name for SNI and the certificate check, when it differs from the broker host. */
+  servername?: string;
+  /** Verify the broker's certificate (default true). Turning it off is for tests only. */
+  rejectUnauthorized?: boolean;
+}
+
+/** SASL settings of a Kafka connection. */
+export interface KafkaSasl {
+  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  username: string;
+  password: string;
 }
 
 export interface ClientOptions {
@@ -58,6 +84,10 @@ export interface ClientOptions {
   requestTimeoutMs?: number;
   /** kafkajs' own retry of each request (it backs off with jitter like ../retry.ts). */
   retries?: number;
+  /** TLS: `true` for the system's CAs, or the settings. Off by default (PLAINTEXT). */
+  ssl?: boolean | KafkaTls;
+  /** SASL authentication (with `ssl` for SASL_SSL, without for SASL_PLAINTEXT). */
+  sasl?: KafkaSasl;
 }
 
 /** Parses `"a:9092,b:9092"` (or an array) into broker addresses, rejecting empty or port-less entries. */
@@ -66,11 +96,15 @@ export function parseBrokers(brokers: string[] | string): string[] {
     .map((b) => b.trim())
     .filter((b) => b.length > 0);
   if (list.length === 0)
-    throw new ConfigError(`brokers must name at least one host:port, got ${JSON.stringify(brokers)}`);
+    throw new ConfigError(`brokers must name at least one host:port, got ${redact(JSON.stringify(brokers))}`);
   for (const b of list) {
+    if (b.includes('@'))
+      throw new ConfigError(
+        `broker address must be host:port, got ${JSON.stringify(redactBroker(b))}: credentials go in sasl.username and sasl.password (config file, environment or a file), never in the address`,
+      );
     const port = Number(b.slice(b.lastIndexOf(':') + 1));
     if (!b.includes(':') || !Number.isInteger(port) || port <= 0 || port > 65535) {
-      throw new ConfigError(`broker address must be host:port, got ${JSON.stringify(b)}`);
+      throw new ConfigError(`broker address must be host:port, got ${JSON.stringify(redact(b))}`);
     }
   }
   return list;
@@ -87,8 +121,93 @@ export function createKafka(options: ClientOptions): KafkaClient {
     retry: { retries: options.retries ?? 8, initialRetryTime: 200, maxRetryTime: 10_000 },
     logLevel: logLevel.INFO,
     logCreator: () => (entry: LogEntry) => forward(logger, entry),
+    ...securityConfig(options),
   };
   return new Kafka(config);
+}
+
+function securityConfig(options: ClientOptions): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  const out: Pick<KafkaConfig, 'ssl' | 'sasl'> = {};
+  if (options.ssl !== undefined && options.ssl !== false) {
+    out.ssl =
+      options.ssl === true
+        ? true
+        : Object.fromEntries(Object.entries(options.ssl).filter(([, v]) => v !== undefined));
+  }
+  if (options.sasl !== undefined) {
+    const { mechanism, username, password } = options.sasl;
+    out.sasl = { mechanism, username, password } as NonNullable<KafkaConfig['sasl']>;
+  }
+  return out;
+}
+
+/** TLS error codes of Node that mean "this certificate is not trusted here": retrying cannot help. */
+const TLS_TRUST_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+  'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+  'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+]);
+
+/** Walks an error and its causes (kafkajs keeps them in `cause` or `originalError`). */
+function* causes(err: unknown): Generator<Error & { code?: unknown }> {
+  const seen = new Set<unknown>();
+  let e: unknown = err;
+  while (e instanceof Error && !seen.has(e)) {
+    seen.add(e);
+    yield e;
+    const next = e as { cause?: unknown; originalError?: unknown };
+    e = next.cause ?? next.originalError;
+  }
+}
+
+/**
+ * What kind of security failure `err` is, if any: `'sasl'` (kafkajs' KafkaJSSASLAuthenticationError: bad
+ * credentials or mechanism) or `'tls'` (the broker's certificate is not trusted, or the broker wants a client
+ * certificate). Neither is retried: the same credentials fail the same way.
+ */
+export function securityFailure(err: unknown): 'sasl' | 'tls' | null {
+  if (err instanceof KafkaAuthError) return err.kind;
+  for (const e of causes(err)) {
+    if (e.name === 'KafkaJSSASLAuthenticationError') return 'sasl';
+    if (typeof e.code === 'string' && TLS_TRUST_CODES.has(e.code)) return 'tls';
+  }
+  return null;
+}
+
+/**
+ * Connects once (no retry) with the client's settings and disconnects: a bad password or an untrusted
+ * certificate becomes one {@link KafkaAuthError} within the connection timeout, instead of kafkajs' retries.
+ * Other failures are rethrown as they are (the caller's retry policy decides).
+ */
+export async function verifyConnection(options: ClientOptions): Promise<void> {
+  const kafka = createKafka({ ...options, logger: silentLogger, retries: 0 });
+  const admin = kafka.admin({ retry: { retries: 0 } });
+  try {
+    await admin.connect();
+  } catch (err) {
+    const kind = securityFailure(err);
+    if (kind === null) throw err;
+    const brokers = parseBrokers(options.brokers).join(',');
+    const detail = redact([...causes(err)].pop()?.message ?? String(err));
+    const how =
+      kind === 'sasl'
+        ? `SASL ${options.sasl?.mechanism.toUpperCase() ?? ''} authentication as '${options.sasl?.username ?? ''}' failed at ${brokers}: ${detail} (check sasl.username and the password; not retried)`
+        : `TLS with ${brokers} failed: ${detail} (check ssl.ca.location, ssl.servername and the client certificate; not retried)`;
+    throw new KafkaAuthError(kind, how, { cause: err });
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }
 
 function forward(logger: StreamLogger, { namespace, level, log }: LogEntry): void {

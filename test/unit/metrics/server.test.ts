@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StreamnormError } from '../../../src/errors.js';
 import {
@@ -106,5 +107,47 @@ describe('startMetricsServer', () => {
     const s = await startMetricsServer({ registry: createRegistry({ defaultMetrics: false }), port: 0 });
     await s.close();
     await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe('startMetricsServer hardening', () => {
+  const raw = (port: number, text: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port }, () => socket.write(text));
+      let out = '';
+      socket.setEncoding('utf8').on('data', (d: string) => (out += d));
+      socket.on('close', () => resolve(out));
+      socket.on('error', reject);
+    });
+
+  it('answers a bad URL with 400 and no internal message', async () => {
+    const s = await start({ registry: createRegistry({ defaultMetrics: false }) });
+    const out = await raw(s.port, 'GET http://[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(out).toMatch(/^HTTP\/1\.1 400 /);
+    expect(out).not.toMatch(/Invalid URL|TypeError|internal/);
+  });
+
+  it('concurrent scrapes share one collection per snapshot interval', async () => {
+    const registry = createRegistry({ defaultMetrics: false });
+    let collections = 0;
+    const original = registry.metrics.bind(registry);
+    registry.metrics = () => {
+      collections++;
+      return original();
+    };
+    const s = await start({ registry, snapshotMs: 60_000 });
+    const bodies = await Promise.all(
+      Array.from({ length: 50 }, () => fetch(`${s.url}/metrics`).then((r) => r.text())),
+    );
+    expect(new Set(bodies).size).toBe(1);
+    expect(collections).toBe(1);
+  });
+
+  it('closes a socket whose request stalls after idleTimeoutMs', async () => {
+    const s = await start({ registry: createRegistry({ defaultMetrics: false }), idleTimeoutMs: 300 });
+    const t0 = Date.now();
+    const out = await raw(s.port, 'GET /metr'); // a request that never completes
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(out).not.toMatch(/^HTTP\/1\.1 200/);
   });
 });

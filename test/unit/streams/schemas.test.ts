@@ -151,7 +151,10 @@ describe('docs/schemas', () => {
 
   it('recording.schema.json takes exactly the JSON lines of the committed recordings that the reader takes', () => {
     for (const file of ['clean', 'poisoned']) {
-      const text = readFileSync(new URL(`../../fixtures/streams/recordings/${file}.jsonl`, import.meta.url), 'utf8');
+      const text = readFileSync(
+        new URL(`../../fixtures/streams/recordings/${file}.jsonl`, import.meta.url),
+        'utf8',
+      );
       const lines = text.split('\n').filter((l) => l.trim() !== '');
       const json = lines.flatMap((l) => {
         try {
