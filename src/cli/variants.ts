@@ -39,7 +39,7 @@ export function parseVariantList(text: string, flag = '--variant'): VariantConfi
     }
     if (parsed === undefined)
       throw new ConfigError(
-        `${flag}: '${what}' is not one of ${modelFamilies.map((f) => f.itemSyntax).join(' | ')} ` +
+        `${flag}: '${what}' is not a normalizer or a model: it is not one of ${modelFamilies.map((f) => f.itemSyntax).join(' | ')} ` +
           `(NORMALIZER: ${normalizerGrammar().join(', ')})`,
       );
     out.push(parsed);

@@ -79,9 +79,11 @@ describe('model families', () => {
       { name: 'm2', model: 'mlp', normalizer: 'group:2' },
     ]);
     expect(() => parseVariantList('svm')).toThrow(
-      /'svm' is not one of linear \| NORMALIZER \| mlp\[:NORMALIZER\]/,
+      /'svm' is not a normalizer or a model: it is not one of linear \| NORMALIZER \| mlp\[:NORMALIZER\]/,
     );
-    expect(() => parseVariantList('mlp:bogus')).toThrow(/'mlp:bogus' is not one of/);
+    expect(() => parseVariantList('mlp:bogus')).toThrow(
+      /'mlp:bogus' is not a normalizer or a model: it is not one of/,
+    );
     const [m2] = parseVariantList('m2=mlp:group:2');
     expect(modelLabel(buildModel(m2, { kind: 'vector', dim: 4 }))).toBe('Mlp(group:2)');
     const [lin] = parseVariantList('linear');
