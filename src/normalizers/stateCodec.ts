@@ -6,6 +6,7 @@
  * `{ kind, ...options, gamma, beta, ...buffers as number[] (null when not kept), ...counters }`.
  */
 import { NormalizationError } from '../errors.js';
+import { floatsFromState } from './input.js';
 import type { NormalizerTraits } from './descriptor.js';
 import type { NormalizerParams, NormalizerState } from './normalizer.js';
 
@@ -237,15 +238,4 @@ export function restoreState<L extends AnyLayout, N extends object>(
     live[name] = v;
   }
   return n;
-}
-/** Float64Array from a JSON number array of the expected length (fromState). */
-function floatsFromState(who: string, name: string, v: unknown, length: number): Float64Array {
-  if (
-    !Array.isArray(v) ||
-    v.length !== length ||
-    !v.every((e) => typeof e === 'number' && Number.isFinite(e))
-  ) {
-    throw new NormalizationError(`${who}.fromState: ${name} must be ${length} finite numbers`);
-  }
-  return Float64Array.from(v as number[]);
 }
