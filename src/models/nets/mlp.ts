@@ -1,4 +1,5 @@
 import type { Tensor } from '../../core/tensor.js';
+import { normalizerTraits, parseNormalizerSpec } from '../../normalizers/descriptors.js';
 import { ModelError } from '../../errors.js';
 import type { Features } from '../types.js';
 import { Dense } from './dense.js';
@@ -79,16 +80,16 @@ export class Mlp extends SoftmaxNet {
       this.dropoutRates = hidden.map(() => r);
     }
     const spec = checkNormalizerSpec(this.opts.normalizer);
-    if (spec === 'instance') {
+    if (normalizerTraits(spec).needsWindows) {
       throw new ModelError(
-        `normalizer: 'instance' normalizes over a length axis, which Mlp's [N, H] activations lack`,
+        `normalizer: '${spec}' normalizes over a length axis, which Mlp's [N, H] activations lack`,
       );
     }
-    const g = /^group:(\d+)$/.exec(spec);
-    if (g !== null) {
+    const { groups } = parseNormalizerSpec(spec);
+    if (typeof groups === 'number') {
       hidden.forEach((h, i) => {
-        if (h % Number(g[1]) !== 0)
-          throw new ModelError(`normalizer: '${spec}' needs hidden[${i}] (${h}) divisible by ${g[1]}`);
+        if (h % groups !== 0)
+          throw new ModelError(`normalizer: '${spec}' needs hidden[${i}] (${h}) divisible by ${groups}`);
       });
     }
     this.given = { ...o };

@@ -1,4 +1,5 @@
 import type { Tensor } from '../../core/tensor.js';
+import { normalizerTraits, parseNormalizerSpec } from '../../normalizers/descriptors.js';
 import { ModelError } from '../../errors.js';
 import { type AugmentOptions, WindowAugmenter, type WindowAugmenterState } from '../augment.js';
 import type { Features } from '../types.js';
@@ -87,14 +88,14 @@ export class WindowNet extends SoftmaxNet {
     this.dropoutRate = checkRate('dropout', Array.isArray(d) ? d[0] : d);
     const spec = checkNormalizerSpec(this.opts.normalizer);
     const lo = this.length - this.kernel + 1;
-    if (spec === 'instance' && lo < 2) {
+    if (normalizerTraits(spec).needsWindows && lo < 2) {
       throw new ModelError(
-        `normalizer: 'instance' needs a conv output length > 1, got ${lo} (length ${this.length}, kernel ${this.kernel})`,
+        `normalizer: '${spec}' needs a conv output length > 1, got ${lo} (length ${this.length}, kernel ${this.kernel})`,
       );
     }
-    const g = /^group:(\d+)$/.exec(spec);
-    if (g !== null && this.hidden % Number(g[1]) !== 0) {
-      throw new ModelError(`normalizer: '${spec}' needs hidden (${this.hidden}) divisible by ${g[1]}`);
+    const { groups } = parseNormalizerSpec(spec);
+    if (typeof groups === 'number' && this.hidden % groups !== 0) {
+      throw new ModelError(`normalizer: '${spec}' needs hidden (${this.hidden}) divisible by ${groups}`);
     }
     this.given = { ...o };
     this.conv = new Conv1d(this.inChannels, this.hidden, this.kernel);
