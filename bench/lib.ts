@@ -4,7 +4,7 @@
  * `bench/results/<name>.json`. Nothing here is asserted: results are reported, never tested.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
@@ -91,4 +91,39 @@ export function writeResult(result: SuiteResult): string {
 
 export function header(suite: string): Pick<SuiteResult, 'suite' | 'date' | 'node'> {
   return { suite, date: new Date().toISOString(), node: process.version };
+}
+
+/**
+ * The broker a Kafka suite talks to: KAFKA_BROKERS when set, else the project's own, started with
+ * deploy/kafka/start.sh (which reuses a broker it started earlier). `stop()` stops it only when this call
+ * started it.
+ */
+export function benchBroker(): { brokers: string; stop(): void } {
+  const given = process.env.KAFKA_BROKERS;
+  if (given) return { brokers: given, stop: () => undefined };
+  const root = join(benchDir, '..');
+  const pidFile = join(
+    process.env.KAFKA_DATA_DIR ?? join(root, '.kafka', process.env.KAFKA_PORT ?? '9092'),
+    'broker.pid',
+  );
+  const running = existsSync(pidFile) && alive(Number(readFileSync(pidFile, 'utf8')));
+  const out = execFileSync('bash', [join(root, 'deploy', 'kafka', 'start.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return {
+    brokers: out.trim().split('\n').pop()!,
+    stop: () => {
+      if (!running) execFileSync('bash', [join(root, 'deploy', 'kafka', 'stop.sh')], { stdio: 'inherit' });
+    },
+  };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

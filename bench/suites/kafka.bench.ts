@@ -14,11 +14,11 @@
  * batches of ≤ 5 ms) to its prediction topic; event-to-prediction = arrival of the prediction at a
  * consumer of that topic − `ts`. Target p99 < 50 ms.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { header, type Case, type SuiteResult } from '../lib.js';
+import { benchBroker, header, type Case, type SuiteResult } from '../lib.js';
 import { LinearModel } from '../../src/models/linear/index.js';
 import type { OnlineModel } from '../../src/models/types.js';
 import type { EventSchema } from '../../src/streams/decodeEvents.js';
@@ -35,33 +35,7 @@ const EVENTS = Number(process.env.BENCH_KAFKA_EVENTS ?? 100_000);
 const REPEATS = Number(process.env.BENCH_KAFKA_REPEATS ?? 3);
 const RATE = 5000;
 const LATENCY_SECONDS = Number(process.env.BENCH_KAFKA_LATENCY_SECONDS ?? 10);
-const root = join(import.meta.dirname, '..', '..');
 const progress = (msg: string): void => void process.stderr.write(`kafka bench: ${msg}\n`);
-
-function brokers(): { brokers: string; started: boolean } {
-  const given = process.env.KAFKA_BROKERS;
-  if (given) return { brokers: given, started: false };
-  // start.sh reuses a broker it started earlier; only a broker started here is stopped afterwards.
-  const pidFile = join(
-    process.env.KAFKA_DATA_DIR ?? join(root, '.kafka', process.env.KAFKA_PORT ?? '9092'),
-    'broker.pid',
-  );
-  const running = existsSync(pidFile) && alive(Number(readFileSync(pidFile, 'utf8')));
-  const out = execFileSync('bash', [join(root, 'deploy', 'kafka', 'start.sh')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return { brokers: out.trim().split('\n').pop()!, started: !running };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const name = (p: string): string =>
   `bench-${p}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`;
@@ -296,7 +270,8 @@ async function latency(kafka: KafkaClient, seconds: number): Promise<number[]> {
 }
 
 export async function run(): Promise<SuiteResult> {
-  const { brokers: b, started } = brokers();
+  const broker = benchBroker();
+  const b = broker.brokers;
   const kafka = createKafka({ brokers: b, logger: silentLogger, clientId: 'bench' });
   try {
     const topic = name('tp');
@@ -372,6 +347,6 @@ export async function run(): Promise<SuiteResult> {
     if (!eps.kcat) notes.push('kcat not installed: no kcat case');
     return { ...header('kafka'), cases, ratios, notes };
   } finally {
-    if (started) execFileSync('bash', [join(root, 'deploy', 'kafka', 'stop.sh')], { stdio: 'inherit' });
+    broker.stop();
   }
 }

@@ -14,11 +14,10 @@
  *
  * Environment: BENCH_SOAK_EVENTS (default 5 000 000), BENCH_SOAK_PARTITIONS (default 2).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { header, type Case, type SuiteResult } from '../lib.js';
+import { benchBroker, header, type Case, type SuiteResult } from '../lib.js';
 import {
   LinearModel,
   createRegistry,
@@ -41,32 +40,7 @@ const EVENTS = Number(process.env.BENCH_SOAK_EVENTS ?? 5_000_000);
 const PARTITIONS = Number(process.env.BENCH_SOAK_PARTITIONS ?? 2);
 const BACKLOG = 200_000;
 const SAMPLE_MS = 2000;
-const root = join(import.meta.dirname, '..', '..');
 const progress = (msg: string): void => void process.stderr.write(`soak bench: ${msg}\n`);
-
-function brokers(): { brokers: string; started: boolean } {
-  const given = process.env.KAFKA_BROKERS;
-  if (given) return { brokers: given, started: false };
-  const pidFile = join(
-    process.env.KAFKA_DATA_DIR ?? join(root, '.kafka', process.env.KAFKA_PORT ?? '9092'),
-    'broker.pid',
-  );
-  const running = existsSync(pidFile) && alive(Number(readFileSync(pidFile, 'utf8')));
-  const out = execFileSync('bash', [join(root, 'deploy', 'kafka', 'start.sh')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return { brokers: out.trim().split('\n').pop()!, started: !running };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function event(i: number): string {
   const x = [Math.sin(i), Math.cos(i * 0.7), ((i * 37) % 101) / 50 - 1, ((i * 13) % 17) / 8 - 1];
@@ -147,7 +121,8 @@ async function produce(
 }
 
 export async function run(): Promise<SuiteResult> {
-  const { brokers: b, started } = brokers();
+  const broker = benchBroker();
+  const b = broker.brokers;
   const kafka = createKafka({ brokers: b, logger: silentLogger, clientId: 'bench-soak' });
   const dir = mkdtempSync(join(tmpdir(), 'sn-soak-'));
   const topic = `bench-soak-${Date.now().toString(36)}`;
@@ -287,6 +262,6 @@ export async function run(): Promise<SuiteResult> {
     ended = true;
     await server.close();
     rmSync(dir, { recursive: true, force: true });
-    if (started) execFileSync('bash', [join(root, 'deploy', 'kafka', 'stop.sh')], { stdio: 'inherit' });
+    broker.stop();
   }
 }
