@@ -79,7 +79,16 @@ async function started(options: {
 }> {
   const consumer = new ScriptedConsumer();
   const kafka = { consumer: () => consumer } as unknown as KafkaClient;
-  const source = fromKafka({ kafka, topic: 't', groupId: 'g', logger: silentLogger, ...options });
+  // Unless a test is about yielding, drain a whole queue in one turn: with the default 10 ms slice a loaded
+  // machine would split it and make the one-turn expectations below depend on timing.
+  const source = fromKafka({
+    kafka,
+    topic: 't',
+    groupId: 'g',
+    logger: silentLogger,
+    yieldEveryMs: 60_000,
+    ...options,
+  });
   const seen: RawMessage[] = [];
   const ended = { complete: false };
   source.subscribe({ next: (m) => seen.push(m), complete: () => (ended.complete = true) });
