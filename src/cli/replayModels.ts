@@ -8,7 +8,7 @@ import { lastValueFrom, take, takeWhile, tap } from 'rxjs';
 import { ConfigError, DatasetError, DecodeError } from '../errors.js';
 import { PipelineMetrics } from '../metrics/catalog.js';
 import { createRegistry } from '../metrics/createRegistry.js';
-import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
+import { startMetricsServer, type MetricsServer, type MetricsServerOptions } from '../metrics/server.js';
 import { modelLabel } from '../models/modelFamilies.js';
 import { isSparse } from '../models/types.js';
 import { createEventDecoder, decodeEvents, isEnvelope, type XShape } from '../streams/decodeEvents.js';
@@ -30,7 +30,7 @@ export interface ReplayModelsOptions {
   speed: 'max' | number;
   batch: RebatchPolicy;
   /** Serve metrics here while replaying (null: no server). */
-  metrics: { host: string; port: number } | null;
+  metrics: ({ host: string; port: number } & Pick<MetricsServerOptions, 'auth' | 'tls'>) | null;
   logger: Logger;
   quiet?: boolean;
   /** Number of classes (`--classes`); default: from a bounded sample of the recording (see {@link sampleSchema}). */
@@ -156,8 +156,7 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
   if (o.metrics !== null) {
     server = await startMetricsServer({
       registry,
-      host: o.metrics.host,
-      port: o.metrics.port,
+      ...o.metrics,
       readiness: () => metrics.readiness({ requireConsumer: false }),
     });
     o.logger.info({ url: `${server.url}/metrics` }, 'serving metrics');

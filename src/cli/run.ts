@@ -20,6 +20,12 @@ import { RUN_EXIT_CODES_HELP } from './exit.js';
 import { addKafkaOptions, kafkaPropertiesFromFlags, type KafkaFlags } from './kafkaSettings.js';
 import { cliKafka } from './kafka.js';
 import { createLogger, type Logger } from './logger.js';
+import {
+  addMetricsSecurityOptions,
+  metricsSecurityFromFlags,
+  metricsServerSecurity,
+  type MetricsSecurityFlags,
+} from './metricsOptions.js';
 import { port, positiveInt } from './options.js';
 import { DEFAULT_MAX_ABS } from '../streams/fitSchema.js';
 import { buildModels, defaultVariants, parseVariantList } from './variants.js';
@@ -112,6 +118,7 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
     registry,
     host: cfg.metrics?.host ?? '127.0.0.1',
     port: cfg.metrics?.port ?? 9464,
+    ...metricsServerSecurity(cfg.metrics),
     readiness: () => metrics.readiness(),
   });
   log.info(
@@ -194,7 +201,7 @@ function printScores(scores: Record<string, RunningScore>, messages: number, che
   );
 }
 
-interface RunFlags extends KafkaFlags {
+interface RunFlags extends KafkaFlags, MetricsSecurityFlags {
   brokers?: string;
   topic?: string;
   outputTopic?: string;
@@ -229,7 +236,7 @@ function positiveNumber(v: string): number {
 }
 
 export function registerRun(program: Command): void {
-  addKafkaOptions(program.command('run'))
+  addMetricsSecurityOptions(addKafkaOptions(program.command('run')))
     .description(
       'consume a Kafka topic: predict then learn per batch with one or more variants, publish predictions, checkpoint, serve metrics',
     )
@@ -299,6 +306,7 @@ export function registerRun(program: Command): void {
           metrics: {
             ...(flags.metricsPort === undefined ? {} : { port: flags.metricsPort }),
             ...(flags.metricsHost === undefined ? {} : { host: flags.metricsHost }),
+            ...metricsSecurityFromFlags(flags),
           },
         },
         flags.config,
