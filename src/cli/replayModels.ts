@@ -8,6 +8,7 @@ import { lastValueFrom, take, takeWhile, tap } from 'rxjs';
 import { ConfigError, DatasetError, DecodeError } from '../errors.js';
 import { PipelineMetrics } from '../metrics/catalog.js';
 import { createRegistry } from '../metrics/createRegistry.js';
+import { ReplayReadiness } from '../metrics/readiness.js';
 import { startMetricsServer, type MetricsServer, type MetricsServerOptions } from '../metrics/server.js';
 import { modelLabel } from '../models/modelFamilies.js';
 import { isSparse } from '../models/types.js';
@@ -152,12 +153,13 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
   const models = buildModels(chosen, shape, classes);
   const registry = createRegistry();
   const metrics = new PipelineMetrics(registry);
+  const readiness = new ReplayReadiness(o.recording);
   let server: MetricsServer | null = null;
   if (o.metrics !== null) {
     server = await startMetricsServer({
       registry,
       ...o.metrics,
-      readiness: () => metrics.readiness({ requireConsumer: false }),
+      readiness: () => readiness.report(),
     });
     o.logger.info({ url: `${server.url}/metrics` }, 'serving metrics');
   }
@@ -177,6 +179,7 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
     close: () => Promise.resolve(),
   };
   const started = performance.now();
+  readiness.started();
   let seen = 0;
   let deadLetters = 0;
   let last: PrequentialResult | undefined;
@@ -189,6 +192,7 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
         prequential(models, { predictions: false }),
         tap((r) => {
           instrumenter.observe(r);
+          readiness.progress(r.messages);
           seen += r.messages;
           deadLetters += r.deadLetters.length;
           for (const v of r.variants) seconds[v.variant] = (seconds[v.variant] ?? 0) + v.processingSeconds;
@@ -198,6 +202,10 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
       { defaultValue: undefined },
     );
     instrumenter.flush();
+    readiness.finished();
+  } catch (err) {
+    readiness.failed(err instanceof Error ? err.message : String(err));
+    throw err;
   } finally {
     progress.stop();
     if (server !== null) await server.close();

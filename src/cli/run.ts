@@ -5,6 +5,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { ConfigError } from '../errors.js';
+import { LiveReadiness } from '../metrics/readiness.js';
 import { startMetricsServer } from '../metrics/server.js';
 import { createRegistry } from '../metrics/createRegistry.js';
 import type { ModelState } from '../models/types.js';
@@ -114,12 +115,16 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
   }
   if (shape?.kind === 'sparse' && t.dim !== undefined) shape = { kind: 'sparse', dim: t.dim };
   const specs = Object.fromEntries(variants.map((v) => [v.name, v]));
+  const readiness = new LiveReadiness({
+    ...(cfg.metrics?.readyWindowMs === undefined ? {} : { windowMs: cfg.metrics.readyWindowMs }),
+    ...(cfg.metrics?.readyMaxLag === undefined ? {} : { maxLag: cfg.metrics.readyMaxLag }),
+  });
   const server = await startMetricsServer({
     registry,
     host: cfg.metrics?.host ?? '127.0.0.1',
     port: cfg.metrics?.port ?? 9464,
     ...metricsServerSecurity(cfg.metrics),
-    readiness: () => metrics.readiness(),
+    readiness: () => readiness.report(),
   });
   log.info(
     {
@@ -134,6 +139,7 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
   let learned = 0;
   const hooks = liveMetricsHooks(metrics, {
     groupId: t.group,
+    readiness,
     ...(t.outputTopic === undefined ? {} : { outputTopic: t.outputTopic }),
   });
   let handle: Awaited<ReturnType<typeof runLivePipeline>> | undefined;
@@ -173,6 +179,7 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
     if (reached) void handle.stop();
     const summary = await handle.done;
     metrics.consumerConnectedChanged(false, t.group);
+    readiness.connected(false);
     printScores(summary.scores, summary.messages, summary.checkpoints);
     log.info(
       { messages: summary.messages, checkpoints: summary.checkpoints, offsets: summary.offsets },
@@ -211,6 +218,8 @@ interface RunFlags extends KafkaFlags, MetricsSecurityFlags {
   maxWaitMs?: number;
   metricsPort?: number;
   metricsHost?: string;
+  readyWindowMs?: number;
+  readyMaxLag?: number;
   checkpointDir?: string;
   maxEvents?: number;
   classes?: number;
@@ -265,6 +274,16 @@ export function registerRun(program: Command): void {
     .option('--metrics-port <port>', 'metrics port (default 9464; 0 = any free port)', port)
     .option('--metrics-host <host>', 'metrics bind address (default 127.0.0.1)')
     .option(
+      '--ready-window-ms <ms>',
+      '/readyz: lag > 0 with no progress for this long is not ready (default 60000); an idle topic stays ready',
+      positiveInt,
+    )
+    .option(
+      '--ready-max-lag <n>',
+      '/readyz: lag above n for the whole window is not ready (default: no bound)',
+      positiveInt,
+    )
+    .option(
       '--checkpoint-dir <dir>',
       'checkpoint directory (default checkpoints/<group>/<topic>, both made safe path segments)',
     )
@@ -306,6 +325,8 @@ export function registerRun(program: Command): void {
           metrics: {
             ...(flags.metricsPort === undefined ? {} : { port: flags.metricsPort }),
             ...(flags.metricsHost === undefined ? {} : { host: flags.metricsHost }),
+            ...(flags.readyWindowMs === undefined ? {} : { readyWindowMs: flags.readyWindowMs }),
+            ...(flags.readyMaxLag === undefined ? {} : { readyMaxLag: flags.readyMaxLag }),
             ...metricsSecurityFromFlags(flags),
           },
         },

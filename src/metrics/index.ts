@@ -4,3 +4,4 @@
 export { createRegistry, type RegistryOptions } from './createRegistry.js';
 export * from './catalog.js';
 export * from './server.js';
+export * from './readiness.js';
