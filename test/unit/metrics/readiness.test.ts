@@ -100,7 +100,7 @@ describe('LiveReadiness', () => {
     const c = clock();
     const r = new LiveReadiness({ now: c.now });
     r.joined({});
-    let rep = r.report();
+    const rep = r.report();
     expect(rep.ready).toBe(true);
     expect(rep.reason).toMatch(/idle group member/);
     r.rebalancing();
