@@ -8,6 +8,7 @@ import { ConfigError } from '../errors.js';
 import { LiveReadiness } from '../metrics/readiness.js';
 import { startMetricsServer } from '../metrics/server.js';
 import { createRegistry } from '../metrics/createRegistry.js';
+import { trackEventLoopDelay } from '../metrics/eventLoopDelay.js';
 import type { ModelState } from '../models/types.js';
 import { FileCheckpointStore, defaultCheckpointDir } from '../streams/checkpointStore.js';
 import { createEventDecoder, type XShape } from '../streams/decodeEvents.js';
@@ -119,6 +120,7 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
     ...(cfg.metrics?.readyWindowMs === undefined ? {} : { windowMs: cfg.metrics.readyWindowMs }),
     ...(cfg.metrics?.readyMaxLag === undefined ? {} : { maxLag: cfg.metrics.readyMaxLag }),
   });
+  const eventLoop = trackEventLoopDelay(registry);
   const server = await startMetricsServer({
     registry,
     host: cfg.metrics?.host ?? '127.0.0.1',
@@ -187,6 +189,7 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
     );
   } finally {
     await server.close();
+    eventLoop.stop();
   }
 }
 

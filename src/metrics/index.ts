@@ -5,3 +5,4 @@ export { createRegistry, type RegistryOptions } from './createRegistry.js';
 export * from './catalog.js';
 export * from './server.js';
 export * from './readiness.js';
+export * from './eventLoopDelay.js';
