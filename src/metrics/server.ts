@@ -22,8 +22,9 @@ export interface MetricsServerOptions {
    */
   snapshotMs?: number;
   /**
-   * Open connections at most (default 64). A connection beyond the cap is answered `503 Service Unavailable`
-   * with `Retry-After: 1` and closed, without being parsed; sockets beyond 4× the cap are dropped outright.
+   * Open connections served at most (default 64). A connection beyond the cap is answered `503 Service
+   * Unavailable` with `Retry-After: 1` and closed on its first request, without a collection; beyond 64× the
+   * cap, sockets are dropped unanswered (the file-descriptor guard).
    */
   maxConnections?: number;
   /** Idle and slow-request limits (ms): a socket idle this long is closed (default 10 000). */
@@ -126,21 +127,15 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
           },
           onRequest,
         ) as unknown as Server);
-  // The cap: connections beyond it get one cheap 503 (HTTP) or are closed after the handshake's 503 (HTTPS);
-  // far beyond it, the kernel-level drop of maxConnections.
+  // The cap: a connection beyond it is answered 503 (Connection: close) on its first request, which costs a
+  // parse but no collection; far beyond it, Node's drop of maxConnections.
   let open = 0;
-  server.maxConnections = cap * 4;
+  server.maxConnections = cap * 64;
   server.on('connection', (socket: Socket) => {
     open++;
     socket.once('close', () => open--);
     socket.setTimeout(idle, () => socket.destroy());
-    if (open <= cap) return;
-    if (tls === undefined) {
-      socket.end(TOO_MANY);
-      socket.on('error', () => undefined);
-    } else {
-      overCap.add(socket);
-    }
+    if (open > cap) overCap.add(socket);
   });
   if (tls !== undefined) {
     // req.socket is the TLS socket, not the TCP one 'connection' saw.
@@ -193,10 +188,6 @@ export function snapshot(collect: () => Promise<string>, maxAgeMs: number): () =
     return current;
   };
 }
-
-const TOO_MANY =
-  'HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain; charset=utf-8\r\n' +
-  'Content-Length: 21\r\nConnection: close\r\n\r\ntoo many connections\n';
 
 /** Paths served without credentials when basic auth is on. */
 const OPEN_PATHS = new Set(['/healthz']);
