@@ -1,4 +1,4 @@
-import type { MonoTypeOperatorFunction } from 'rxjs';
+import type { MonoTypeOperatorFunction, SchedulerLike } from 'rxjs';
 import { Registry } from 'prom-client';
 import { ConfigError } from '../errors.js';
 import { trainInferenceGap } from '../evaluation/index.js';
@@ -38,8 +38,10 @@ export interface InstrumentOptions {
    * detectors serve monitoring only: they start afresh with the process.
    */
   drift?: DriftDetectorSpec;
-  /** Clock in ms (latency, throttling). Default `Date.now`. */
+  /** Clock in ms (latency, throttling). Default: `scheduler.now`, else `Date.now`. */
   now?: () => number;
+  /** The clock as an RxJS scheduler (marble tests pass a TestScheduler); `now` wins when both are given. */
+  scheduler?: SchedulerLike;
 }
 
 /** What the operator may find on a model beyond `OnlineModel` (nets: normalizer statistics, training-mode prediction). */
@@ -147,7 +149,8 @@ export function createInstrumenter(
     throw new ConfigError(`instrument modelEveryMs must be a finite number >= 0, got ${modelEveryMs}`);
   }
   const measureGap = options.trainInferenceGap ?? true;
-  const now = options.now ?? Date.now;
+  const scheduler = options.scheduler;
+  const now = options.now ?? (scheduler === undefined ? Date.now : () => scheduler.now());
   const driftSpec = options.drift;
   if (driftSpec !== undefined) createDriftDetector(driftSpec); // a bad spec fails here, not mid-stream
   const tracks = new Map<string, VariantTrack>();
