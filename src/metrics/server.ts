@@ -23,8 +23,8 @@ export interface MetricsServerOptions {
   snapshotMs?: number;
   /**
    * Open connections served at most (default 64). A connection beyond the cap is answered `503 Service
-   * Unavailable` with `Retry-After: 1` and closed on its first request, without a collection; beyond 64× the
-   * cap, sockets are dropped unanswered (the file-descriptor guard).
+   * Unavailable` with `Retry-After: 1` and closed, without a collection (over plain HTTP without even reaching
+   * the HTTP parser); beyond 64× the cap, sockets are dropped unanswered (the file-descriptor guard).
    */
   maxConnections?: number;
   /** Idle and slow-request limits (ms): a socket idle this long is closed (default 10 000). */
@@ -127,15 +127,25 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
           },
           onRequest,
         ) as unknown as Server);
-  // The cap: a connection beyond it is answered 503 (Connection: close) on its first request, which costs a
-  // parse but no collection; far beyond it, Node's drop of maxConnections.
+  // The cap. Plain HTTP: a connection beyond it never reaches the HTTP parser; its first bytes are answered with
+  // a fixed 503 and the socket is closed, the cheapest answer there is. HTTPS: the handshake is needed to
+  // answer at all, so it is answered 503 on its first request. Far beyond the cap, Node's drop of maxConnections.
   let open = 0;
   server.maxConnections = cap * 64;
+  const httpListeners = tls === undefined ? (server.listeners('connection') as ((s: Socket) => void)[]) : [];
+  if (tls === undefined) server.removeAllListeners('connection');
   server.on('connection', (socket: Socket) => {
     open++;
     socket.once('close', () => open--);
     socket.setTimeout(idle, () => socket.destroy());
-    if (open > cap) overCap.add(socket);
+    if (open <= cap) {
+      for (const l of httpListeners) l.call(server, socket);
+    } else if (tls === undefined) {
+      socket.on('error', () => undefined);
+      socket.once('data', () => socket.end(TOO_MANY));
+    } else {
+      overCap.add(socket);
+    }
   });
   if (tls !== undefined) {
     // req.socket is the TLS socket, not the TCP one 'connection' saw.
@@ -188,6 +198,10 @@ export function snapshot(collect: () => Promise<string>, maxAgeMs: number): () =
     return current;
   };
 }
+
+const TOO_MANY =
+  'HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain; charset=utf-8\r\n' +
+  'Content-Length: 21\r\nConnection: close\r\nCache-Control: no-store\r\n\r\ntoo many connections\n';
 
 /** Paths served without credentials when basic auth is on. */
 const OPEN_PATHS = new Set(['/healthz']);
