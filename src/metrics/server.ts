@@ -131,6 +131,8 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   // a fixed 503 and the socket is closed, the cheapest answer there is. HTTPS: the handshake is needed to
   // answer at all, so it is answered 503 on its first request. Far beyond the cap, Node's drop of maxConnections.
   let open = 0;
+  /** Refused sockets are not the HTTP server's: close() destroys them itself. */
+  const refused = new Set<Socket>();
   server.maxConnections = cap * 64;
   const httpListeners = tls === undefined ? (server.listeners('connection') as ((s: Socket) => void)[]) : [];
   if (tls === undefined) server.removeAllListeners('connection');
@@ -141,6 +143,8 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     if (open <= cap) {
       for (const l of httpListeners) l.call(server, socket);
     } else if (tls === undefined) {
+      refused.add(socket);
+      socket.once('close', () => refused.delete(socket));
       socket.on('error', () => undefined);
       socket.once('data', () => socket.end(TOO_MANY));
     } else {
@@ -175,7 +179,10 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     host,
     port: bound,
     url: `${tls === undefined ? 'http' : 'https'}://${urlHost}:${bound}`,
-    close: () => closeServer(server),
+    close: () => {
+      for (const s of refused) s.destroy();
+      return closeServer(server);
+    },
   };
 }
 

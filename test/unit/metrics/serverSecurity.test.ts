@@ -228,4 +228,26 @@ describe('metrics server connection cap', () => {
     }
     expect(res.status).toBe(200);
   });
+
+  it('close() also closes connections refused by the cap that never sent a byte', async () => {
+    const s = await startMetricsServer({
+      registry: registryWithEvents(),
+      port: 0,
+      maxConnections: 1,
+      idleTimeoutMs: 60_000,
+    });
+    const open = (): Promise<ReturnType<typeof connect>> =>
+      new Promise((resolve, reject) => {
+        const c = connect({ host: '127.0.0.1', port: s.port }, () => resolve(c));
+        c.on('error', () => undefined);
+        c.once('error', reject);
+      });
+    const held = await open();
+    const silent = await open(); // over the cap, sends nothing
+    const closed = new Promise<void>((resolve) => silent.once('close', () => resolve()));
+    await new Promise((r) => setTimeout(r, 50)); // let the server see it
+    await s.close();
+    await closed; // without the fix this waits for the 60 s idle timeout (and the test's timeout fails it)
+    held.destroy();
+  });
 });
