@@ -18,9 +18,15 @@ import { createLogger } from './logger.js';
 import { port, positiveInt, speed } from './options.js';
 import { formatVariantTable, replayIntoModels } from './replayModels.js';
 import { parseVariantList } from './variants.js';
+import {
+  addMetricsSecurityOptions,
+  metricsSecurityFromFlags,
+  metricsServerSecurity,
+  type MetricsSecurityFlags,
+} from './metricsOptions.js';
 import type { RebatchPolicy } from '../streams/rebatch.js';
 
-interface ReplayFlags extends KafkaFlags {
+interface ReplayFlags extends KafkaFlags, MetricsSecurityFlags {
   recording: string;
   toTopic?: string;
   brokers?: string;
@@ -54,7 +60,7 @@ function valueText(m: RawMessage): string | Buffer {
 }
 
 export function registerReplay(program: Command): void {
-  addKafkaOptions(program.command('replay'))
+  addMetricsSecurityOptions(addKafkaOptions(program.command('replay')))
     .description(
       'replay a recording into a Kafka topic (--to-topic) or straight into model variants side by side (--into-models)',
     )
@@ -98,7 +104,12 @@ export function registerReplay(program: Command): void {
     .option('--quiet', 'no progress and no table')
     .action(async (flags: ReplayFlags) => {
       const cfg = resolveConfig(
-        { brokers: flags.brokers, logLevel: flags.logLevel as never, kafka: kafkaPropertiesFromFlags(flags) },
+        {
+          brokers: flags.brokers,
+          logLevel: flags.logLevel as never,
+          kafka: kafkaPropertiesFromFlags(flags),
+          metrics: metricsSecurityFromFlags(flags),
+        },
         flags.config,
       );
       const log = createLogger(cfg.logLevel ?? 'info');
@@ -120,7 +131,11 @@ export function registerReplay(program: Command): void {
           metrics:
             flags.metricsPort === undefined
               ? null
-              : { port: flags.metricsPort, host: flags.metricsHost ?? cfg.metrics?.host ?? '127.0.0.1' },
+              : {
+                  port: flags.metricsPort,
+                  host: flags.metricsHost ?? cfg.metrics?.host ?? '127.0.0.1',
+                  ...metricsServerSecurity(cfg.metrics),
+                },
           logger: log,
           quiet: flags.quiet,
           ...(flags.classes === undefined ? {} : { classes: flags.classes }),
