@@ -14,7 +14,7 @@
  * - `run-32`, `run-arrival`: `streamnorm run --batch 32|arrival` (default logistic model), no output topic;
  * - `run-32-publish`, `run-arrival-publish`: the same with `--output-topic` (default producer settings).
  * `run` rates come from its own `streamnorm_events_total{outcome="learned"}` counter and its CPU from its
- * `process_cpu_*_seconds_total`, scraped every 50 ms, from the first learned event to the last (start-up, the
+ * `process_cpu_*_seconds_total`, scraped every 100 ms, from the first learned event to the last (start-up, the
  * group join and the exit are not counted); floors are timed from their first message to their last (to
  * the last acknowledgement when publishing), CPU from process.cpuUsage().
  *
@@ -46,6 +46,7 @@ const RATE = 5000;
 const LATENCY_SECONDS = Number(process.env.BENCH_KAFKA_LATENCY_SECONDS ?? 10);
 const QUIET_EVENTS = 20;
 const QUIET_GAP_MS = 300;
+const SCRAPE_MS = 100;
 const root = join(benchDir, '..');
 const cli = join(root, 'dist', 'cli', 'index.js');
 const progress = (msg: string): void => void process.stderr.write(`kafka bench: ${msg}\n`);
@@ -276,7 +277,7 @@ async function runCli(b: string, topic: string, n: number, extra: string[]): Pro
         last ??= first;
         if (s.learned >= n) break;
       }
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, SCRAPE_MS));
     }
     const exit = await run.exited;
     if (exit !== 0) throw new Error(`streamnorm run exited ${exit}: ${run.stderr()}`);
@@ -481,7 +482,7 @@ export async function run(): Promise<SuiteResult> {
     );
     const notes = [
       `${EVENTS} events (~${event(0, 0).length} bytes each), 1 partition, each reader once, in this order: ${Object.keys(timings).join(', ')}`,
-      `run = node dist/cli/index.js run (default logistic model, default producer settings: ${JSON.stringify(PREDICTION_PRODUCER)}); rates from its streamnorm_events_total{outcome="learned"} counter, CPU from its process_cpu_*_seconds_total, between the first and last scrape (50 ms apart) that saw learning`,
+      `run = node dist/cli/index.js run (default logistic model, default producer settings: ${JSON.stringify(PREDICTION_PRODUCER)}); rates from its streamnorm_events_total{outcome="learned"} counter, CPU from its process_cpu_*_seconds_total, between the first and last scrape (${SCRAPE_MS} ms apart) that saw learning`,
       `target p99 < 50 ms at ${RATE}/s with predictions published (--batch 32): got ${p99} ms`,
       'kcat time is process wall time including connection setup',
       `the machine is shared (load average ${loadavg()} at the end): numbers are one run's, not tuned`,

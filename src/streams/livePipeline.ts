@@ -135,7 +135,8 @@ export interface LivePipelineHandle {
   stop(): Promise<LiveSummary>;
   /** Settles when the pipeline ends: stopped (resolves), or failed (rejects with the cause). */
   readonly done: Promise<LiveSummary>;
-  readonly source: KafkaSource<RawMessage[]>;
+  /** Hands over single messages, or fetched runs of them with the arrival policy. */
+  readonly source: KafkaSource<RawMessage | RawMessage[]>;
   readonly models: Readonly<Record<string, OnlineModel>>;
   /** The checkpoint this run started from (null on a first start). */
   readonly resumedFrom: Checkpoint | null;
@@ -221,12 +222,14 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
       })
     : null;
 
-  const source = fromKafka({
+  const source: KafkaSource<RawMessage | RawMessage[]> = fromKafka({
     ...options,
     kafka,
     maxInFlight,
-    // One emission per fetched run: an arrival batch is a fetch, and each operator's cost is paid per run.
-    arrivalBatches: true,
+    // With the arrival policy, one emission per fetched run: an arrival batch is what a fetch brought, and each
+    // operator's cost is paid per run. Other policies take messages one by one, so the pump yields to the
+    // event loop (checkpoint writes, heartbeats) every few milliseconds, however slow the models.
+    arrivalBatches: policy === 'arrival',
     ackWaitMs: options.ackWaitMs ?? 500,
     // Predictions waiting to be written count toward the bound, so a slow output topic pauses the input.
     ...(publisher === null ? {} : { heldDownstream: () => publisher.held }),

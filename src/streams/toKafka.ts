@@ -45,7 +45,11 @@ export interface ProducerSettings {
    * meanwhile; full ones go whenever a slot is free.
    */
   lingerMs?: number;
-  /** Produce requests in flight at once (default 1). Above 1, a retried request may land after a later one. */
+  /**
+   * Produce requests in flight at once (default 1: records reach the topic in call order). Above 1, requests on
+   * the wire together may land in either order (kafkajs prepares each one asynchronously, and retries one
+   * alone); each request's records stay together and in order. Keyed records can still be deduplicated.
+   */
   maxInFlight?: number;
   /**
    * Most records in one request (default 500; predictions 256). kafkajs groups a request's records per
@@ -109,7 +113,7 @@ interface Send {
 }
 
 /**
- * Writes records to one topic. Each call's records are queued and sent in call order, in requests of at most
+ * Writes records to one topic. Each call's records are queued and handed to requests in call order, of at most
  * `batchRecords`, with up to `maxInFlight` requests on the wire at once; records of calls made while every
  * slot is busy (or within `lingerMs`) go together in the next request (group commit). Each call's promise
  * settles when its records and every earlier call's are acknowledged (so calls resolve in order), or rejects
@@ -289,7 +293,7 @@ export interface ToKafkaOptions<T> extends PublisherOptions {
 
 /**
  * Writes each item's records and emits the item after they are acknowledged, in input order (records
- * reach the topic in input order too). A failed write errors the stream with a {@link KafkaError}.
+ * reach the topic in input order too, with one request in flight: the default). A failed write errors the stream with a {@link KafkaError}.
  *
  * @example
  * predictions$.pipe(toKafka({ brokers, topic: 'predictions', messages: (p) => [{ key: p.id, value: JSON.stringify(p) }] }))
