@@ -481,11 +481,12 @@ export async function run(): Promise<SuiteResult> {
       0.99,
     );
     const notes = [
-      `${EVENTS} events (~${event(0, 0).length} bytes each), 1 partition, each reader once, in this order: ${Object.keys(timings).join(', ')}`,
+      `${EVENTS} events (~${event(1, 1_700_000_000_000).length} bytes each), 1 partition, each reader once, in this order: ${Object.keys(timings).join(', ')}`,
       `run = node dist/cli/index.js run (default logistic model, default producer settings: ${JSON.stringify(PREDICTION_PRODUCER)}); rates from its streamnorm_events_total{outcome="learned"} counter, CPU from its process_cpu_*_seconds_total, between the first and last scrape (${SCRAPE_MS} ms apart) that saw learning`,
       `target p99 < 50 ms at ${RATE}/s with predictions published (--batch 32): got ${p99} ms`,
       'kcat time is process wall time including connection setup',
       `the machine is shared (load average ${loadavg()} at the end): numbers are one run's, not tuned`,
+      `NODE_OPTIONS=${JSON.stringify(process.env.NODE_OPTIONS ?? '')} (inherited by the run children; deploy/ runs with --max-semi-space-size=64)`,
     ];
     if (!eps.kcat) notes.push('kcat not installed: no kcat case');
     return { ...header('kafka'), cases, ratios, targets, notes };
