@@ -29,6 +29,8 @@ export interface SuiteResult {
   cases: Case[];
   /** Ratios between cases measured in this same run (e.g. ts / c, ts / torch). */
   ratios?: Record<string, number>;
+  /** What a ratio should reach (e.g. `'>= 0.9'`), shown beside it in the report. */
+  targets?: Record<string, string>;
   notes?: string[];
 }
 

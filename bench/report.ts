@@ -77,8 +77,15 @@ export function renderReport(results: readonly SuiteResult[], source: string): s
       '',
     );
     if (r.ratios !== undefined && Object.keys(r.ratios).length > 0) {
-      out.push('| ratio (same run) | value |', '| --- | ---: |');
-      for (const [k, v] of Object.entries(r.ratios)) out.push(`| ${escape(k)} | ${fmt(v)} |`);
+      const targets = r.targets ?? {};
+      if (Object.keys(targets).length > 0) {
+        out.push('| ratio (same run) | value | target |', '| --- | ---: | --- |');
+        for (const [k, v] of Object.entries(r.ratios))
+          out.push(`| ${escape(k)} | ${fmt(v)} | ${escape(targets[k] ?? '')} |`);
+      } else {
+        out.push('| ratio (same run) | value |', '| --- | ---: |');
+        for (const [k, v] of Object.entries(r.ratios)) out.push(`| ${escape(k)} | ${fmt(v)} |`);
+      }
       out.push('');
     }
     if (r.cases.length > 0) out.push(...casesTable(r.cases), '');

@@ -1,120 +1,84 @@
 /**
- * Bench suite `kafka`, on the real broker (KAFKA_BROKERS, or deploy/kafka/start.sh when unset).
+ * Bench suite `kafka`, on the real broker (KAFKA_BROKERS, or deploy/kafka/start.sh when unset): the live
+ * consumer as users run it (`streamnorm run` through the CLI, a child process), each configuration beside its
+ * floor, all in one run on the same topic (1 partition, small JSON events of 8 features).
  *
- * Throughput, same run, same topic (1 partition, small JSON events), each reader timed from its first
- * message to its last:
- * - `pipeline`: runLivePipeline: fromKafka → decodeEvents → rebatch({count: 32}) → prequential (a
- *   logistic LinearModel) → checkpoint (every 5000 messages / 1 s, and the final one);
- * - `kafkajs-raw`: a bare kafkajs consumer, `eachBatch` touching each message's value;
- * - `kafkajs-parse`: the same, plus JSON.parse of each value (the least any reader of the events pays);
- * - `kcat`: `kcat -C -e` reading the topic to its end (process wall time, connection included).
- * Target: pipeline ≥ 0.7 × kafkajs-raw. Each reader also reports the CPU this process spent per event.
+ * Throughput (events/s) and CPU per event of:
+ * - `kcat`: `kcat -C -e` reading the topic to its end (the wire's reference; process wall time, connection
+ *   included; no CPU figure);
+ * - `kafkajs-raw`: a bare kafkajs `eachBatch` consumer touching each value;
+ * - `floor-parse`: the same plus JSON.parse of each value: the floor under any reader of the events;
+ * - `floor-publish`: consume + parse + publish one prediction-sized message per event, sends overlapped
+ *   (up to `maxInFlight` requests of `batchRecords` records, acks as `run` by default: PREDICTION_PRODUCER):
+ *   the floor under a consumer that publishes;
+ * - `run-32`, `run-arrival`: `streamnorm run --batch 32|arrival` (default logistic model), no output topic;
+ * - `run-32-publish`, `run-arrival-publish`: the same with `--output-topic` (default producer settings).
+ * `run` rates come from its own `streamnorm_events_total{outcome="learned"}` counter and its CPU from its
+ * `process_cpu_*_seconds_total`, scraped every 100 ms, from the first learned event to the last (start-up, the
+ * group join and the exit are not counted); floors are timed from their first message to their last (to
+ * the last acknowledgement when publishing), CPU from process.cpuUsage().
  *
- * Latency: events produced at a steady 5000/s with `ts` = send time, through the live pipeline (time-based
- * batches of ≤ 5 ms) to its prediction topic; event-to-prediction = arrival of the prediction at a
- * consumer of that topic − `ts`. Target p99 < 50 ms.
+ * Latency: events produced at a steady 5000/s with `ts` = send time into `streamnorm run --output-topic`
+ * (`--batch 32`, and `--batch arrival`); event-to-prediction = arrival of the prediction at a consumer of the
+ * output topic − `ts`; then a quiet topic: single events a few hundred ms apart. Target p99 < 50 ms at 5000/s.
+ *
+ * Nothing is tuned per run: one run of `npm run bench kafka` gives every number and ratio in its JSON.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchBroker, header, type Case, type SuiteResult } from '../lib.js';
-import { LinearModel } from '../../src/models/linear/index.js';
-import type { OnlineModel } from '../../src/models/types.js';
-import type { EventSchema } from '../../src/streams/decodeEvents.js';
+import { benchBroker, benchDir, header, type Case, type SuiteResult } from '../lib.js';
 import {
   createKafka,
   createProducer,
   ensureTopic,
   silentLogger,
   type KafkaClient,
+  type Producer,
 } from '../../src/streams/kafka/client.js';
-import { runLivePipeline, type PredictionRecord } from '../../src/streams/livePipeline.js';
+import type { PredictionRecord } from '../../src/streams/livePipeline.js';
+import { PREDICTION_PRODUCER } from '../../src/streams/toKafka.js';
 
 const EVENTS = Number(process.env.BENCH_KAFKA_EVENTS ?? 100_000);
-const REPEATS = Number(process.env.BENCH_KAFKA_REPEATS ?? 3);
 const RATE = 5000;
 const LATENCY_SECONDS = Number(process.env.BENCH_KAFKA_LATENCY_SECONDS ?? 10);
+const QUIET_EVENTS = 20;
+const QUIET_GAP_MS = 300;
+const SCRAPE_MS = 100;
+const root = join(benchDir, '..');
+const cli = join(root, 'dist', 'cli', 'index.js');
 const progress = (msg: string): void => void process.stderr.write(`kafka bench: ${msg}\n`);
 
 const name = (p: string): string =>
   `bench-${p}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`;
 
 function event(i: number, ts: number): string {
-  // Small, deterministic: 4 features, a label from a fixed linear rule.
-  const x = [Math.sin(i), Math.cos(i * 0.7), ((i * 37) % 101) / 50 - 1, ((i * 13) % 17) / 8 - 1];
+  // Small, deterministic: 8 features, a label from a fixed linear rule.
+  const x: number[] = [];
+  for (let k = 0; k < 8; k++) x.push(Math.round(Math.sin(i * (k + 1) * 0.37) * 1e4) / 1e4);
   const y = x[0] - 0.5 * x[1] + x[2] > 0 ? 1 : 0;
-  return JSON.stringify({ id: `e${i}`, ts, x: x.map((v) => Math.round(v * 1e4) / 1e4), y });
-}
-
-/** What both pipeline runs learn: a logistic LinearModel on the 4 features, binary labels. */
-const SCHEMA: EventSchema = { x: { kind: 'vector', dim: 4 }, label: { classes: 2 } };
-function benchModels(): Record<string, OnlineModel> {
-  return {
-    linear: new LinearModel({
-      loss: 'logistic',
-      regularizer: { l2: 1e-4 },
-      optimizer: { type: 'sgd', lr: 0.05 },
-      dim: 4,
-    }),
-  };
+  return JSON.stringify({ id: `e${i}`, ts, x, y });
 }
 
 async function fill(kafka: KafkaClient, topic: string, n: number): Promise<void> {
   const producer = createProducer(kafka, { maxInFlightRequests: 1 });
   await producer.connect();
-  for (let i = 0; i < n; i += 2000) {
+  for (let i = 0; i < n; i += 500) {
     const messages = [];
-    for (let j = i; j < Math.min(n, i + 2000); j++)
+    for (let j = i; j < Math.min(n, i + 500); j++)
       messages.push({ key: `e${j}`, value: event(j, 1_700_000_000_000 + j) });
     await producer.send({ topic, acks: -1, messages });
   }
   await producer.disconnect();
 }
 
-/**
- * Seconds from the first message to the last with a bare kafkajs eachBatch consumer that touches each
- * message's value (`parse`: also JSON.parse each value, the floor under any consumer that reads the events).
- */
-async function rawKafkajs(kafka: KafkaClient, topic: string, n: number, parse = false): Promise<Timing> {
-  const consumer = kafka.consumer({
-    groupId: name('raw'),
-    maxWaitTimeInMs: 100,
-    maxBytesPerPartition: 1 << 20,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  let seen = 0;
-  let bytes = 0;
-  let t0 = 0;
-  let cpu0 = process.cpuUsage();
-  const timing = await new Promise<Timing>((resolve, reject) => {
-    consumer
-      .run({
-        eachBatch: async ({ batch }) => {
-          if (t0 === 0) {
-            t0 = performance.now();
-            cpu0 = process.cpuUsage();
-          }
-          if (parse)
-            for (const m of batch.messages)
-              bytes += (JSON.parse(m.value!.toString('utf8')) as { id: string }).id.length;
-          else for (const m of batch.messages) bytes += m.value?.length ?? 0;
-          seen += batch.messages.length;
-          if (seen >= n) resolve({ seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSince(cpu0) });
-        },
-      })
-      .catch(reject);
-  });
-  await consumer.disconnect();
-  if (bytes === 0) throw new Error('raw consumer read no bytes');
-  return timing;
-}
-
-/** Wall time of a reader and the CPU time this process spent meanwhile (user + system). */
+/** Wall time of a reader and the CPU time it spent meanwhile (user + system), over `events` events. */
 interface Timing {
   seconds: number;
-  cpuSeconds: number;
+  cpuSeconds: number | null;
+  events: number;
 }
 
 function cpuSince(start: NodeJS.CpuUsage): number {
@@ -122,58 +86,86 @@ function cpuSince(start: NodeJS.CpuUsage): number {
   return (d.user + d.system) / 1e6;
 }
 
-/** Seconds from the first handed-over message to the final checkpoint, through the whole pipeline. */
-async function pipeline(kafka: KafkaClient, topic: string, n: number): Promise<Timing> {
-  const dir = mkdtempSync(join(tmpdir(), 'sn-bench-'));
-  let tFinal = 0;
-  let cpuFinal = 0;
+/** The consumer settings fromKafka uses, so floors and `run` fetch alike. */
+const consumerSettings = { maxWaitTimeInMs: 100, maxBytesPerPartition: 1 << 20 };
+
+/**
+ * A bare kafkajs eachBatch consumer from the first message to the n-th: touching each value (`raw`),
+ * JSON.parse of each (`parse`), or parse and publish one prediction-sized message per event with overlapped
+ * sends (`publish`, PREDICTION_PRODUCER settings), timed to the last acknowledgement.
+ */
+async function floor(
+  kafka: KafkaClient,
+  topic: string,
+  n: number,
+  mode: 'raw' | 'parse' | 'publish',
+): Promise<Timing> {
+  const consumer = kafka.consumer({ groupId: name(`floor-${mode}`), ...consumerSettings });
+  let producer: Producer | null = null;
+  const output = name('floor-out');
+  if (mode === 'publish') {
+    await ensureTopic(kafka, output, 1);
+    producer = createProducer(kafka);
+    await producer.connect();
+  }
+  const s = PREDICTION_PRODUCER;
+  const acks = s.acks === 'all' ? -1 : 1;
+  const inFlight = new Set<Promise<unknown>>();
+  let pending: Array<{ key: string; value: string }> = [];
+  const send = (): void => {
+    const messages = pending;
+    pending = [];
+    const p: Promise<unknown> = producer!
+      .send({ topic: output, acks, messages })
+      .then(() => inFlight.delete(p));
+    inFlight.add(p);
+  };
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  let seen = 0;
+  let bytes = 0;
   let t0 = 0;
   let cpu0 = process.cpuUsage();
-  try {
-    const handle = await runLivePipeline({
-      kafka,
-      logger: silentLogger,
-      topic,
-      groupId: name('pipe'),
-      checkpoint: dir,
-      createModels: benchModels,
-      rebatch: { count: 32 },
-      schema: SCHEMA,
-      handleSignals: false,
-      // The clock stops when the final checkpoint is durable (leaving the group is not part of the work).
-      onCheckpointSaved: (ack) => {
-        if (ack.final) {
-          tFinal = performance.now();
-          cpuFinal = cpuSince(cpu0);
-        }
-      },
-    });
-    await new Promise<void>((resolve, reject) => {
-      handle.done.catch(reject);
-      const timer = setInterval(() => {
-        const s = handle.source.stats();
-        if (t0 === 0 && s.emitted > 0) {
-          t0 = performance.now();
-          cpu0 = process.cpuUsage();
-        }
-        // The last partial batch is learned when stop() completes the stream.
-        if (s.emitted >= n) {
-          clearInterval(timer);
-          resolve();
-        }
-      }, 1);
-    });
-    const tAll = performance.now();
-    const summary = await handle.stop();
-    const seconds = (tFinal - t0) / 1000;
-    progress(
-      `pipeline: handed over all in ${((tAll - t0) / 1000).toFixed(3)} s, final checkpoint at ${seconds.toFixed(3)} s, closed at ${((performance.now() - t0) / 1000).toFixed(3)} s`,
-    );
-    if (summary.messages !== n) throw new Error(`pipeline checkpointed ${summary.messages} of ${n} messages`);
-    return { seconds, cpuSeconds: cpuFinal };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await new Promise<void>((resolve, reject) => {
+    consumer
+      .run({
+        eachBatch: async ({ batch }) => {
+          if (seen >= n) return;
+          if (t0 === 0) {
+            t0 = performance.now();
+            cpu0 = process.cpuUsage();
+          }
+          for (const m of batch.messages) {
+            if (mode === 'raw') {
+              bytes += m.value?.length ?? 0;
+              continue;
+            }
+            const e = JSON.parse(m.value!.toString('utf8')) as { id: string; ts: number; y?: number };
+            bytes += e.id.length;
+            if (mode === 'publish') {
+              pending.push({
+                key: e.id,
+                value: `{"id":${JSON.stringify(e.id)},"ts":${e.ts},"topic":"${topic}","partition":${batch.partition},"offset":"${m.offset}","predictions":{"default":{"predicted":1,"proba":[0.25,0.75]}},"y":${e.y}}`,
+              });
+              if (pending.length >= s.batchRecords) send();
+              while (inFlight.size >= s.maxInFlight) await Promise.race(inFlight);
+            }
+          }
+          seen += batch.messages.length;
+          if (mode === 'publish' && pending.length > 0 && (inFlight.size === 0 || seen >= n)) send();
+          if (seen >= n) {
+            await Promise.all(inFlight);
+            resolve();
+          }
+        },
+      })
+      .catch(reject);
+  });
+  const timing = { seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSince(cpu0), events: seen };
+  await consumer.disconnect();
+  await producer?.disconnect();
+  if (bytes === 0) throw new Error(`floor-${mode} read no bytes`);
+  return timing;
 }
 
 /** Wall seconds of `kcat -C -e` reading the whole topic (null when kcat is not installed). */
@@ -191,85 +183,228 @@ function kcat(b: string, topic: string, n: number): number | null {
   return seconds;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Learned events and CPU seconds of a running `streamnorm run`, from its /metrics (null until it answers). */
+async function scrape(port: number): Promise<{ learned: number; cpu: number } | null> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    let learned = 0;
+    let cpu = 0;
+    for (const line of text.split('\n')) {
+      if (line.startsWith('streamnorm_events_total{') && line.includes('outcome="learned"'))
+        learned += Number(line.slice(line.lastIndexOf(' ') + 1));
+      else if (
+        line.startsWith('process_cpu_user_seconds_total ') ||
+        line.startsWith('process_cpu_system_seconds_total ')
+      )
+        cpu += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+    return { learned, cpu };
+  } catch {
+    return null;
+  }
+}
+
+interface CliRun {
+  child: ReturnType<typeof spawn>;
+  port: number;
+  exited: Promise<number | null>;
+  stderr: () => string;
+  cleanup: () => void;
+}
+
+async function startRun(b: string, topic: string, args: string[]): Promise<CliRun> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'sn-bench-run-'));
+  const child = spawn(
+    process.execPath,
+    [
+      cli,
+      'run',
+      '--brokers',
+      b,
+      '--topic',
+      topic,
+      '--group',
+      name('run'),
+      '--checkpoint-dir',
+      dir,
+      '--metrics-port',
+      String(port),
+      '--log-level',
+      'warn',
+      ...args,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    port,
+    exited,
+    stderr: () => err,
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** `streamnorm run` over the first n events: rate and CPU between the first and the last learned event seen. */
+async function runCli(b: string, topic: string, n: number, extra: string[]): Promise<Timing> {
+  const run = await startRun(b, topic, ['--max-events', String(n), ...extra]);
+  let first: { t: number; learned: number; cpu: number } | null = null;
+  let last: { t: number; learned: number; cpu: number } | null = null;
+  let code: number | null | undefined;
+  void run.exited.then((c) => (code = c));
+  try {
+    const deadline = Date.now() + 300_000;
+    while (code === undefined && Date.now() < deadline) {
+      const s = await scrape(run.port);
+      const t = performance.now();
+      if (s !== null && s.learned > 0) {
+        if (first === null) first = { t, ...s };
+        else if (s.learned > last!.learned) last = { t, ...s };
+        last ??= first;
+        if (s.learned >= n) break;
+      }
+      await new Promise((r) => setTimeout(r, SCRAPE_MS));
+    }
+    const exit = await run.exited;
+    if (exit !== 0) throw new Error(`streamnorm run exited ${exit}: ${run.stderr()}`);
+    if (first === null || last === null || last.learned <= first.learned)
+      throw new Error(`streamnorm run: too few metric samples to time it (${run.stderr()})`);
+    return {
+      seconds: (last.t - first.t) / 1000,
+      cpuSeconds: last.cpu - first.cpu,
+      events: last.learned - first.learned,
+    };
+  } finally {
+    if (run.child.exitCode === null) run.child.kill('SIGKILL');
+    run.cleanup();
+  }
 }
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
-/** Event-to-prediction latencies (ms) at a steady RATE events/s for `seconds`. */
-async function latency(kafka: KafkaClient, seconds: number): Promise<number[]> {
+interface Latencies {
+  steady: number[];
+  quiet: number[];
+}
+
+/**
+ * Event-to-prediction latencies (ms) through `streamnorm run --output-topic`: a steady RATE events/s for
+ * `seconds`, then QUIET_EVENTS single events QUIET_GAP_MS apart.
+ */
+async function latency(kafka: KafkaClient, b: string, seconds: number, batch: string): Promise<Latencies> {
   const input = name('lat-in');
   const output = name('lat-out');
   await ensureTopic(kafka, input, 1);
   await ensureTopic(kafka, output, 1);
-  const dir = mkdtempSync(join(tmpdir(), 'sn-bench-lat-'));
-  const handle = await runLivePipeline({
-    kafka,
-    logger: silentLogger,
-    topic: input,
-    outputTopic: output,
-    groupId: name('lat'),
-    checkpoint: dir,
-    createModels: benchModels,
-    rebatch: { timeMs: 5, maxCount: 256 },
-    schema: SCHEMA,
-    handleSignals: false,
-  });
-  const latencies: number[] = [];
-  const total = RATE * seconds;
-  const reader = kafka.consumer({ groupId: name('lat-reader'), maxWaitTimeInMs: 100 });
-  await reader.connect();
-  await reader.subscribe({ topics: [output], fromBeginning: true });
-  const allRead = new Promise<void>((resolve, reject) => {
-    reader
-      .run({
-        eachBatch: async ({ batch }) => {
-          const now = Date.now();
-          for (const m of batch.messages) {
-            const rec = JSON.parse(m.value!.toString()) as PredictionRecord;
-            latencies.push(now - rec.ts);
-          }
-          if (latencies.length >= total) resolve();
-        },
-      })
-      .catch(reject);
-  });
-  // Let both consumers join before the clock starts.
-  await new Promise((r) => setTimeout(r, 3000));
   const producer = createProducer(kafka, { maxInFlightRequests: 1 });
   await producer.connect();
-  const tickMs = 10;
-  const perTick = (RATE * tickMs) / 1000;
-  const start = Date.now();
-  let sent = 0;
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((Date.now() - start) / 1000) * RATE) + perTick);
-    if (due > sent) {
-      const messages = [];
-      const ts = Date.now();
-      for (let i = sent; i < due; i++) messages.push({ key: `e${i}`, value: event(i, ts) });
-      sent = due;
-      await producer.send({ topic: input, acks: -1, messages });
+  const arrivals = new Map<string, number>();
+  const reader = kafka.consumer({ groupId: name('lat-reader'), maxWaitTimeInMs: 20 });
+  await reader.connect();
+  await reader.subscribe({ topics: [output], fromBeginning: true });
+  void reader.run({
+    eachBatch: async ({ batch }) => {
+      const now = Date.now();
+      for (const m of batch.messages) {
+        const rec = JSON.parse(m.value!.toString()) as PredictionRecord;
+        if (!arrivals.has(rec.id)) arrivals.set(rec.id, now - rec.ts);
+      }
+    },
+  });
+  const run = await startRun(b, input, ['--output-topic', output, '--batch', batch]);
+  const waitFor = async (id: string, ms: number): Promise<void> => {
+    const deadline = Date.now() + ms;
+    while (!arrivals.has(id)) {
+      if (Date.now() > deadline) throw new Error(`latency: prediction of ${id} missing (${run.stderr()})`);
+      await new Promise((r) => setTimeout(r, 5));
     }
-    const next = start + Math.ceil((sent / RATE) * 1000) - Date.now();
-    if (next > 0) await new Promise((r) => setTimeout(r, Math.min(next, tickMs)));
+  };
+  try {
+    // Warm up: the run peeks the first event for its shape, joins the group and learns; the clock starts after.
+    for (let i = 0; i < 10; i++)
+      await producer.send({ topic: input, acks: -1, messages: [{ key: `w${i}`, value: warm(i) }] });
+    await waitFor('w9', 120_000);
+    const total = RATE * seconds;
+    const tickMs = 10;
+    const start = Date.now();
+    let sent = 0;
+    while (sent < total) {
+      const due = Math.min(total, Math.floor(((Date.now() - start) / 1000) * RATE) + 1);
+      if (due > sent) {
+        const messages = [];
+        const ts = Date.now();
+        for (let i = sent; i < due; i++) messages.push({ key: `e${i}`, value: event(i, ts) });
+        sent = due;
+        await producer.send({ topic: input, acks: -1, messages });
+      }
+      const next = start + Math.ceil((sent / RATE) * 1000) - Date.now();
+      if (next > 0) await new Promise((r) => setTimeout(r, Math.min(next, tickMs)));
+    }
+    await waitFor(`e${total - 1}`, 60_000);
+    const steady: number[] = [];
+    for (let i = 0; i < total; i++) {
+      const l = arrivals.get(`e${i}`);
+      if (l === undefined) throw new Error(`latency: prediction of e${i} missing`);
+      steady.push(l);
+    }
+    const quiet: number[] = [];
+    for (let q = 0; q < QUIET_EVENTS; q++) {
+      await new Promise((r) => setTimeout(r, QUIET_GAP_MS));
+      const id = `e${total + q}`;
+      await producer.send({
+        topic: input,
+        acks: -1,
+        messages: [{ key: id, value: event(total + q, Date.now()) }],
+      });
+      await waitFor(id, 10_000);
+      quiet.push(arrivals.get(id)!);
+    }
+    return { steady, quiet };
+  } finally {
+    run.child.kill('SIGTERM');
+    await run.exited;
+    run.cleanup();
+    await producer.disconnect();
+    await reader.disconnect();
   }
-  await Promise.race([
-    allRead,
-    new Promise((_, rej) => setTimeout(() => rej(new Error('latency: predictions missing')), 60_000)),
-  ]);
-  await producer.disconnect();
-  await reader.disconnect();
-  await handle.stop();
-  rmSync(dir, { recursive: true, force: true });
-  return latencies;
+
+  function warm(i: number): string {
+    return JSON.stringify({ ...(JSON.parse(event(i, Date.now())) as object), id: `w${i}` });
+  }
+}
+
+function latencyCase(label: string, ms: number[]): Case {
+  const s = [...ms].sort((x, y) => x - y);
+  const p50 = quantile(s, 0.5);
+  return {
+    name: label,
+    medianNs: p50 * 1e6,
+    units: s.length,
+    p50Ms: p50,
+    p99Ms: quantile(s, 0.99),
+    maxMs: s[s.length - 1],
+  };
 }
 
 export async function run(): Promise<SuiteResult> {
+  progress('building dist/ (the CLI runs from it)');
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
   const broker = benchBroker();
   const b = broker.brokers;
   const kafka = createKafka({ brokers: b, logger: silentLogger, clientId: 'bench' });
@@ -279,74 +414,97 @@ export async function run(): Promise<SuiteResult> {
     await fill(kafka, topic, EVENTS);
     progress(`produced ${EVENTS} events to ${topic}`);
 
-    const times: Record<string, number[]> = {
-      pipeline: [],
-      'kafkajs-raw': [],
-      'kafkajs-parse': [],
-      kcat: [],
-    };
-    const cpu: Record<string, number[]> = { pipeline: [], 'kafkajs-raw': [], 'kafkajs-parse': [] };
-    const readers = [
-      ['kafkajs-raw', rawKafkajs],
-      ['kafkajs-parse', (k: KafkaClient, t: string, n: number) => rawKafkajs(k, t, n, true)],
-      ['pipeline', pipeline],
-    ] as const;
-    for (let r = 0; r < REPEATS; r++) {
-      for (const [reader, read] of readers) {
-        const t = await read(kafka, topic, EVENTS);
-        times[reader].push(t.seconds);
-        cpu[reader].push(t.cpuSeconds);
-        progress(`run ${r + 1}: ${reader} ${t.seconds.toFixed(3)} s (cpu ${t.cpuSeconds.toFixed(3)} s)`);
-      }
-      const k = kcat(b, topic, EVENTS);
-      if (k !== null) times.kcat.push(k);
-      progress(`run ${r + 1}: kcat ${k === null ? 'n/a' : k.toFixed(3) + ' s'}`);
+    const timings: Record<string, Timing> = {};
+    const k = kcat(b, topic, EVENTS);
+    if (k !== null) timings.kcat = { seconds: k, cpuSeconds: null, events: EVENTS };
+    progress(`kcat ${k === null ? 'n/a' : `${k.toFixed(3)} s`}`);
+    const readers: Array<[string, () => Promise<Timing>]> = [
+      ['kafkajs-raw', () => floor(kafka, topic, EVENTS, 'raw')],
+      ['floor-parse', () => floor(kafka, topic, EVENTS, 'parse')],
+      ['floor-publish', () => floor(kafka, topic, EVENTS, 'publish')],
+      ['run-32', () => runCli(b, topic, EVENTS, ['--batch', '32'])],
+      ['run-arrival', () => runCli(b, topic, EVENTS, ['--batch', 'arrival'])],
+      ['run-32-publish', () => publishRun(kafka, b, topic, '32')],
+      ['run-arrival-publish', () => publishRun(kafka, b, topic, 'arrival')],
+    ];
+    for (const [reader, read] of readers) {
+      const t = await read();
+      timings[reader] = t;
+      progress(
+        `${reader}: ${Math.round(t.events / t.seconds)} events/s${t.cpuSeconds === null ? '' : `, ${((t.cpuSeconds * 1e6) / t.events).toFixed(2)} µs CPU/event`}`,
+      );
     }
     const cases: Case[] = [];
     const eps: Record<string, number> = {};
-    for (const [n, ts] of Object.entries(times)) {
-      if (ts.length === 0) continue;
-      const s = median(ts);
-      eps[n] = EVENTS / s;
+    for (const [n, t] of Object.entries(timings)) {
+      eps[n] = t.events / t.seconds;
       cases.push({
         name: n,
-        medianNs: s * 1e9,
-        units: EVENTS,
-        perUnitNs: (s * 1e9) / EVENTS,
-        eventsPerSecond: Math.round(EVENTS / s),
-        runs: ts.length,
-        // CPU this process spent per event while reading (median over runs): where the time goes.
-        ...(cpu[n] ? { cpuPerEventUs: (median(cpu[n]) * 1e6) / EVENTS } : {}),
+        medianNs: t.seconds * 1e9,
+        units: t.events,
+        perUnitNs: (t.seconds * 1e9) / t.events,
+        eventsPerSecond: Math.round(eps[n]),
+        ...(t.cpuSeconds === null ? {} : { cpuPerEventUs: (t.cpuSeconds * 1e6) / t.events }),
       });
     }
 
-    const lat = (await latency(kafka, LATENCY_SECONDS)).sort((x, y) => x - y);
-    const p50 = quantile(lat, 0.5);
-    const p99 = quantile(lat, 0.99);
-    cases.push({
-      name: `latency@${RATE}/s`,
-      medianNs: p50 * 1e6,
-      units: lat.length,
-      p50Ms: p50,
-      p99Ms: p99,
-      maxMs: lat[lat.length - 1],
-    });
+    const lat: Record<string, Latencies> = {};
+    for (const batch of ['32', 'arrival']) {
+      lat[batch] = await latency(kafka, b, LATENCY_SECONDS, batch);
+      cases.push(latencyCase(`latency@${RATE}/s run --batch ${batch} --output-topic`, lat[batch].steady));
+      cases.push(
+        latencyCase(`latency quiet (1 event / ${QUIET_GAP_MS} ms) --batch ${batch}`, lat[batch].quiet),
+      );
+      progress(`latency --batch ${batch} done`);
+    }
 
     const ratios: Record<string, number> = {
-      pipeline_over_kafkajs_raw: eps.pipeline / eps['kafkajs-raw'],
-      kafkajs_parse_over_kafkajs_raw: eps['kafkajs-parse'] / eps['kafkajs-raw'],
+      run_32_publish_over_floor_publish: eps['run-32-publish'] / eps['floor-publish'],
+      run_arrival_publish_over_floor_publish: eps['run-arrival-publish'] / eps['floor-publish'],
+      run_32_over_floor_parse: eps['run-32'] / eps['floor-parse'],
+      run_arrival_over_floor_parse: eps['run-arrival'] / eps['floor-parse'],
+      arrival_over_32: eps['run-arrival'] / eps['run-32'],
+      arrival_over_32_publish: eps['run-arrival-publish'] / eps['run-32-publish'],
+      floor_parse_over_kafkajs_raw: eps['floor-parse'] / eps['kafkajs-raw'],
     };
-    if (eps.kcat) ratios.kcat_over_kafkajs_raw = eps.kcat / eps['kafkajs-raw'];
+    if (eps.kcat) ratios.floor_parse_over_kcat = eps['floor-parse'] / eps.kcat;
+    const targets: Record<string, string> = {
+      run_32_publish_over_floor_publish: '>= 0.9',
+      run_arrival_publish_over_floor_publish: '>= 0.9',
+      run_32_over_floor_parse: '>= 0.8',
+      run_arrival_over_floor_parse: '>= 0.8',
+      arrival_over_32: '>= 0.9 (within 10 %)',
+      arrival_over_32_publish: '>= 0.9 (within 10 %)',
+    };
+    const p99 = quantile(
+      [...lat['32'].steady].sort((x, y) => x - y),
+      0.99,
+    );
     const notes = [
-      `${EVENTS} events (~${event(0, 0).length} bytes each), 1 partition, median of ${REPEATS} runs per reader`,
-      `targets: pipeline_over_kafkajs_raw >= 0.7 (got ${ratios.pipeline_over_kafkajs_raw.toFixed(2)}); p99 < 50 ms at ${RATE}/s (got ${p99} ms, p50 ${p50} ms)`,
+      `${EVENTS} events (~${event(1, 1_700_000_000_000).length} bytes each), 1 partition, each reader once, in this order: ${Object.keys(timings).join(', ')}`,
+      `run = node dist/cli/index.js run (default logistic model, default producer settings: ${JSON.stringify(PREDICTION_PRODUCER)}); rates from its streamnorm_events_total{outcome="learned"} counter, CPU from its process_cpu_*_seconds_total, between the first and last scrape (${SCRAPE_MS} ms apart) that saw learning`,
+      `target p99 < 50 ms at ${RATE}/s with predictions published (--batch 32): got ${p99} ms`,
       'kcat time is process wall time including connection setup',
-      'kafkajs-parse = raw kafkajs + JSON.parse of every value: what reading the events costs at the least',
-      `NODE_OPTIONS=${JSON.stringify(process.env.NODE_OPTIONS ?? '')} (the young generation size moves every reader: --max-semi-space-size=64 is what deploy/ runs with)`,
+      `the machine is shared (load average ${loadavg()} at the end): numbers are one run's, not tuned`,
+      `NODE_OPTIONS=${JSON.stringify(process.env.NODE_OPTIONS ?? '')} (inherited by the run children; deploy/ runs with --max-semi-space-size=64)`,
     ];
     if (!eps.kcat) notes.push('kcat not installed: no kcat case');
-    return { ...header('kafka'), cases, ratios, notes };
+    return { ...header('kafka'), cases, ratios, targets, notes };
   } finally {
     broker.stop();
+  }
+}
+
+async function publishRun(kafka: KafkaClient, b: string, topic: string, batch: string): Promise<Timing> {
+  const output = name('run-out');
+  await ensureTopic(kafka, output, 1);
+  return runCli(b, topic, EVENTS, ['--batch', batch, '--output-topic', output]);
+}
+
+function loadavg(): string {
+  try {
+    return execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).split(' ').slice(0, 3).join(' ');
+  } catch {
+    return 'n/a';
   }
 }

@@ -146,6 +146,17 @@ export const configSchema = z
       .strict()
       .optional(),
     batch: batchPolicy.optional(),
+    /** How `run` publishes predictions (README "Performance"); flags --acks, --compression, --linger-ms, ... */
+    producer: z
+      .object({
+        acks: z.enum(['all', 'leader']).optional(),
+        compression: z.enum(['none', 'gzip']).optional(),
+        lingerMs: z.number().min(0).optional(),
+        maxInFlight: z.number().int().positive().optional(),
+        batchRecords: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
     variants: z.array(variantSchema).min(1).optional(),
     /** The stream's schema, fixed before the first event (`run`): classes of the label, weight count of sparse x. */
     classes: z.number().int().min(2).optional(),
@@ -286,13 +297,17 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
   return parseConfig(raw, 'environment');
 }
 
-/** Later layers win, field by field (nested `metrics`, `compare` and `kafka` merge too). */
+/** Later layers win, field by field (nested `metrics`, `compare`, `kafka` and `producer` merge too). */
 export function mergeConfigs(...layers: Config[]): Config {
   const out: Config = {};
   for (const l of layers) {
     for (const [k, v] of Object.entries(l) as [keyof Config, unknown][]) {
       if (v === undefined) continue;
-      if ((k === 'metrics' || k === 'compare' || k === 'kafka') && typeof v === 'object' && v !== null) {
+      if (
+        (k === 'metrics' || k === 'compare' || k === 'kafka' || k === 'producer') &&
+        typeof v === 'object' &&
+        v !== null
+      ) {
         (out as Record<string, unknown>)[k] = {
           ...((out[k] as object | undefined) ?? {}),
           ...Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined)),

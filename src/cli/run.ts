@@ -15,6 +15,7 @@ import { createEventDecoder, type XShape } from '../streams/decodeEvents.js';
 import { liveMetricsHooks, pipelineMetricsFor } from '../streams/instrument.js';
 import { createConsumer, ensureTopic, type KafkaClient } from '../streams/kafka/client.js';
 import { runLivePipeline } from '../streams/livePipeline.js';
+import { PREDICTION_PRODUCER } from '../streams/toKafka.js';
 import type { RunningScore } from '../streams/prequential.js';
 import { batchPolicy, maxWaitMs, withMaxWait } from './batchPolicy.js';
 import { requireSetting, resolveConfig, type Config, type VariantConfig } from './config.js';
@@ -75,6 +76,18 @@ export interface LiveTarget {
   clip?: number;
   /** Input bound (fitSchema). */
   maxAbs?: number;
+}
+
+/** `--acks`: `all` or `-1` (every in-sync replica), `leader` or `1`. */
+function acksOption(v: string): 'all' | 'leader' {
+  if (v === 'all' || v === '-1') return 'all';
+  if (v === 'leader' || v === '1') return 'leader';
+  throw new InvalidArgumentError(`expected all (-1) or leader (1), got '${v}'`);
+}
+
+function compressionOption(v: string): 'none' | 'gzip' {
+  if (v === 'none' || v === 'gzip') return v;
+  throw new InvalidArgumentError(`expected none or gzip, got '${v}'`);
 }
 
 /** Runs the live pipeline until stopped (signal, or `maxEvents` learned); prints the scores at the end. */
@@ -166,6 +179,7 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
         schema: { classes: t.classes, dim: t.dim },
       },
       rebatch: withMaxWait(cfg.batch ?? { count: 32 }, t.maxWaitMs),
+      ...(cfg.producer === undefined ? {} : { producer: cfg.producer }),
       logger: log,
       ...hooks,
       onResult: (r) => {
@@ -231,6 +245,11 @@ interface RunFlags extends KafkaFlags, MetricsSecurityFlags {
   maxAbs?: number;
   config?: string;
   logLevel?: string;
+  acks?: 'all' | 'leader';
+  compression?: 'none' | 'gzip';
+  lingerMs?: number;
+  maxInFlightSends?: number;
+  sendBatch?: number;
 }
 
 function nonNegativeNumber(v: string): number {
@@ -273,6 +292,31 @@ export function registerRun(program: Command): void {
         'and learned within that time instead of waiting for more events. A burst is still cut into full batches;\n' +
         'with --max-wait-ms 0, or with the arrival policy, nothing is flushed by time. A config file sets\n' +
         'batch: { count, maxWaitMs, maxAgeMs } (maxAgeMs: also flush once the oldest event waited that long).\n',
+    )
+    .option(
+      '--acks <acks>',
+      `predictions: acknowledged by all in-sync replicas or the leader only, 'all' | 'leader' (default ${PREDICTION_PRODUCER.acks})`,
+      acksOption,
+    )
+    .option(
+      '--compression <codec>',
+      `predictions: compression of each produce request, 'none' | 'gzip' (default ${PREDICTION_PRODUCER.compression})`,
+      compressionOption,
+    )
+    .option(
+      '--linger-ms <ms>',
+      `predictions: how long a partial request waits for more when none is on the wire (default ${PREDICTION_PRODUCER.lingerMs})`,
+      nonNegativeNumber,
+    )
+    .option(
+      '--max-in-flight-sends <n>',
+      `predictions: produce requests on the wire at once (default ${PREDICTION_PRODUCER.maxInFlight})`,
+      positiveInt,
+    )
+    .option(
+      '--send-batch <n>',
+      `predictions: most records per produce request (default ${PREDICTION_PRODUCER.batchRecords})`,
+      positiveInt,
     )
     .option('--metrics-port <port>', 'metrics port (default 9464; 0 = any free port)', port)
     .option('--metrics-host <host>', 'metrics bind address (default 127.0.0.1)')
@@ -325,6 +369,13 @@ export function registerRun(program: Command): void {
           logLevel: flags.logLevel as never,
           kafka: kafkaPropertiesFromFlags(flags),
           ...(flags.batch === undefined ? {} : { batch: flags.batch }),
+          producer: {
+            acks: flags.acks,
+            compression: flags.compression,
+            lingerMs: flags.lingerMs,
+            maxInFlight: flags.maxInFlightSends,
+            batchRecords: flags.sendBatch,
+          },
           metrics: {
             ...(flags.metricsPort === undefined ? {} : { port: flags.metricsPort }),
             ...(flags.metricsHost === undefined ? {} : { host: flags.metricsHost }),

@@ -102,6 +102,19 @@ export interface FromKafkaOptions extends KafkaSourceEvents {
   ackWaitMs?: number;
   /** Longest synchronous stretch of handing over messages before yielding to the event loop. Default 10 ms. */
   yieldEveryMs?: number;
+  /**
+   * Hand over each fetched run of messages as one array (an arrival batch: what one Kafka fetch brought, up to
+   * the room under `maxInFlight`) instead of one message per emission. `rebatch('arrival')` then learns fetch
+   * batches as they are, and every operator downstream pays its per-emission cost once per run, not per
+   * message. Default false (one message per emission). {@link fromKafka} types the source accordingly.
+   */
+  arrivalBatches?: boolean;
+  /**
+   * Messages held downstream after they were acknowledged (e.g. predictions not yet published), counted
+   * against `maxInFlight` of every partition, so what waits to be written stays bounded too. Call
+   * {@link KafkaSource.released} when it drops.
+   */
+  heldDownstream?: () => number;
   /** Batches of different partitions handled concurrently. Default 4. */
   partitionsConsumedConcurrently?: number;
   sessionTimeoutMs?: number;
@@ -141,12 +154,12 @@ interface PartitionState {
  * A Kafka topic as an Observable of raw messages, plus the acknowledgement and commit handles that
  * give the pipeline control over offsets. Subscribing connects and starts consuming.
  */
-export class KafkaSource extends Observable<RawMessage> {
+export class KafkaSource<T extends RawMessage | RawMessage[] = RawMessage> extends Observable<T> {
   private readonly opts: Required<Pick<FromKafkaOptions, 'maxInFlight' | 'ackWaitMs' | 'yieldEveryMs'>> &
     FromKafkaOptions;
   private readonly parts = new Map<string, PartitionState>();
   private consumer: Consumer | null = null;
-  private subscriber: Subscriber<RawMessage> | null = null;
+  private subscriber: Subscriber<T> | null = null;
   private draining = false;
   private closed = false;
   /** Fetched messages waiting to be handed over, in fetch order (per partition in offset order). */
@@ -212,10 +225,23 @@ export class KafkaSource extends Observable<RawMessage> {
     }
     const passed = st.tracker.ack(Number(origin.offset));
     this.counters.acknowledged += passed;
-    const advanced = passed > 0;
-    // Hysteresis: a paused partition resumes, and a handler waiting for room wakes, once half the bound is
-    // free, so room comes in large runs instead of one learned batch at a time.
-    if (!advanced || this.inFlightOf(st) > this.opts.maxInFlight / 2) return;
+    if (passed > 0) this.wake(st);
+  }
+
+  /**
+   * What `heldDownstream` counts has dropped (e.g. predictions were published): partitions waiting for room
+   * may go on.
+   */
+  released(): void {
+    for (const st of this.parts.values()) this.wake(st);
+  }
+
+  /**
+   * Hysteresis: a paused partition resumes, and a handler waiting for room wakes, once half the bound is free,
+   * so room comes in large runs instead of one learned batch at a time.
+   */
+  private wake(st: PartitionState): void {
+    if (this.inFlightOf(st) > this.opts.maxInFlight / 2) return;
     if (st.paused) this.resume(st);
     if (st.waiters.length === 0) return;
     const waiters = st.waiters.splice(0);
@@ -258,8 +284,8 @@ export class KafkaSource extends Observable<RawMessage> {
   }
 
   stats(): KafkaSourceStats {
-    let inFlight = 0;
-    for (const st of this.parts.values()) inFlight += this.inFlightOf(st);
+    let inFlight = this.opts.heldDownstream?.() ?? 0;
+    for (const st of this.parts.values()) inFlight += st.tracker.inFlight;
     return { inFlight, ...this.counters };
   }
 
@@ -288,7 +314,8 @@ export class KafkaSource extends Observable<RawMessage> {
   }
 
   private inFlightOf(st: PartitionState): number {
-    return st.tracker.inFlight;
+    const held = this.opts.heldDownstream;
+    return held === undefined ? st.tracker.inFlight : st.tracker.inFlight + held();
   }
 
   private open(): boolean {
@@ -528,23 +555,21 @@ export class KafkaSource extends Observable<RawMessage> {
       let sliceStart = performance.now();
       let sinceCheck = 0;
       while (this.chunks.length > 0 && this.open()) {
+        if (this.opts.arrivalBatches === true) {
+          this.nextRun(this.chunks.shift()!);
+          if (performance.now() - sliceStart >= this.opts.yieldEveryMs) {
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            sliceStart = performance.now();
+          }
+          continue;
+        }
         const c = this.chunks[0];
         const m = c.messages[c.next++];
         if (c.next === c.end) this.chunks.shift();
         const st = c.st;
         st.tracker.emit(Number(m.offset));
         this.counters.emitted++;
-        this.subscriber!.next({
-          origin: {
-            topic: st.topic,
-            partition: st.partition,
-            offset: m.offset,
-            timestamp: Number(m.timestamp),
-          },
-          key: m.key === null ? null : m.key.toString('utf8'),
-          value: m.value ?? Buffer.alloc(0),
-          receivedAt: c.receivedAt,
-        });
+        (this.subscriber as Subscriber<RawMessage>).next(rawMessage(st, m, c.receivedAt));
         if (++sinceCheck >= 16 || this.opts.yieldEveryMs === 0) {
           sinceCheck = 0;
           if (performance.now() - sliceStart >= this.opts.yieldEveryMs) {
@@ -558,6 +583,20 @@ export class KafkaSource extends Observable<RawMessage> {
       this.pumping = false;
     }
     if (this.chunks.length > 0 && this.open()) this.schedulePump();
+  }
+
+  /** Hands over a queued run as one array (`arrivalBatches`). */
+  private nextRun(c: QueuedChunk): void {
+    const st = c.st;
+    const run: RawMessage[] = new Array(c.end - c.next);
+    for (let j = c.next; j < c.end; j++) {
+      const m = c.messages[j];
+      st.tracker.emit(Number(m.offset));
+      run[j - c.next] = rawMessage(st, m, c.receivedAt);
+    }
+    this.counters.emitted += run.length;
+    c.next = c.end;
+    (this.subscriber as Subscriber<RawMessage[]>).next(run);
   }
 
   /**
@@ -594,9 +633,30 @@ interface QueuedChunk {
   receivedAt: number;
 }
 
-/** A Kafka topic as a source of raw messages with ack/commit handles; see {@link KafkaSource}. */
-export function fromKafka(options: FromKafkaOptions): KafkaSource {
-  return new KafkaSource(options);
+function rawMessage(
+  st: PartitionState,
+  m: EachBatchPayload['batch']['messages'][number],
+  receivedAt: number,
+): RawMessage {
+  return {
+    origin: { topic: st.topic, partition: st.partition, offset: m.offset, timestamp: Number(m.timestamp) },
+    key: m.key === null ? null : m.key.toString('utf8'),
+    value: m.value ?? Buffer.alloc(0),
+    receivedAt,
+  };
+}
+
+/**
+ * A Kafka topic as a source of raw messages (or, with `arrivalBatches`, of arrays of them: one per fetched
+ * run) with ack/commit handles; see {@link KafkaSource}.
+ */
+export function fromKafka(options: FromKafkaOptions & { arrivalBatches: true }): KafkaSource<RawMessage[]>;
+export function fromKafka(options: FromKafkaOptions & { arrivalBatches?: false }): KafkaSource<RawMessage>;
+export function fromKafka(options: FromKafkaOptions): KafkaSource<RawMessage> | KafkaSource<RawMessage[]>;
+export function fromKafka(options: FromKafkaOptions): KafkaSource<RawMessage> | KafkaSource<RawMessage[]> {
+  return options.arrivalBatches === true
+    ? new KafkaSource<RawMessage[]>(options)
+    : new KafkaSource<RawMessage>(options);
 }
 
 /** kafkajs's own test (errors.isRebalancing): the group moved on and this member must rejoin. */

@@ -35,6 +35,7 @@ import { deadLetterTopic, type KafkaDeadLetterSink } from './deadLetterTopic.js'
 import { TeeDeadLetterSink, type DeadLetterSink } from './deadLetters.js';
 import { decodeEvents, type EventSchema, type XShape } from './decodeEvents.js';
 import { fitSchema } from './fitSchema.js';
+import type { RawMessage } from './event.js';
 import { fromKafka, type KafkaSource, type KafkaSourceEvents, type KafkaSourceStats } from './fromKafka.js';
 import {
   createKafka,
@@ -45,7 +46,8 @@ import {
 } from './kafka/client.js';
 import { prequential, type PrequentialResult, type RunningScore } from './prequential.js';
 import { rebatch, type RebatchPolicy } from './rebatch.js';
-import { KafkaPublisher, type OutgoingMessage } from './toKafka.js';
+import { predictionRecords } from './predictionRecords.js';
+import { KafkaPublisher, PREDICTION_PRODUCER, producerSettings, type ProducerSettings } from './toKafka.js';
 
 export interface LivePipelineOptions extends KafkaSourceEvents {
   kafka?: KafkaClient;
@@ -54,6 +56,11 @@ export interface LivePipelineOptions extends KafkaSourceEvents {
   groupId: string;
   /** Where predictions go (one record per event, key = event id). None: predictions are not published. */
   outputTopic?: string;
+  /**
+   * How predictions are written (acks, compression, linger, requests in flight, records per request).
+   * Default {@link PREDICTION_PRODUCER}. Records waiting to be acknowledged count toward `maxInFlight`.
+   */
+  producer?: ProducerSettings;
   /** A dead-letter topic, and/or any other sink (file, counter). */
   deadLetterTopic?: string;
   deadLetters?: DeadLetterSink;
@@ -84,8 +91,18 @@ export interface LivePipelineOptions extends KafkaSourceEvents {
   /** Default `{ count: 32 }`. Count-based batching makes the models reproducible bit for bit. */
   rebatch?: RebatchPolicy;
   learn?: 'many' | 'one';
-  /** Unacknowledged messages per partition before it is paused. Default 2000; must exceed a count batch. */
+  /**
+   * Unacknowledged messages per partition before it is paused, predictions not yet published included.
+   * Default 2000 (plus `producer.maxInFlight × producer.batchRecords` with an output topic); must exceed a
+   * count batch.
+   */
   maxInFlight?: number;
+  /**
+   * How long a full partition's batch handler waits for room before pausing it (fromKafka `ackWaitMs`).
+   * Default 500 ms: publishing makes room in steps of a produce round trip, and a pause throws away the rest
+   * of the fetched batch, to be fetched and decoded again.
+   */
+  ackWaitMs?: number;
   /**
    * Consumer group session timeout: how long a dead consumer (kill -9) holds its partitions before the
    * group moves them. Default 30 000 ms; the broker's group.min.session.timeout.ms (6 s) is the floor.
@@ -118,23 +135,16 @@ export interface LivePipelineHandle {
   stop(): Promise<LiveSummary>;
   /** Settles when the pipeline ends: stopped (resolves), or failed (rejects with the cause). */
   readonly done: Promise<LiveSummary>;
-  readonly source: KafkaSource;
+  /** Hands over single messages, or fetched runs of them with the arrival policy. */
+  readonly source: KafkaSource<RawMessage | RawMessage[]>;
   readonly models: Readonly<Record<string, OnlineModel>>;
   /** The checkpoint this run started from (null on a first start). */
   readonly resumedFrom: Checkpoint | null;
   lastCheckpoint(): CheckpointAck | null;
 }
 
-/** The value of a prediction record: the event's id and time, its origin and every variant's prediction. */
-export interface PredictionRecord {
-  id: string;
-  ts: number;
-  topic: string;
-  partition: number;
-  offset: string;
-  y?: number;
-  predictions: Record<string, { predicted: number; proba?: number[] }>;
-}
+// The published record and its writer live in predictionRecords.ts; these names stay importable from here.
+export { predictionRecords, type PredictionRecord } from './predictionRecords.js';
 
 export async function runLivePipeline(options: LivePipelineOptions): Promise<LivePipelineHandle> {
   const logger = options.logger ?? streamLogger();
@@ -188,7 +198,10 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
     ...(shape?.kind === 'sparse' && shape.dim !== undefined ? { dim: shape.dim } : {}),
   });
   const policy = options.rebatch ?? { count: 32 };
-  const maxInFlight = options.maxInFlight ?? 2000;
+  const producer = producerSettings(options.producer, PREDICTION_PRODUCER);
+  // Publishing adds what its requests in flight hold to the default bound, so it has room to overlap.
+  const maxInFlight =
+    options.maxInFlight ?? 2000 + (options.outputTopic ? producer.maxInFlight * producer.batchRecords : 0);
   if (typeof policy === 'object' && 'count' in policy && policy.count >= maxInFlight) {
     throw new ConfigError(
       `maxInFlight (${maxInFlight}) must exceed the batch count (${policy.count}), or no batch could ever fill`,
@@ -200,12 +213,26 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
   const sinks = [dlt, options.deadLetters].filter((s): s is DeadLetterSink => s != null);
   const deadLetters =
     sinks.length === 0 ? undefined : sinks.length === 1 ? sinks[0] : new TeeDeadLetterSink(...sinks);
-  const publisher = options.outputTopic ? new KafkaPublisher({ kafka, topic: options.outputTopic }) : null;
+  const publisher = options.outputTopic
+    ? new KafkaPublisher({
+        ...producer,
+        kafka,
+        topic: options.outputTopic,
+        onReleased: () => source.released(),
+      })
+    : null;
 
-  const source = fromKafka({
+  const source: KafkaSource<RawMessage | RawMessage[]> = fromKafka({
     ...options,
     kafka,
     maxInFlight,
+    // With the arrival policy, one emission per fetched run: an arrival batch is what a fetch brought, and each
+    // operator's cost is paid per run. Other policies take messages one by one, so the pump yields to the
+    // event loop (checkpoint writes, heartbeats) every few milliseconds, however slow the models.
+    arrivalBatches: policy === 'arrival',
+    ackWaitMs: options.ackWaitMs ?? 500,
+    // Predictions waiting to be written count toward the bound, so a slow output topic pauses the input.
+    ...(publisher === null ? {} : { heldDownstream: () => publisher.held }),
     logger,
     startOffsets: () => resumedFrom?.offsets ?? {},
     // Partitions may move to another consumer: learn what was handed over, checkpoint and commit now, so the
@@ -308,10 +335,11 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
         ...(deadLetters === undefined ? {} : { onDeadLetter: (d) => deadLetters.write(d) }),
       }),
       tap((r) => {
+        // Published first, so the predictions are held (counted in flight) before their events are acked.
+        if (publisher && r.envelopes.length > 0) r.pending.push(publisher.publish(predictionRecords(r)));
         // Learned: the source may move past these messages (the checkpoint decides what survives a crash).
         for (const e of r.envelopes) source.ack(e.origin);
         for (const d of r.deadLetters) source.ack(d.origin);
-        if (publisher && r.envelopes.length > 0) r.pending.push(publisher.publish(predictionRecords(r)));
         if (dlt && r.deadLetters.length > 0) r.pending.push(dlt.flush());
         for (const v of r.variants) lastScores[v.variant] = v.running;
         learned += r.messages;
@@ -396,33 +424,6 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
     resumedFrom,
     lastCheckpoint: () => last,
   };
-}
-
-/** One prediction record per event (all variants together), keyed by event id. */
-export function predictionRecords(r: PrequentialResult): OutgoingMessage[] {
-  const out: OutgoingMessage[] = new Array(r.envelopes.length);
-  for (let j = 0; j < r.envelopes.length; j++) {
-    const { event, origin } = r.envelopes[j];
-    const predictions: PredictionRecord['predictions'] = {};
-    for (const v of r.variants) {
-      const p = v.predictions[j];
-      if (p)
-        predictions[v.variant] = p.proba
-          ? { predicted: p.predicted, proba: p.proba }
-          : { predicted: p.predicted };
-    }
-    const rec: PredictionRecord = {
-      id: event.id,
-      ts: event.ts,
-      topic: origin.topic,
-      partition: origin.partition,
-      offset: origin.offset,
-      predictions,
-    };
-    if (event.y !== undefined) rec.y = event.y;
-    out[j] = { key: event.id, value: JSON.stringify(rec) };
-  }
-  return out;
 }
 
 /**

@@ -20,7 +20,7 @@ import { ConfigError, KafkaAuthError } from '../../errors.js';
 import { redact, redactBroker, redactingLoggerOptions } from '../../redact.js';
 import { retry } from '../retry.js';
 
-const { Kafka, logLevel, CompressionTypes } = kafkajs;
+const { Kafka, logLevel, CompressionTypes, Partitioners } = kafkajs;
 
 export type { Admin, Consumer, EachBatchPayload, IHeaders, Producer };
 export type KafkaClient = InstanceType<typeof Kafka>;
@@ -224,8 +224,20 @@ export function createConsumer(kafka: KafkaClient, config: ConsumerConfig): Cons
   return kafka.consumer(config);
 }
 
+/**
+ * kafkajs' default partitioner (murmur2 of the key, as the Java client), skipping the hash when the topic has
+ * one partition: where a key lands is unchanged, and a single-partition topic costs no hashing per record.
+ */
+export const keyedPartitioner: NonNullable<ProducerConfig['createPartitioner']> = () => {
+  const hashed = Partitioners.DefaultPartitioner();
+  return (args) =>
+    args.partitionMetadata.length === 1 && args.message.partition === undefined
+      ? args.partitionMetadata[0].partitionId
+      : hashed(args);
+};
+
 export function createProducer(kafka: KafkaClient, config: ProducerConfig = {}): Producer {
-  return kafka.producer({ allowAutoTopicCreation: false, ...config });
+  return kafka.producer({ allowAutoTopicCreation: false, createPartitioner: keyedPartitioner, ...config });
 }
 
 /** Where a sink gets its producer: one it is given (the caller owns it), or one it creates from `kafka` or `brokers`. */

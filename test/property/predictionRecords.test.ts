@@ -1,0 +1,117 @@
+/**
+ * predictionRecords writes the JSON text directly: it must be byte for byte what JSON.stringify gives for the
+ * PredictionRecord object the pipeline used to build (same property order, same number formatting, escapes).
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { predictionRecords, type PredictionRecord } from '../../src/streams/predictionRecords.js';
+import type { PrequentialResult } from '../../src/streams/prequential.js';
+
+/** The reference: the record object, stringified (what livePipeline published before). */
+function reference(r: PrequentialResult): Array<{ key: string; value: string }> {
+  return r.envelopes.map(({ event, origin }, j) => {
+    const predictions: PredictionRecord['predictions'] = {};
+    for (const v of r.variants) {
+      const p = v.predictions[j];
+      if (p)
+        predictions[v.variant] = p.proba
+          ? { predicted: p.predicted, proba: p.proba }
+          : { predicted: p.predicted };
+    }
+    const rec: PredictionRecord = {
+      id: event.id,
+      ts: event.ts,
+      topic: origin.topic,
+      partition: origin.partition,
+      offset: origin.offset,
+      predictions,
+    };
+    if (event.y !== undefined) rec.y = event.y;
+    return { key: event.id, value: JSON.stringify(rec) };
+  });
+}
+
+// Any double, the awkward ones included (NaN, ±Infinity, -0, 1e21, 5e-324): JSON writes non-finite as null.
+const anyNumber = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(-0, 1e21, 5e-324, NaN, Infinity));
+const text = fc.string({ unit: 'binary', maxLength: 12 });
+const variantName = fc.stringMatching(/^[A-Za-z0-9_.:-]{1,12}$/).filter((s) => s !== '__proto__');
+
+const batch = fc
+  .record({
+    n: fc.integer({ min: 0, max: 6 }),
+    variants: fc.uniqueArray(variantName, { minLength: 1, maxLength: 3 }),
+    topic: text,
+  })
+  .chain(({ n, variants, topic }) =>
+    fc.record({
+      envelopes: fc.array(
+        fc.record({
+          event: fc.record(
+            { id: text, ts: anyNumber, x: fc.constant([0]), y: anyNumber },
+            { requiredKeys: ['id', 'ts', 'x'] },
+          ),
+          origin: fc.record({
+            topic: fc.constant(topic),
+            partition: fc.nat(64),
+            offset: fc.bigInt({ min: 0n, max: 2n ** 62n }).map(String),
+            timestamp: fc.constant(0),
+          }),
+          receivedAt: fc.constant(0),
+        }),
+        { minLength: n, maxLength: n },
+      ),
+      variants: fc.tuple(
+        ...variants.map((variant) =>
+          fc.record({
+            variant: fc.constant(variant),
+            predictions: fc.array(
+              fc.option(
+                fc.record(
+                  { id: fc.constant(''), predicted: anyNumber, proba: fc.array(anyNumber, { maxLength: 4 }) },
+                  { requiredKeys: ['id', 'predicted'] },
+                ),
+                { nil: undefined },
+              ),
+              { minLength: n, maxLength: n },
+            ),
+          }),
+        ),
+      ),
+    }),
+  );
+
+describe('predictionRecords', () => {
+  it('writes exactly what JSON.stringify of the record object writes, keyed by event id', () => {
+    fc.assert(
+      fc.property(batch, (b) => {
+        const r = b as unknown as PrequentialResult;
+        expect(predictionRecords(r)).toEqual(reference(r));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('its values parse back to the records', () => {
+    const r = {
+      envelopes: [
+        {
+          event: { id: 'a"\\\u2028', ts: 1.5, x: [0], y: 1 },
+          origin: { topic: 't', partition: 2, offset: '9007199254740993', timestamp: 0 },
+          receivedAt: 0,
+        },
+      ],
+      variants: [{ variant: 'lin', predictions: [{ id: 'x', predicted: 1, proba: [0.25, 0.75] }] }],
+    } as unknown as PrequentialResult;
+    const [m] = predictionRecords(r);
+    expect(JSON.parse(m.value as string)).toEqual({
+      id: 'a"\\\u2028',
+      ts: 1.5,
+      topic: 't',
+      partition: 2,
+      offset: '9007199254740993',
+      predictions: { lin: { predicted: 1, proba: [0.25, 0.75] } },
+      y: 1,
+    });
+    expect(m.key).toBe('a"\\\u2028');
+  });
+});
