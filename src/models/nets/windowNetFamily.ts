@@ -75,6 +75,7 @@ export const windowNetFamily: ModelFamily<WindowNetOptions> = {
       weightDecay: 0.01,
       augment: { jitter: 0.05, scale: 0.1, shift: 1 },
     }),
+    windowNetCase('windownet/group:2+ws', { normalizer: 'group:2+ws' }),
     windowNetCase('windownet/batchrenorm', { normalizer: 'batchrenorm' }),
     windowNetCase('windownet/online/l1', { normalizer: 'online', l1: 0.001 }),
   ],
