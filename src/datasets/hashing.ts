@@ -103,3 +103,29 @@ export function tokenize(text: string): string[] {
   }
   return out;
 }
+
+/**
+ * A hashed sparse vector as a dense `dim`-vector, for models that take dense inputs (an Mlp). `norm: 'l2'`
+ * (the default, as scikit-learn's `HashingVectorizer`) scales it to unit Euclidean length, so a long email
+ * and a short one with the same word mix get the same input; `'none'` keeps the bucket values.
+ */
+export function hashedDense(v: SparseVector, dim: number, opts: { norm?: 'l2' | 'none' } = {}): number[] {
+  if (!Number.isInteger(dim) || dim < 1)
+    throw new RangeError(`hashedDense: dim must be a positive integer, got ${dim}`);
+  const out = new Array<number>(dim).fill(0);
+  for (let k = 0; k < v.indices.length; k++) {
+    const i = v.indices[k];
+    if (!Number.isInteger(i) || i < 0 || i >= dim)
+      throw new RangeError(`hashedDense: index ${i} is outside [0, ${dim})`);
+    out[i] += v.values[k];
+  }
+  if ((opts.norm ?? 'l2') === 'l2') {
+    let sq = 0;
+    for (const x of out) sq += x * x;
+    if (sq > 0) {
+      const inv = 1 / Math.sqrt(sq);
+      for (let i = 0; i < dim; i++) out[i] *= inv;
+    }
+  }
+  return out;
+}

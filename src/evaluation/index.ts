@@ -7,3 +7,4 @@ export * from './trainInferenceGap.js';
 export * from './runningScore.js';
 export * from './interval.js';
 export * from './meanOver.js';
+export * from './episodes.js';

@@ -4,6 +4,7 @@ import { EarlyStopping, type EarlyStoppingState } from './earlyStopping.js';
 import { linearFamily } from './linear/linearFamily.js';
 import type { ModelConformanceCase, ModelFamily } from './modelFamily.js';
 import { mlpFamily } from './nets/mlpFamily.js';
+import { rnnFamily } from './nets/rnnFamily.js';
 import { windowNetCase, windowNetFamily } from './nets/windowNetFamily.js';
 import type { ModelState, OnlineModel } from './types.js';
 
@@ -15,6 +16,7 @@ export const modelFamilies: readonly ModelFamily[] = [
   linearFamily as ModelFamily,
   windowNetFamily as ModelFamily,
   mlpFamily as ModelFamily,
+  rnnFamily as ModelFamily,
 ];
 
 /** The `model` keys of a variant, for schemas and help texts. */

@@ -22,14 +22,19 @@ import {
 } from './stateCodec.js';
 
 /**
- * Warm-up of the clipping limits, as in the paper: rMax rises linearly from 1 to `rMaxEnd` and dMax from
- * 0 to `dMaxEnd` over `warmupSteps` training steps, starting after `startStep` steps of plain BatchNorm.
+ * Warm-up of the clipping limits, as in the paper: rMax rises linearly from 1 to `rMaxEnd` over
+ * `warmupSteps` training steps and dMax from 0 to `dMaxEnd` over `dWarmupSteps`, both starting after
+ * `startStep` steps of plain BatchNorm (Ioffe 2017, §4: rMax = 1, dMax = 0 for the first 5k steps, then
+ * rMax reaches 3 at 40k steps and dMax reaches 5 at 25k).
  */
 export interface RenormSchedule {
   rMaxEnd: number;
   dMaxEnd: number;
+  /** Steps of rMax's ramp. */
   warmupSteps: number;
-  /** Training steps spent at rMax = 1, dMax = 0 before the ramp starts. Default 0. */
+  /** Steps of dMax's ramp. Default `warmupSteps`. */
+  dWarmupSteps?: number;
+  /** Training steps spent at rMax = 1, dMax = 0 before the ramps start. Default 0. */
   startStep?: number;
 }
 
@@ -122,13 +127,16 @@ export class BatchRenorm extends normalizerBase(layout) implements Normalizer {
   limits(): { rMax: number; dMax: number } {
     const s = this.schedule;
     if (s === null) return { rMax: this.rMax, dMax: this.dMax };
-    const p =
-      s.warmupSteps === 0
+    const progress = (steps: number): number =>
+      steps === 0
         ? this.steps >= s.startStep
           ? 1
           : 0
-        : Math.min(1, Math.max(0, (this.steps - s.startStep) / s.warmupSteps));
-    return { rMax: 1 + (s.rMaxEnd - 1) * p, dMax: s.dMaxEnd * p };
+        : Math.min(1, Math.max(0, (this.steps - s.startStep) / steps));
+    return {
+      rMax: 1 + (s.rMaxEnd - 1) * progress(s.warmupSteps),
+      dMax: s.dMaxEnd * progress(s.dWarmupSteps),
+    };
   }
 
   forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
@@ -211,9 +219,79 @@ export class BatchRenorm extends normalizerBase(layout) implements Normalizer {
   }
 }
 
-/** `'batchrenorm'`: Batch Renormalization with the paper's final clips (rMax = 3, dMax = 5). */
-export const batchRenormDescriptor = family(layout, BatchRenorm, {
+/** A parsed `batchrenorm[:keyVALUE...]` spec: fixed clips, or a warm-up schedule when one is asked for. */
+export type BatchRenormSpec = {
+  kind: 'batchrenorm';
+  rMax: number;
+  dMax: number;
+  /** Present when the spec has `warmup`, `dwarmup` or `start`: the clips ramp up as in the paper. */
+  schedule?: Required<RenormSchedule>;
+};
+
+/** The spec's keys and their defaults (`rmax`/`dmax`: the paper's final clips). */
+const SPEC_DEFAULTS = { rmax: 3, dmax: 5, start: 0, warmup: 0 } as const;
+type SpecKey = keyof typeof SPEC_DEFAULTS | 'dwarmup';
+
+/**
+ * Parses `batchrenorm` or `batchrenorm:keyVALUE:keyVALUE...` (no `,` or `=`, so a spec fits in the CLI's
+ * comma lists and `NAME=SPEC` items) with keys `rmax` (≥ 1, default 3), `dmax` (≥ 0,
+ * default 5), `start` (steps of plain BatchNorm first, default 0), `warmup` (steps of rMax's ramp from 1
+ * to rmax, default 0) and `dwarmup` (steps of dMax's ramp from 0 to dmax, default `warmup`). Without
+ * `start`, `warmup` or `dwarmup` the clips are fixed at rmax/dmax from the first step; with any of them
+ * the limits follow the schedule. The paper's ImageNet run is
+ * `batchrenorm:start5000:warmup35000:dwarmup20000`. Null when `text` is not such a spec.
+ */
+export function parseBatchRenormSpec(text: string): BatchRenormSpec | null {
+  const m = /^batchrenorm(?::(.+))?$/.exec(text);
+  if (m === null) return null;
+  const v: Partial<Record<SpecKey, number>> = {};
+  if (m[1] !== undefined) {
+    for (const item of m[1].split(':')) {
+      const kv = /^(rmax|dmax|start|warmup|dwarmup)(\d+(?:\.\d+)?)$/.exec(item);
+      if (kv === null) return null;
+      const key = kv[1] as SpecKey;
+      if (key in v) return null;
+      const num = Number(kv[2]);
+      if (key !== 'rmax' && key !== 'dmax' && !Number.isInteger(num)) return null;
+      if (key === 'rmax' && num < 1) return null;
+      v[key] = num;
+    }
+  }
+  const rMax = v.rmax ?? SPEC_DEFAULTS.rmax;
+  const dMax = v.dmax ?? SPEC_DEFAULTS.dmax;
+  if (v.start === undefined && v.warmup === undefined && v.dwarmup === undefined) {
+    return { kind: 'batchrenorm', rMax, dMax };
+  }
+  const warmupSteps = v.warmup ?? SPEC_DEFAULTS.warmup;
+  return {
+    kind: 'batchrenorm',
+    rMax,
+    dMax,
+    schedule: {
+      rMaxEnd: rMax,
+      dMaxEnd: dMax,
+      warmupSteps,
+      dWarmupSteps: v.dwarmup ?? warmupSteps,
+      startStep: v.start ?? SPEC_DEFAULTS.start,
+    },
+  };
+}
+
+/**
+ * `'batchrenorm'`: Batch Renormalization with the paper's final clips (rMax = 3, dMax = 5) from the first
+ * step; `'batchrenorm:startS:warmupW...'` with the paper's warm-up schedule (see
+ * {@link parseBatchRenormSpec}).
+ */
+export const batchRenormDescriptor = family<BatchRenormOptions, BatchRenormSpec>(layout, BatchRenorm, {
   shapeOptions: ({ channels }) => ({ channels }),
+  factoryOptions: (spec) =>
+    spec.schedule === undefined ? { rMax: spec.rMax, dMax: spec.dMax } : { schedule: spec.schedule },
+  grammar: {
+    text: 'batchrenorm[:rmaxR][:dmaxD][:startS][:warmupW][:dwarmupV]',
+    note: 'defaults rmax3, dmax5, start0, warmup0, dwarmup = warmup; with start/warmup/dwarmup the clips ramp from 1 and 0',
+    compareDefault: 'batchrenorm',
+    parse: parseBatchRenormSpec,
+  },
   cases: {
     BatchRenorm: {
       gradientCheck: {
@@ -227,12 +305,24 @@ export const batchRenormDescriptor = family(layout, BatchRenorm, {
         },
       },
     },
+    'BatchRenorm(warm-up schedule)': {
+      options: { schedule: { rMaxEnd: 3, dMaxEnd: 5, warmupSteps: 6, dWarmupSteps: 4, startStep: 2 } },
+      gradientCheck: {
+        why: "at the schedule start (rMax = 1, dMax = 0) r = 1 and d = 0 are constants: backward is BatchNorm's",
+        create: ({ channels }) =>
+          new BatchRenorm({
+            channels,
+            schedule: { rMaxEnd: 3, dMaxEnd: 5, warmupSteps: 6, startStep: 1000 },
+          }),
+      },
+    },
   },
 });
 
 function checkSchedule(who: string, s: RenormSchedule): Required<RenormSchedule> {
   const { rMaxEnd, dMaxEnd, warmupSteps } = s;
   const startStep = s.startStep ?? 0;
+  const dWarmupSteps = s.dWarmupSteps ?? warmupSteps;
   if (typeof rMaxEnd !== 'number' || !Number.isFinite(rMaxEnd) || rMaxEnd < 1) {
     throw new NormalizationError(
       `${who}: schedule.rMaxEnd must be a finite number >= 1, got ${String(rMaxEnd)}`,
@@ -253,5 +343,10 @@ function checkSchedule(who: string, s: RenormSchedule): Required<RenormSchedule>
       `${who}: schedule.startStep must be an integer >= 0, got ${String(startStep)}`,
     );
   }
-  return { rMaxEnd, dMaxEnd, warmupSteps, startStep };
+  if (!Number.isInteger(dWarmupSteps) || dWarmupSteps < 0) {
+    throw new NormalizationError(
+      `${who}: schedule.dWarmupSteps must be an integer >= 0, got ${String(dWarmupSteps)}`,
+    );
+  }
+  return { rMaxEnd, dMaxEnd, warmupSteps, dWarmupSteps, startStep };
 }

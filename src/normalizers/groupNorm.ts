@@ -124,20 +124,26 @@ export class GroupNorm extends normalizerBase(layout) implements Normalizer {
   }
 }
 
-/** `'group:G'`: GroupNorm with G groups (G a positive integer dividing the channels), per-channel affine. */
-export const groupNormDescriptor = family<GroupNormOptions, { kind: 'group'; groups: number }>(
+/**
+ * `'group:G'`: GroupNorm with G groups (G a positive integer dividing the channels), per-channel affine.
+ * `'group:G+ws'`: the same GroupNorm with Weight Standardization of the conv or dense layer before it (Qiao
+ * et al. 2019, weightStandardization.ts); the normalizer is the same class, the net standardizes that layer's
+ * weights (the parsed spec's `ws` flag tells it).
+ */
+export const groupNormDescriptor = family<GroupNormOptions, { kind: 'group'; groups: number; ws?: true }>(
   layout,
   GroupNorm,
   {
     shapeOptions: ({ channels }) => ({ channels, groups: 1 }),
     factoryOptions: ({ groups }) => ({ groups }),
     grammar: {
-      text: 'group:G',
-      note: 'G a positive integer',
+      text: 'group:G[+ws]',
+      note: 'G a positive integer; +ws: Weight Standardization of the layer before',
       compareDefault: 'group:4',
       parse(text) {
-        const m = /^group:([1-9]\d*)$/.exec(text);
-        return m === null ? null : { kind: 'group', groups: Number(m[1]) };
+        const m = /^group:([1-9]\d*)(\+ws)?$/.exec(text);
+        if (m === null) return null;
+        return { kind: 'group', groups: Number(m[1]), ...(m[2] === undefined ? {} : { ws: true as const }) };
       },
     },
     cases: { 'GroupNorm(groups=2)': { options: { groups: 2 } } },

@@ -1,9 +1,19 @@
 import type { Tensor } from '../../core/tensor.js';
+import { ModelError } from '../../errors.js';
+import {
+  type StandardizedWeights,
+  weightStandardize,
+  weightStandardizeBackward,
+} from '../../normalizers/weightStandardization.js';
 
 /**
  * A 1-D convolution (cross-correlation, PyTorch's Conv1d with stride 1, no padding) over windows
  * `[N, C, L]` → `[N, H, L − K + 1]`, weights `[H, C, K]`. "Valid" padding keeps every output computed
  * from real samples only, so a normalizer after it never sees padding zeros in its statistics.
+ *
+ * With `standardize` the layer computes with Weight Standardization of its kernel (Qiao et al. 2019): each
+ * output channel's `[C, K]` fan-in is shifted to mean 0 and scaled to variance 1 before use, and the
+ * gradient flows back through that standardization to the raw `weight` (what the optimizer updates).
  */
 export class Conv1d {
   readonly weight: Float64Array;
@@ -11,12 +21,20 @@ export class Conv1d {
   readonly weightGrad: Float64Array;
   readonly biasGrad: Float64Array;
   private lastX: Tensor | null = null;
+  private ws: StandardizedWeights | undefined;
+  private wsGrad: Float64Array = new Float64Array(0);
 
   constructor(
     readonly inChannels: number,
     readonly outChannels: number,
     readonly kernel: number,
+    readonly options: { standardize?: boolean } = {},
   ) {
+    if (options.standardize === true && inChannels * kernel < 2) {
+      throw new ModelError(
+        `Weight Standardization needs a fan-in of at least 2, got ${inChannels} channel(s) x kernel ${kernel}`,
+      );
+    }
     this.weight = new Float64Array(outChannels * inChannels * kernel);
     this.bias = new Float64Array(outChannels);
     this.weightGrad = new Float64Array(this.weight.length);
@@ -34,7 +52,7 @@ export class Conv1d {
     const k = this.kernel;
     const lo = l - k + 1;
     const y = new Float64Array(n * h * lo);
-    const w = this.weight;
+    const w = this.effectiveWeight();
     const xd = x.data;
     for (let i = 0; i < n; i++) {
       for (let o = 0; o < h; o++) {
@@ -64,9 +82,12 @@ export class Conv1d {
     const h = this.outChannels;
     const k = this.kernel;
     const lo = l - k + 1;
-    const gw = this.weightGrad;
+    const ws = this.options.standardize === true ? this.ws! : undefined;
+    if (ws !== undefined && this.wsGrad.length !== this.weight.length)
+      this.wsGrad = new Float64Array(this.weight.length);
+    const gw = ws === undefined ? this.weightGrad : this.wsGrad;
     const gb = this.biasGrad;
-    const w = this.weight;
+    const w = ws === undefined ? this.weight : ws.data;
     const xd = x.data;
     const dyd = dy.data;
     gw.fill(0);
@@ -95,6 +116,15 @@ export class Conv1d {
         }
       }
     }
+    if (ws !== undefined) weightStandardizeBackward(gw, ws, this.weightGrad);
     return { data: dx, shape: [n, c, l] };
+  }
+
+  /** The kernel the layer computes with: `weight`, or its standardization (recomputed every forward). */
+  private effectiveWeight(): Float64Array {
+    if (this.options.standardize !== true) return this.weight;
+    const h = this.outChannels;
+    this.ws = weightStandardize(this.weight, h, this.inChannels * this.kernel, 1e-5, this.ws);
+    return this.ws.data;
   }
 }

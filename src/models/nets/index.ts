@@ -7,3 +7,4 @@ export * from './normSlot.js';
 export * from './softmaxNet.js';
 export * from './windowNet.js';
 export * from './mlp.js';
+export * from './rnn.js';

@@ -85,7 +85,7 @@ export class Mlp extends SoftmaxNet {
         `normalizer: '${spec}' normalizes over a length axis, which Mlp's [N, H] activations lack`,
       );
     }
-    const { groups } = parseNormalizerSpec(spec);
+    const { groups, ws } = parseNormalizerSpec(spec);
     if (typeof groups === 'number') {
       hidden.forEach((h, i) => {
         if (h % groups !== 0)
@@ -98,7 +98,7 @@ export class Mlp extends SoftmaxNet {
     this.drops = [];
     let fanIn = this.inputs;
     hidden.forEach((h, i) => {
-      const layer = new Dense(fanIn, h);
+      const layer = new Dense(fanIn, h, { standardize: ws === true });
       heNormalInit(this.rng, fanIn, layer.weight);
       this.layers.push(layer);
       this.slots.push(new NormSlot(`norm${i}`, makeNormalizer(spec, { channels: h }, this.opts.seed)));

@@ -17,6 +17,19 @@ export interface NormalizerLayerStats {
   runningVarianceDrift?: number;
 }
 
+/**
+ * What each singleton-batch policy does when a batch-statistics normalizer (BatchNorm, BatchRenorm) gets one
+ * value per channel in a learning step (an Mlp at batch 1; a WindowNet whose conv output has length 1), for
+ * help texts and reports. The policy is the net's `singletonPolicy` option.
+ */
+export const singletonPolicyDescriptions = {
+  error: "throw the normalizer's NormalizationError (as PyTorch does); the model is left unchanged",
+  'running-stats':
+    'normalize with the running statistics as constants, take the step (γ/β and weights learn), then move the ' +
+    'running mean and variance toward the event (exponentially weighted, Finch 2009)',
+  skip: 'take no step at all (counted): at batch 1 such a model never learns',
+} as const;
+
 /** Kinds whose only state is γ/β, which the optimizer already stages: no snapshot needed. */
 const STATELESS = new Set(['layer', 'group']);
 
@@ -50,7 +63,51 @@ export class NormSlot {
   forward(x: Tensor, training: boolean): Tensor {
     if (this.norm === null) return x;
     if (training && this.measuring) this.measureDrift(x);
-    return this.norm.forward(x, { training });
+    const y = this.norm.forward(x, { training });
+    // An inference-mode forward inside a learning step is the 'running-stats' singleton policy's step.
+    if (!training && this.measuring) this.trackSingleton(x);
+    return y;
+  }
+
+  /**
+   * The 'running-stats' singleton policy's update: a batch of one value per channel was normalized with the
+   * running statistics (they are constants of that step, as in inference), and now moves them toward it,
+   * so BatchNorm at batch 1 keeps estimating the activations' mean and variance instead of freezing at its
+   * initial (0, 1) and degenerating into a fixed affine map. One value has no batch variance, so the
+   * running variance follows the exponentially weighted recursion (Finch 2009, "Incremental calculation of
+   * weighted mean and variance", §9): with d = x − μ, μ ← μ + α·d, σ² ← (1 − α)·(σ² + α·d²), α the
+   * layer's momentum (1/numBatchesTracked when it is null: then it is Welford's running population
+   * variance). BatchNorm's numBatchesTracked counts the event.
+   */
+  private trackSingleton(x: Tensor): void {
+    const n = this.norm as Normalizer & {
+      runningMean?: unknown;
+      runningVar?: unknown;
+      momentum?: unknown;
+      numBatchesTracked?: unknown;
+    };
+    const rm = n.runningMean;
+    const rv = n.runningVar;
+    if (!(rm instanceof Float64Array) || !(rv instanceof Float64Array) || n.perSample) return;
+    const [batch, c] = x.shape;
+    const l = x.shape.length === 3 ? x.shape[2] : 1;
+    const m = batch * l;
+    if (rm.length !== c || m < 1) return;
+    let alpha: number;
+    if (typeof n.numBatchesTracked === 'number') {
+      n.numBatchesTracked++;
+      alpha = typeof n.momentum === 'number' ? n.momentum : 1 / n.numBatchesTracked;
+    } else {
+      alpha = typeof n.momentum === 'number' ? n.momentum : 0.1;
+    }
+    const d = x.data;
+    for (let j = 0; j < c; j++) {
+      let s = 0;
+      for (let i = 0; i < batch; i++) for (let t = 0; t < l; t++) s += d[(i * c + j) * l + t];
+      const diff = s / m - rm[j];
+      rm[j] += alpha * diff;
+      rv[j] = (1 - alpha) * (rv[j] + alpha * diff * diff);
+    }
   }
 
   /** Batch statistics against the running ones they are about to move (BN's train/inference mismatch). */

@@ -93,12 +93,12 @@ export class WindowNet extends SoftmaxNet {
         `normalizer: '${spec}' needs a conv output length > 1, got ${lo} (length ${this.length}, kernel ${this.kernel})`,
       );
     }
-    const { groups } = parseNormalizerSpec(spec);
+    const { groups, ws } = parseNormalizerSpec(spec);
     if (typeof groups === 'number' && this.hidden % groups !== 0) {
       throw new ModelError(`normalizer: '${spec}' needs hidden (${this.hidden}) divisible by ${groups}`);
     }
     this.given = { ...o };
-    this.conv = new Conv1d(this.inChannels, this.hidden, this.kernel);
+    this.conv = new Conv1d(this.inChannels, this.hidden, this.kernel, { standardize: ws === true });
     heNormalInit(this.rng, this.inChannels * this.kernel, this.conv.weight);
     this.slot = new NormSlot(
       'norm',

@@ -9,7 +9,8 @@ import { WindowNet } from '../../../../src/models/nets/windowNet.js';
  * The nets against PyTorch 1.13 in float64 (fixtures from ./fixtures/generate.py): same weights, same
  * batches → same objective and gradients, and the same parameters and BatchNorm running statistics after
  * three steps of AdamW (decoupled decay) or Nesterov SGD (L2-mode decay), with L1/L2 penalties; and
- * BatchNorm's 'running-stats' singleton policy equals a torch step with the BN layers in eval mode.
+ * BatchNorm's 'running-stats' singleton policy equals a torch step with the BN layers in eval mode followed
+ * by the exponentially weighted running-statistics update of the event (NormSlot).
  */
 interface Case {
   kind: 'WindowNet' | 'Mlp';
