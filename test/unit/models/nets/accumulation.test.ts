@@ -78,7 +78,7 @@ describe('gradient accumulation (accumulateMany, then one stepAccumulated)', () 
     const mid = net.state();
     expect(mid.params).toEqual(before.params);
     // two training-mode batches moved the running statistics twice
-    expect((mid.normalizers[0] as { numBatchesTracked: number }).numBatchesTracked).toBe(2);
+    expect((mid.normalizers[0] as unknown as { numBatchesTracked: number }).numBatchesTracked).toBe(2);
     expect(net.stepAccumulated()).toBe(true);
     expect(net.state().params).not.toEqual(before.params);
     expect(net.stepAccumulated()).toBe(false);
