@@ -189,18 +189,6 @@ export function registerCompare(program: Command): void {
         batchSizes.length *
         arrivals.length *
         (seeds + (lr === 'auto' ? defaultLrGrid.length : 0));
-      log.info(
-        {
-          source,
-          normalizers,
-          batchSizes: batchText,
-          arrivals,
-          seeds,
-          jobs: jobs ?? availableParallelism(),
-          cells: total,
-        },
-        'compare starting',
-      );
       const progress = createProgress({ label: 'compare', total, unit: 'cells', quiet: flags.quiet });
       const result = await runCompare({
         source,
@@ -213,6 +201,20 @@ export function registerCompare(program: Command): void {
         ...(flags.warmup === undefined ? {} : { warmup: flags.warmup }),
         ...(jobs === undefined ? {} : { jobs }),
         model,
+        onStart: (cells) => {
+          log.info(
+            {
+              source,
+              normalizers,
+              batchSizes: batchText,
+              arrivals,
+              seeds,
+              jobs: jobs ?? availableParallelism(),
+              cells,
+            },
+            'compare starting',
+          );
+        },
         onCell: (done, _total, cell) => {
           progress.update(done);
           if (cell.failed !== undefined)

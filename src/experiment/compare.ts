@@ -67,6 +67,8 @@ export interface CompareOptions {
   /** Worker threads (default: available cores; 1 runs in this thread). */
   jobs?: number;
   model?: CompareModelOptions;
+  /** Called once the grid passed its checks, before the first cell, with the number of cells to run. */
+  onStart?: (cells: number) => void;
   /** Called after each finished cell (tuning cells included). */
   onCell?: (done: number, total: number, cell: CellResult) => void;
 }
@@ -443,6 +445,7 @@ export async function runCompare(opts: CompareOptions): Promise<CompareResult> {
     cells.push(c);
     opts.onCell?.(cells.length, total, c);
   };
+  opts.onStart?.(total);
   let rates = new Map<string, number>();
   if (tuningTasks.length > 0) {
     await runTasks(setup, orderTasks(tuningTasks), jobs, onDone);

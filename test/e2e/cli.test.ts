@@ -2,7 +2,7 @@
  * The `streamnorm` command end to end, without a broker: help, bad input (one clear line, a meaningful
  * exit code), compare on a small grid, replay into models, and the main job with its metrics server.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -198,108 +198,7 @@ describe('bad input: one clear line and a non-zero exit', () => {
   });
 });
 
-describe('compare on a small grid', () => {
-  it('writes results.json, results.csv, results.md and chart.svg with the documented fields and prints the table', async () => {
-    const out = join(dir, 'cmp');
-    const r = await runCli(
-      [
-        'compare',
-        '--dataset',
-        'synthetic',
-        '--limit',
-        '240',
-        '--normalizers',
-        'batch,layer,group:4',
-        '--batch-sizes',
-        '1,4,poisson:4',
-        '--seeds',
-        '2',
-        '--jobs',
-        '2',
-        '--hidden',
-        '8',
-        '--out',
-        out,
-      ],
-      { timeoutMs: 170_000 },
-    );
-    expect(r.code, r.stderr).toBe(0);
-    for (const f of ['results.json', 'results.csv', 'results.md', 'chart.svg'])
-      expect(existsSync(join(out, f))).toBe(true);
-    const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
-      rows: Record<string, unknown>[];
-      meta: { events: number };
-    };
-    expect(json.meta.events).toBe(240);
-    expect(json.rows).toHaveLength(9);
-    for (const row of json.rows) {
-      for (const k of [
-        'normalizer',
-        'batchSize',
-        'seeds',
-        'events',
-        'loss',
-        'error',
-        'lossStd',
-        'errorStd',
-        'eventsPerSecond',
-        'trainEvalGap',
-        'singleton',
-      ])
-        expect(row).toHaveProperty(k);
-      expect(row.failed).toBeUndefined();
-      expect(row.seeds).toBe(2);
-      expect(row.events).toBe(240);
-      expect(row.error as number).toBeGreaterThanOrEqual(0);
-      expect(row.error as number).toBeLessThanOrEqual(1);
-      expect(row.eventsPerSecond as number).toBeGreaterThan(0);
-      if (row.normalizer !== 'batch') expect(row.trainEvalGap).toBe(0);
-    }
-    // BatchNorm predicts differently with batch statistics than with running statistics
-    expect(
-      json.rows.filter((x) => x.normalizer === 'batch').some((x) => (x.trainEvalGap as number) > 0),
-    ).toBe(true);
-    expect(readFileSync(join(out, 'results.csv'), 'utf8').split('\n').filter(Boolean)).toHaveLength(10);
-    const md = readFileSync(join(out, 'results.md'), 'utf8');
-    expect(md).toContain('| normalizer | batch |');
-    expect(md).toContain('## Per normalizer');
-    const svg = readFileSync(join(out, 'chart.svg'), 'utf8');
-    expect((svg.match(/<g class="series"/g) ?? []).length).toBe(3);
-    expect(r.stdout).toMatch(/^normalizer\s+batch\s+error ± sd/m);
-    expect(r.stdout.split('\n').filter((l) => /^(batch|layer|group:4)\s/.test(l))).toHaveLength(9);
-  });
-
-  it('reads a recording and takes defaults from a config file', async () => {
-    const out = join(dir, 'cmp-rec');
-    const cfg = join(dir, 'compare.yaml');
-    writeFileSync(
-      cfg,
-      `compare:\n  normalizers: [layer, none]\n  batchSizes: [2, 8]\n  seeds: 1\n  out: ${out}\n  limit: 200\n  jobs: 1\n`,
-    );
-    const r = await runCli([
-      'compare',
-      '--recording',
-      join(root, 'data', 'sensor.jsonl'),
-      '--config',
-      cfg,
-      '--quiet',
-    ]);
-    expect(r.code, r.stderr).toBe(0);
-    const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
-      rows: { normalizer: string; batchSize: number; events: number }[];
-      meta: { source: string };
-    };
-    expect(json.meta.source).toContain('sensor.jsonl');
-    expect(json.rows.map((x) => `${x.normalizer}@${x.batchSize}`)).toEqual([
-      'layer@2',
-      'layer@8',
-      'none@2',
-      'none@8',
-    ]);
-    expect(json.rows.every((x) => x.events === 200)).toBe(true);
-    expect(r.stdout).toBe('');
-  });
-});
+// compare end to end: test/e2e/compare.test.ts
 
 describe('replay --into-models and main', () => {
   it('replays a recording into variants side by side and prints their scores', async () => {
