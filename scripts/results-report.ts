@@ -1,0 +1,41 @@
+/**
+ * The last step of `npm run results`: reads docs/results/<run>/results.json for the runs that exist and
+ * writes docs/results/README.md and the README's results section (between its results markers).
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { replaceMarked, resultsSection, type ReportRun } from '../src/experiment/report.js';
+import type { CompareResult } from '../src/experiment/types.js';
+
+const root = join(import.meta.dirname, '..');
+const dir = join(root, 'docs', 'results');
+const known: [string, string][] = [
+  [
+    'synthetic',
+    'seeded windows [3 × 32], class = sine frequency under per-sample gain, offset and drift (WindowNet)',
+  ],
+  ['mnist', 'handwritten digits as 784-dim vectors (Mlp, one hidden layer of 64)'],
+  ['rnn', 'windows through a recurrent net'],
+  ['gnws', 'GroupNorm with Weight Standardization'],
+];
+const runs: ReportRun[] = known
+  .filter(([name]) => existsSync(join(dir, name, 'results.json')))
+  .map(([name, description]) => ({
+    name,
+    description,
+    result: JSON.parse(readFileSync(join(dir, name, 'results.json'), 'utf8')) as CompareResult,
+  }));
+if (runs.length === 0) throw new Error(`no results.json under ${dir}: run the comparisons first`);
+const command = 'npm run results';
+writeFileSync(
+  join(dir, 'README.md'),
+  `# Normalization under the arrival patterns Kafka delivers\n\n${resultsSection(runs, '', command)}`,
+);
+const readme = join(root, 'README.md');
+writeFileSync(
+  readme,
+  replaceMarked(readFileSync(readme, 'utf8'), resultsSection(runs, 'docs/results/', command)),
+);
+process.stdout.write(
+  `wrote ${join(dir, 'README.md')} and the README results section from ${runs.map((r) => r.name).join(', ')}\n`,
+);
