@@ -226,7 +226,7 @@ describe('replay --into-models and main', () => {
     expect(rows[1]).toMatch(/^ln\s+WindowNet\(layer\)\s+300\s/);
   });
 
-  it('main replays the bundled recording with metrics served while it runs, then prints the table', async () => {
+  it('main compares through the live pipeline with metrics served while it runs, then prints the table, the columns and a reading', async () => {
     const port = await freePort();
     let scraped = '';
     let polling = true;
@@ -242,14 +242,40 @@ describe('replay --into-models and main', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
-    const r = await runCli(['main', '--metrics-port', String(port)], { timeoutMs: 170_000 });
+    const out = join(dir, 'main');
+    const r = await runCli(
+      [
+        'main',
+        '--metrics-port',
+        String(port),
+        '--events',
+        '300',
+        '--seeds',
+        '2',
+        '--normalizers',
+        'batch,layer',
+        '--batch-sizes',
+        '4',
+        '--out',
+        out,
+      ],
+      { timeoutMs: 170_000 },
+    );
     polling = false;
     await poll;
     expect(r.code, r.stderr).toBe(0);
     expect(scraped).toMatch(/streamnorm_events_total\{[^}]*variant="batch"/);
-    const rows = r.stdout.split('\n').filter((l) => /^(batch|layer|group:4|none)\s/.test(l));
+    const rows = r.stdout.split('\n').filter((l) => /^(iid|bursty:8)\s+(batch|layer)\s+4\s/.test(l));
     expect(rows).toHaveLength(4);
-    for (const row of rows) expect(row).toMatch(/\s9427\s/);
-    expect(plainLines(r.stderr).every((l) => l.startsWith('replay:'))).toBe(true);
+    expect(r.stdout).toMatch(/majority-class baseline error \d+\.\d\d%; ± = 95 % t-interval over seeds/);
+    expect(r.stdout).toContain('Columns:');
+    expect(r.stdout).toMatch(
+      /Reading \(a difference counts only when its 95 % interval excludes 0\):\n {2}iid: /,
+    );
+    const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
+      rows: { status: string; events: number; steps: number }[];
+    };
+    expect(json.rows.every((x) => x.status === 'ok' && x.events === 300 && x.steps === 75)).toBe(true);
+    expect(plainLines(r.stderr).every((l) => l.startsWith('main:'))).toBe(true);
   });
 });
