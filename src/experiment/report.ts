@@ -13,6 +13,8 @@ export interface ReportRun {
   result: CompareResult;
 }
 
+/** Three decimals, without the "-0.000" of a rounding-level negative. */
+const fixed3 = (v: number): string => (Math.abs(v) < 0.0005 ? 0 : v).toFixed(3);
 const pct = (v: number): string => `${(100 * v).toFixed(1)} %`;
 const pp = (v: number): string => `${v > 0 ? '+' : v < 0 ? '−' : '±'}${(100 * Math.abs(v)).toFixed(1)}`;
 const ci = (h: number | null | undefined): string =>
@@ -129,7 +131,7 @@ export function drawbacksTable(runs: Map<string, ReportRun>): string {
     `| batch size 1 | MNIST vectors through an Mlp at arrival batch 1: one value per channel, so training-mode BN cannot run; policy \`${one?.singleton.policy ?? 'running-stats'}\` | ${
       one === undefined || oneLn === undefined
         ? 'not run'
-        : `${pairText(one, oneLn, 'LN')}; the policy acted on ${one.singleton.triggered} batches (${one.singleton.action}). With windows a batch of one still has several values per channel, so BN trains (synthetic batch 1 row above)`
+        : `${pairText(one, oneLn, 'LN')}; the policy acted on ${one.singleton.triggered} batches (${one.singleton.action}), so BN never used batch statistics there and predicts like a per-sample affine layer. With windows a batch of one still has several values per channel after the convolution, so training-mode BN runs`
     } |`,
   );
   const gaps = (run: ReportRun | undefined): string => {
@@ -204,6 +206,59 @@ export function reportReading(runs: ReportRun[]): string[] {
   return out;
 }
 
+/**
+ * Why, where the numbers show one of the patterns the theory predicts: the explanation is attached only when
+ * the intervals show the pattern (BN worse at batches that hold one class under bursty:R and not at larger
+ * ones; BN worse only at the smallest iid batch; BN at batch 1 on vectors level with the per-sample ones).
+ */
+export function reportWhy(runs: ReportRun[]): string[] {
+  const out: string[] = [];
+  for (const run of runs) {
+    const rows = rowsOf(run).filter((r) => r.errorDiffVsBatch !== undefined);
+    const bs = sizes(run);
+    for (const arrival of run.result.meta.arrivals) {
+      const mine = rows.filter((r) => r.arrival === arrival);
+      const losesAt = bs.filter((b) => mine.some((r) => r.batchSize === b && verdict(r) === 'better'));
+      const holdsAt = bs.filter((b) => b > 1 && !losesAt.includes(b) && mine.some((r) => r.batchSize === b));
+      const bursty = /^bursty:(\d+)$/.exec(arrival);
+      if (bursty !== null && losesAt.length > 0) {
+        const R = Number(bursty[1]);
+        const small = losesAt.filter((b) => b > 1 && b <= R);
+        const big = holdsAt.filter((b) => b > R);
+        if (small.length > 0)
+          out.push(
+            `- **${run.name}, ${arrival}**: an arrival batch of at most ${R} events holds one class, so BatchNorm normalizes each class by its own mean and variance and removes the difference the classifier needs, while inference uses running statistics over both: BN loses at batch ${small.join(', ')}` +
+              (big.length > 0
+                ? `; at batch ${big.join(', ')} a batch mixes several runs and BN is no longer behind (see the intervals above).`
+                : '.'),
+          );
+      }
+      if (
+        arrival === 'iid' &&
+        losesAt.length > 0 &&
+        losesAt.every((b) => b === bs[0]) &&
+        holdsAt.length > 0
+      ) {
+        const bn = find(run, 'batch', 'iid', bs[0])[0];
+        out.push(
+          `- **${run.name}, iid**: BN is behind only at the smallest batch (${bs[0]}), where its batch statistics are noisiest and predictions with batch and running statistics differ most (total variation ${bn === undefined ? '?' : fixed3(bn.trainEvalGap)}); from batch ${holdsAt[0]} up it is level or ahead.`,
+        );
+      }
+      const one = find(run, 'batch', arrival, 1)[0];
+      if (one !== undefined && one.singleton.triggered > 0) {
+        const level = mine.filter((r) => r.batchSize === 1).every((r) => verdict(r) === 'level');
+        out.push(
+          `- **${run.name}, ${arrival}, batch 1**: one value per channel, so the \`${one.singleton.policy}\` policy trained BN on its running statistics ${one.singleton.triggered} times` +
+            (level
+              ? ': it then acts as a per-sample affine layer and is level with the per-sample normalizers.'
+              : '.'),
+        );
+      }
+    }
+  }
+  return out;
+}
+
 /** The Markdown of the README's results section (and of docs/results/README.md, with `linkBase` ''). */
 export function resultsSection(runs: ReportRun[], linkBase: string, command: string): string {
   const byName = new Map(runs.map((r) => [r.name, r]));
@@ -221,6 +276,13 @@ export function resultsSection(runs: ReportRun[], linkBase: string, command: str
   parts.push('### Reading (only intervals that exclude 0 count)');
   parts.push('');
   parts.push(...reportReading(runs));
+  const why = reportWhy(runs);
+  if (why.length > 0) {
+    parts.push('');
+    parts.push('Why, where the intervals show it:');
+    parts.push('');
+    parts.push(...why);
+  }
   for (const run of runs) {
     parts.push('');
     parts.push(`### ${run.name}: ${run.description}`);
