@@ -1,9 +1,10 @@
 /**
  * The last step of `npm run results`: reads docs/results/<run>/results.json for the runs that exist and
- * writes docs/results/README.md and the README's results section (between its results markers).
+ * writes docs/results/README.md, the README's results section (between its results markers) and the charts.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { renderChart } from '../src/experiment/chart.js';
 import { replaceMarked, resultsSection, type ReportRun } from '../src/experiment/report.js';
 import type { CompareResult } from '../src/experiment/types.js';
 
@@ -26,6 +27,11 @@ const runs: ReportRun[] = known
     result: JSON.parse(readFileSync(join(dir, name, 'results.json'), 'utf8')) as CompareResult,
   }));
 if (runs.length === 0) throw new Error(`no results.json under ${dir}: run the comparisons first`);
+// The charts again from the JSON, so they follow the current renderer without re-running the comparisons.
+for (const run of runs) {
+  writeFileSync(join(dir, run.name, 'chart.svg'), renderChart(run.result));
+  writeFileSync(join(dir, run.name, 'chart-loss.svg'), renderChart(run.result, { metric: 'loss' }));
+}
 const command = 'npm run results';
 writeFileSync(
   join(dir, 'README.md'),

@@ -115,7 +115,7 @@ export function renderChart(result: CompareResult, opts: ChartOptions = {}): str
   const arrivals =
     result.meta.arrivals.length > 0 ? result.meta.arrivals : [...new Set(rows.map((r) => r.arrival))];
   const names = result.meta.normalizers.filter((n) => rows.some((r) => r.normalizer === n));
-  const m = { left: 64, right: 16, top: 56, bottom: 58, legend: 190 };
+  const m = { left: 64, right: 16, top: 72, bottom: 58, legend: 190 };
   const width = m.left + arrivals.length * (panelW + m.right) + m.legend;
   const ph = height - m.top - m.bottom;
   const pw = panelW - 20;
