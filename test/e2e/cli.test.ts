@@ -2,12 +2,13 @@
  * The `streamnorm` command end to end, without a broker: help, bad input (one clear line, a meaningful
  * exit code), compare on a small grid, replay into models, and the main job with its metrics server.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, freePort, plainLines, root, runCli } from './cliHelpers.js';
+import { cleanEnv, cliEntry, freePort, plainLines, root, runCli } from './cliHelpers.js';
 
 const subcommands = ['run', 'record', 'replay', 'produce', 'compare', 'main'];
 let dir: string;
@@ -277,5 +278,51 @@ describe('replay --into-models and main', () => {
     };
     expect(json.rows.every((x) => x.status === 'ok' && x.events === 300 && x.steps === 75)).toBe(true);
     expect(plainLines(r.stderr).every((l) => l.startsWith('main:'))).toBe(true);
+  });
+
+  it('main --serve keeps the metrics endpoint up after the comparison until SIGTERM', async () => {
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        cliEntry,
+        'main',
+        '--serve',
+        '--metrics-port',
+        String(port),
+        '--events',
+        '200',
+        '--seeds',
+        '1',
+        '--normalizers',
+        'batch,layer',
+        '--batch-sizes',
+        '4',
+        '--arrival',
+        'iid',
+        '--out',
+        join(dir, 'main-serve'),
+      ],
+      { cwd: root, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.resume();
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      // the table is printed once the comparison is over; the endpoint must still answer after it
+      for (let i = 0; i < 1200 && !stdout.includes('Charts:'); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(stdout).toContain('Charts:');
+      await new Promise((r) => setTimeout(r, 300));
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toMatch(/streamnorm_events_total\{[^}]*variant="layer"/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
   });
 });
