@@ -16,6 +16,7 @@ import { DatasetError } from '../errors.js';
 import { parseArrivalList, formatArrival } from '../experiment/arrival.js';
 import { parseBatchSizes } from '../experiment/cell.js';
 import { runLiveComparison } from '../experiment/liveComparison.js';
+import { reportWhy } from '../experiment/report.js';
 import { columnNotes, formatTable, reading, writeResults } from '../experiment/results.js';
 import type { EventSource } from '../experiment/source.js';
 import { PipelineMetrics } from '../metrics/catalog.js';
@@ -165,6 +166,11 @@ export function registerMain(program: Command): void {
         process.stdout.write('\nColumns:\n' + columnNotes.map(([k, v]) => `  ${k}: ${v}`).join('\n') + '\n');
         process.stdout.write('\nReading (a difference counts only when its 95 % interval excludes 0):\n');
         for (const l of reading(result)) process.stdout.write(`  ${l.replace(/\*\*/g, '')}\n`);
+        const why = reportWhy([{ name: 'main', description: '', result }]);
+        if (why.length > 0) {
+          process.stdout.write('\nWhy, where the intervals show it:\n');
+          for (const l of why) process.stdout.write(`  ${l.replace(/\*\*/g, '')}\n`);
+        }
         process.stdout.write(`\nCharts: ${paths.svg}, ${paths.lossSvg}; tables: ${paths.md}\n`);
       }
       log.info({ wallSeconds: Number(result.meta.wallSeconds.toFixed(2)), out: flags.out }, 'main finished');
