@@ -485,7 +485,15 @@ export async function runCompare(opts: CompareOptions): Promise<CompareResult> {
       stepEvents,
       warmup,
       lr: fixedLr ?? 'auto',
-      ...(fixedLr === undefined ? { lrGrid: [...grid] } : {}),
+      ...(fixedLr === undefined
+        ? {
+            lrGrid: [...grid],
+            lrTuning:
+              drawsPerSeed(opts.source) || !arrivals.includes('recorded')
+                ? `one run per rate on its own data draw (seed ${TUNING_SEED}), never scored`
+                : `one run per rate (seed ${TUNING_SEED}); under 'recorded' a fixed stream has no other draw, so its tuning run sees the scored events in the same order`,
+          }
+        : {}),
       draws: drawsPerSeed(opts.source)
         ? 'each seed draws the dataset anew (generation or shuffle) and seeds its arrival order and model'
         : 'the same events every seed: reordering arrivals (iid, bursty, keyed) are seeded per seed, recorded keeps the file order (then only the model initialization varies)',

@@ -256,7 +256,7 @@ export function toMarkdown(
       : `gradients accumulated over arrival batches, one optimizer step per ${m.stepEvents} events`;
   parts.push(
     `${m.events} events of shape [${m.shape.join(', ')}], ${m.classes} classes; majority-class error ${pct(m.baselineError)}. ` +
-      `Prequential (predict, then learn, per arrival batch); ${steps}; learning rate ${m.lr === 'auto' ? `tuned per row over ${JSON.stringify(m.lrGrid)} on a draw that is never scored` : m.lr}; ` +
+      `Prequential (predict, then learn, per arrival batch); ${steps}; learning rate ${m.lr === 'auto' ? `tuned per row over ${JSON.stringify(m.lrGrid)} (${m.lrTuning ?? 'a tuning draw that is never scored'})` : m.lr}; ` +
       `${m.seeds} seed(s) per cell (${m.draws}); warm-up ${m.warmup} events; ${m.jobs} job(s); ${m.wallSeconds.toFixed(1)} s wall clock on Node ${m.node}, ${m.date}.`,
   );
   parts.push('');

@@ -110,6 +110,8 @@ export interface CompareMeta {
   /** 'auto' (per row, the best of `lrGrid` on a tuning draw) or the fixed rate. */
   lr: number | 'auto';
   lrGrid?: number[];
+  /** Where the tuning runs' data came from (under `--lr auto`). */
+  lrTuning?: string;
   /** How the data varies over seeds. */
   draws: string;
   seeds: number;
