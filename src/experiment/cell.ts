@@ -72,9 +72,11 @@ export interface CompareModelOptions {
   singletonPolicy?: 'error' | 'running-stats' | 'skip';
 }
 
+/**
+ * What a comparison sets beyond the family's own defaults (the layer sizes and kernel are the family's unless
+ * given, so the nets' measured defaults apply).
+ */
 export const defaultCompareModel = {
-  hidden: 16 as number | number[],
-  kernel: 3,
   dropout: 0,
   lr: 0.01,
   weightDecay: 0,
@@ -164,8 +166,8 @@ export function makeCompareModel(
   const family = modelFamily(compareFamily(shape, o));
   const flat: FlatVariantOptions = {
     normalizer,
-    hidden: m.hidden,
-    kernel: m.kernel,
+    ...(o.hidden === undefined ? {} : { hidden: o.hidden }),
+    ...(o.kernel === undefined ? {} : { kernel: o.kernel }),
     dropout: m.dropout,
     lr: lr ?? m.lr,
     weightDecay: m.weightDecay,

@@ -98,7 +98,7 @@ function singletonAction(cells: CellResult[], normalizer: string, perChannelValu
   if (singles === 0) return 'no batches of one';
   if (skipped + running === 0) {
     return perChannelValues > 1 && !isPerSampleSpec(normalizer)
-      ? `not needed: a batch of one still has ${perChannelValues} values per channel`
+      ? 'not needed: a window of one event still gives each channel several values'
       : 'not needed: per-sample statistics';
   }
   const parts = [];
@@ -458,8 +458,8 @@ export async function runCompare(opts: CompareOptions): Promise<CompareResult> {
     for (let s = 1; s <= opts.seeds; s++)
       tasks.push({ ...c, seed: s, stepEvents, lr: lrOf(c.normalizer, batchLabel(c.batch), c.arrival) });
   await runTasks(setup, orderTasks(tasks), jobs, onDone);
-  const valuesPerChannel =
-    shape.length === 2 ? shape[1] - (model.kernel ?? defaultCompareModel.kernel) + 1 : 1;
+  // Windows give each channel several values (L − K + 1) even in a batch of one; vectors one.
+  const valuesPerChannel = shape.length === 2 ? 2 : 1;
   const rows = aggregateCells(
     cells,
     opts.normalizers,

@@ -233,7 +233,8 @@ export async function runLiveComparison(o: LiveComparisonOptions): Promise<Compa
     }
   }
   const batchSpecs = o.batchSizes.map((size) => ({ kind: 'fixed' as const, size }));
-  const valuesPerChannel = shape.length === 2 ? shape[1] - (o.kernel ?? defaultCompareModel.kernel) + 1 : 1;
+  // Windows give each channel several values (L − K + 1) even in a batch of one; vectors one.
+  const valuesPerChannel = shape.length === 2 ? 2 : 1;
   const rows = aggregateCells(
     cells,
     o.normalizers,
