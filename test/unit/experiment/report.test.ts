@@ -27,6 +27,25 @@ describe('results report', () => {
     expect(lines.find((l) => l.startsWith('| batch size 1'))).toMatch(/\| not run \|$/);
   });
 
+  it('reports the singleton policies at batch size 1 from their own runs, a failing policy by its reason', () => {
+    const failing = sampleResult();
+    failing.rows = failing.rows.map((r) =>
+      r.normalizer === 'batch' && r.batchSize === 1
+        ? { ...r, status: 'failed' as const, reason: 'seed 1: Expected more than 1 value per channel' }
+        : r,
+    );
+    const t = drawbacksTable(
+      new Map([
+        ['mnist', { ...run, name: 'mnist' }],
+        ['mnist-singleton-error', { name: 'mnist-singleton-error', description: '', result: failing }],
+      ]),
+    );
+    const row = t.split('\n').find((l) => l.startsWith('| batch size 1')) as string;
+    expect(row).toContain('BN 40.0 % ± 5.0, LN 15.0 % ± 5.0');
+    expect(row).toContain('Policy `error`: every run fails (seed 1: Expected more than 1 value per channel)');
+    expect(row).not.toContain('Policy `skip`');
+  });
+
   it('the reading names only differences whose interval excludes 0', () => {
     const res = sampleResult();
     const r = res.rows.find((x) => x.normalizer === 'layer' && x.batchSize === 4 && x.arrival === 'iid');
