@@ -3,19 +3,28 @@
  * the same prequential loop, in worker threads; writes results.json, results.csv, results.md and chart.svg
  * to --out and prints the table.
  */
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { datasetNames, isDatasetName } from '../datasets/loadDataset.js';
 import { ConfigError, DatasetError } from '../errors.js';
+import { arrivalSpecs, parseArrivalList, formatArrival } from '../experiment/arrival.js';
 import { parseBatchSizes } from '../experiment/cell.js';
-import { defaultBatchSizes, runCompare, validateGrid } from '../experiment/compare.js';
-import { formatTable, writeResults } from '../experiment/results.js';
+import {
+  defaultBatchSizes,
+  defaultLrGrid,
+  parseStepEvents,
+  runCompare,
+  validateGrid,
+} from '../experiment/compare.js';
+import { columnNotes, formatTable, writeResults } from '../experiment/results.js';
+import { modelFamilies, modelFamily } from '../models/modelFamilies.js';
 import type { EventSource } from '../experiment/source.js';
 import { defaultNormalizerSpecs, normalizerGrammar } from '../normalizers/descriptors.js';
 import { resolveConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { positiveInt, positiveNumber, rate01 } from './options.js';
+import { nonNegativeInt, positiveInt, rate01 } from './options.js';
 import { createProgress } from './progress.js';
 
 interface CompareFlags {
@@ -28,9 +37,14 @@ interface CompareFlags {
   out?: string;
   limit?: number;
   jobs?: number;
-  hidden?: number;
+  hidden?: string;
   kernel?: number;
-  lr?: number;
+  lr?: string;
+  arrival?: string;
+  stepEvents?: string;
+  warmup?: number;
+  model?: string;
+  explain?: boolean;
   dropout?: number;
   singletonPolicy?: string;
   logLevel?: string;
@@ -60,9 +74,29 @@ export function registerCompare(program: Command): void {
     )
     .option('--limit <n>', 'use only the first n events', positiveInt)
     .option('--jobs <n>', `worker threads (default: ${availableParallelism()} = cores)`, positiveInt)
-    .option('--hidden <n>', 'conv channels of the WindowNet (default 16)', positiveInt)
+    .option('--arrival <list>', `comma-separated arrival orders: ${arrivalSpecs.join(', ')} (default iid)`)
+    .option(
+      '--step-events <n>',
+      "events per optimizer step (gradients accumulate over arrival batches), or 'arrival' for one step per arrival batch (default: the largest batch size)",
+    )
+    .option(
+      '--lr <rate>',
+      `Adam learning rate, or 'auto': per row the best of ${defaultLrGrid.join(',')} on a tuning draw never scored (default 0.01)`,
+    )
+    .option(
+      '--warmup <n>',
+      'events left out of the after-warm-up scores (default: a fifth of the stream, at most 1000)',
+      nonNegativeInt,
+    )
+    .option(
+      '--model <family>',
+      `model family: ${netFamilyNames().join(' | ')} (default: windownet for windows, mlp for vectors)`,
+    )
+    .option(
+      '--hidden <list>',
+      'hidden sizes: conv channels of a WindowNet, layer sizes of an Mlp (64,64 = two layers) (default 16)',
+    )
     .option('--kernel <n>', 'conv kernel width (default 3)', positiveInt)
-    .option('--lr <rate>', 'Adam learning rate (default 0.01)', positiveNumber)
     .option('--dropout <rate>', 'dropout rate (default 0)', rate01)
     .option(
       '--singleton-policy <policy>',
@@ -71,6 +105,7 @@ export function registerCompare(program: Command): void {
     .option('--config <file>', 'config file (YAML or JSON); its `compare` section supplies defaults')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | silent')
     .option('--quiet', 'no progress and no table on stdout')
+    .option('--explain', 'print what each column means under the table')
     .addHelpText(
       'after',
       '\nExample:\n  streamnorm compare --dataset sensor --normalizers batch,layer,group:4 --batch-sizes 1,4,16,poisson:8 --seeds 3 --out results/sensor\n',
@@ -90,9 +125,20 @@ export function registerCompare(program: Command): void {
       if (recording !== undefined && !existsSync(recording))
         throw new DatasetError(`--recording: no such file ${recording}`);
       const limit = flags.limit ?? c.limit;
+      const family = flags.model;
+      if (family !== undefined) {
+        const f = modelFamily(family);
+        if (!netFamilyNames().includes(f.name))
+          throw new ConfigError(`--model: expected ${netFamilyNames().join(' | ')}, got '${family}'`);
+      }
+      // mnist ships as vectors and as [28, 28] windows: the family decides which.
+      const mnistShape =
+        dataset === 'mnist' && family !== undefined && !modelFamily(family).traits.inputs.includes('vector')
+          ? { mnist: { shape: 'window' as const } }
+          : {};
       const source: EventSource =
         dataset !== undefined
-          ? { dataset, options: limit === undefined ? {} : { limit } }
+          ? { dataset, options: { ...mnistShape, ...(limit === undefined ? {} : { limit }) } }
           : { recording: recording as string, ...(limit === undefined ? {} : { limit }) };
       const normalizersText =
         flags.normalizers ??
@@ -114,39 +160,61 @@ export function registerCompare(program: Command): void {
         );
       }
       const m = c.model ?? {};
-      const lr = flags.lr ?? m.lr;
+      const lrText = flags.lr;
+      let lr: number | 'auto' | undefined = m.lr;
+      if (lrText !== undefined) {
+        if (lrText.trim() === 'auto') lr = 'auto';
+        else if (/^\d*\.?\d+(e-?\d+)?$/i.test(lrText.trim()) && Number(lrText) > 0) lr = Number(lrText);
+        else throw new ConfigError(`--lr: expected a rate > 0 or 'auto', got '${lrText}'`);
+      }
+      const hidden = flags.hidden === undefined ? m.hidden : parseHidden(flags.hidden);
       const model = {
-        ...((flags.hidden ?? m.hidden) !== undefined && { hidden: flags.hidden ?? m.hidden }),
+        ...(family !== undefined && { family }),
+        ...(hidden !== undefined && { hidden }),
         ...((flags.kernel ?? m.kernel) !== undefined && { kernel: flags.kernel ?? m.kernel }),
         ...((flags.dropout ?? m.dropout) !== undefined && { dropout: flags.dropout ?? m.dropout }),
         ...(m.weightDecay !== undefined && { weightDecay: m.weightDecay }),
-        ...(lr !== undefined && { optimizer: { type: 'adam' as const, lr } }),
+        ...(typeof lr === 'number' && { lr }),
         ...(policy !== undefined && { singletonPolicy: policy as 'error' | 'running-stats' | 'skip' }),
       };
       const seeds = flags.seeds ?? c.seeds ?? 3;
       const out = flags.out ?? c.out ?? 'compare-results';
       const jobs = flags.jobs ?? c.jobs;
       validateGrid(normalizers, seeds, jobs);
-      const total = normalizers.length * batchSizes.length * seeds;
-      log.info(
-        {
-          source,
-          normalizers,
-          batchSizes: batchText,
-          seeds,
-          jobs: jobs ?? availableParallelism(),
-          cells: total,
-        },
-        'compare starting',
-      );
+      const arrivals = parseArrivalList(flags.arrival ?? 'iid').map(formatArrival);
+      const stepEvents = flags.stepEvents === undefined ? undefined : parseStepEvents(flags.stepEvents);
+      checkWritableDir(out);
+      const total =
+        normalizers.length *
+        batchSizes.length *
+        arrivals.length *
+        (seeds + (lr === 'auto' ? defaultLrGrid.length : 0));
       const progress = createProgress({ label: 'compare', total, unit: 'cells', quiet: flags.quiet });
       const result = await runCompare({
         source,
         normalizers,
         batchSizes,
+        arrivals,
         seeds,
+        ...(stepEvents === undefined ? {} : { stepEvents }),
+        ...(lr === undefined ? {} : { lr }),
+        ...(flags.warmup === undefined ? {} : { warmup: flags.warmup }),
         ...(jobs === undefined ? {} : { jobs }),
         model,
+        onStart: (cells) => {
+          log.info(
+            {
+              source,
+              normalizers,
+              batchSizes: batchText,
+              arrivals,
+              seeds,
+              jobs: jobs ?? availableParallelism(),
+              cells,
+            },
+            'compare starting',
+          );
+        },
         onCell: (done, _total, cell) => {
           progress.update(done);
           if (cell.failed !== undefined)
@@ -154,6 +222,7 @@ export function registerCompare(program: Command): void {
               {
                 normalizer: cell.normalizer,
                 batchSize: cell.batchSize,
+                arrival: cell.arrival,
                 seed: cell.seed,
                 reason: cell.failed,
               },
@@ -163,10 +232,52 @@ export function registerCompare(program: Command): void {
       });
       progress.stop();
       const paths = writeResults(out, result);
-      if (!flags.quiet) process.stdout.write(formatTable(result));
+      if (!flags.quiet) {
+        process.stdout.write(formatTable(result));
+        if (flags.explain === true)
+          process.stdout.write('\n' + columnNotes.map(([k, v]) => `${k}: ${v}`).join('\n') + '\n');
+      }
       log.info(
         { ...paths, wallSeconds: Number(result.meta.wallSeconds.toFixed(2)), events: result.meta.events },
         'compare finished',
       );
     });
+}
+
+/** The families a comparison can run: the classifier nets that take dense vectors or windows. */
+function netFamilyNames(): string[] {
+  return modelFamilies
+    .filter((f) => f.traits.tasks.includes('classification') && f.name !== 'linear')
+    .map((f) => f.name);
+}
+
+/** `--hidden 64,64`: one size, or one per layer. */
+function parseHidden(text: string): number | number[] {
+  const parts = text.split(',').map((t) => t.trim());
+  const sizes = parts.map((t) => (/^\d+$/.test(t) ? Number(t) : NaN));
+  if (parts.length === 0 || sizes.some((n) => !(n >= 1)))
+    throw new ConfigError(`--hidden: expected positive integers separated by commas, got '${text}'`);
+  return sizes.length === 1 ? sizes[0] : sizes;
+}
+
+/**
+ * Checks before any work that `dir` can be written: an existing directory must be writable, a missing one
+ * must have a writable existing ancestor; nothing is created here (a refused run writes nothing).
+ */
+export function checkWritableDir(dir: string): void {
+  let p = resolve(dir);
+  for (;;) {
+    if (existsSync(p)) {
+      if (!statSync(p).isDirectory()) throw new ConfigError(`--out: ${p} exists and is not a directory`);
+      try {
+        accessSync(p, constants.W_OK | constants.X_OK);
+      } catch {
+        throw new ConfigError(`--out: ${p} is not writable`);
+      }
+      return;
+    }
+    const up = dirname(p);
+    if (up === p) throw new ConfigError(`--out: no existing parent directory for ${dir}`);
+    p = up;
+  }
 }

@@ -1,22 +1,28 @@
 /**
- * A compare worker thread: loads the source's events once, then runs the cells it is sent, one at a time.
+ * A compare worker thread: keeps the current data draw, then runs the cells it is sent, one at a time.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { runCell, type CellTask, type CompareModelOptions } from './cell.js';
-import { inferClasses, inferShape, loadSourceEvents, type EventSource } from './source.js';
+import { DrawCache } from './draw.js';
+import type { EventSource } from './source.js';
 
-const { source, model } = workerData as { source: EventSource; model: CompareModelOptions };
+const { source, model, shape, classes, warmup } = workerData as {
+  source: EventSource;
+  model: CompareModelOptions;
+  shape: number[];
+  classes: number;
+  warmup: number;
+};
 const port = parentPort;
 if (port === null) throw new Error('compare worker started outside a worker thread');
-let loaded: { events: ReturnType<typeof loadSourceEvents>; shape: number[]; classes: number } | undefined;
+const cache = new DrawCache(source);
 
 port.on('message', (msg: { task: CellTask }) => {
   try {
-    if (loaded === undefined) {
-      const events = loadSourceEvents(source);
-      loaded = { events, shape: inferShape(events), classes: inferClasses(events) };
-    }
-    port.postMessage({ cell: runCell(loaded.events, loaded.shape, loaded.classes, msg.task, model) });
+    const t = msg.task;
+    port.postMessage({
+      cell: runCell(cache.arranged(t.arrival ?? 'recorded', t.seed), shape, classes, t, model, warmup),
+    });
   } catch (err) {
     port.postMessage({ error: (err as Error).message });
   }

@@ -2,12 +2,13 @@
  * The `streamnorm` command end to end, without a broker: help, bad input (one clear line, a meaningful
  * exit code), compare on a small grid, replay into models, and the main job with its metrics server.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, freePort, plainLines, root, runCli } from './cliHelpers.js';
+import { cleanEnv, cliEntry, freePort, plainLines, root, runCli } from './cliHelpers.js';
 
 const subcommands = ['run', 'record', 'replay', 'produce', 'compare', 'main'];
 let dir: string;
@@ -198,108 +199,7 @@ describe('bad input: one clear line and a non-zero exit', () => {
   });
 });
 
-describe('compare on a small grid', () => {
-  it('writes results.json, results.csv, results.md and chart.svg with the documented fields and prints the table', async () => {
-    const out = join(dir, 'cmp');
-    const r = await runCli(
-      [
-        'compare',
-        '--dataset',
-        'synthetic',
-        '--limit',
-        '240',
-        '--normalizers',
-        'batch,layer,group:4',
-        '--batch-sizes',
-        '1,4,poisson:4',
-        '--seeds',
-        '2',
-        '--jobs',
-        '2',
-        '--hidden',
-        '8',
-        '--out',
-        out,
-      ],
-      { timeoutMs: 170_000 },
-    );
-    expect(r.code, r.stderr).toBe(0);
-    for (const f of ['results.json', 'results.csv', 'results.md', 'chart.svg'])
-      expect(existsSync(join(out, f))).toBe(true);
-    const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
-      rows: Record<string, unknown>[];
-      meta: { events: number };
-    };
-    expect(json.meta.events).toBe(240);
-    expect(json.rows).toHaveLength(9);
-    for (const row of json.rows) {
-      for (const k of [
-        'normalizer',
-        'batchSize',
-        'seeds',
-        'events',
-        'loss',
-        'error',
-        'lossStd',
-        'errorStd',
-        'eventsPerSecond',
-        'trainEvalGap',
-        'singleton',
-      ])
-        expect(row).toHaveProperty(k);
-      expect(row.failed).toBeUndefined();
-      expect(row.seeds).toBe(2);
-      expect(row.events).toBe(240);
-      expect(row.error as number).toBeGreaterThanOrEqual(0);
-      expect(row.error as number).toBeLessThanOrEqual(1);
-      expect(row.eventsPerSecond as number).toBeGreaterThan(0);
-      if (row.normalizer !== 'batch') expect(row.trainEvalGap).toBe(0);
-    }
-    // BatchNorm predicts differently with batch statistics than with running statistics
-    expect(
-      json.rows.filter((x) => x.normalizer === 'batch').some((x) => (x.trainEvalGap as number) > 0),
-    ).toBe(true);
-    expect(readFileSync(join(out, 'results.csv'), 'utf8').split('\n').filter(Boolean)).toHaveLength(10);
-    const md = readFileSync(join(out, 'results.md'), 'utf8');
-    expect(md).toContain('| normalizer | batch |');
-    expect(md).toContain('## Per normalizer');
-    const svg = readFileSync(join(out, 'chart.svg'), 'utf8');
-    expect((svg.match(/<g class="series"/g) ?? []).length).toBe(3);
-    expect(r.stdout).toMatch(/^normalizer\s+batch\s+error ± sd/m);
-    expect(r.stdout.split('\n').filter((l) => /^(batch|layer|group:4)\s/.test(l))).toHaveLength(9);
-  });
-
-  it('reads a recording and takes defaults from a config file', async () => {
-    const out = join(dir, 'cmp-rec');
-    const cfg = join(dir, 'compare.yaml');
-    writeFileSync(
-      cfg,
-      `compare:\n  normalizers: [layer, none]\n  batchSizes: [2, 8]\n  seeds: 1\n  out: ${out}\n  limit: 200\n  jobs: 1\n`,
-    );
-    const r = await runCli([
-      'compare',
-      '--recording',
-      join(root, 'data', 'sensor.jsonl'),
-      '--config',
-      cfg,
-      '--quiet',
-    ]);
-    expect(r.code, r.stderr).toBe(0);
-    const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
-      rows: { normalizer: string; batchSize: number; events: number }[];
-      meta: { source: string };
-    };
-    expect(json.meta.source).toContain('sensor.jsonl');
-    expect(json.rows.map((x) => `${x.normalizer}@${x.batchSize}`)).toEqual([
-      'layer@2',
-      'layer@8',
-      'none@2',
-      'none@8',
-    ]);
-    expect(json.rows.every((x) => x.events === 200)).toBe(true);
-    expect(r.stdout).toBe('');
-  });
-});
+// compare end to end: test/e2e/compare.test.ts
 
 describe('replay --into-models and main', () => {
   it('replays a recording into variants side by side and prints their scores', async () => {
@@ -327,7 +227,7 @@ describe('replay --into-models and main', () => {
     expect(rows[1]).toMatch(/^ln\s+WindowNet\(layer\)\s+300\s/);
   });
 
-  it('main replays the bundled recording with metrics served while it runs, then prints the table', async () => {
+  it('main compares through the live pipeline with metrics served while it runs, then prints the table, the columns and a reading', async () => {
     const port = await freePort();
     let scraped = '';
     let polling = true;
@@ -343,14 +243,86 @@ describe('replay --into-models and main', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
-    const r = await runCli(['main', '--metrics-port', String(port)], { timeoutMs: 170_000 });
+    const out = join(dir, 'main');
+    const r = await runCli(
+      [
+        'main',
+        '--metrics-port',
+        String(port),
+        '--events',
+        '300',
+        '--seeds',
+        '2',
+        '--normalizers',
+        'batch,layer',
+        '--batch-sizes',
+        '4',
+        '--out',
+        out,
+      ],
+      { timeoutMs: 170_000 },
+    );
     polling = false;
     await poll;
     expect(r.code, r.stderr).toBe(0);
     expect(scraped).toMatch(/streamnorm_events_total\{[^}]*variant="batch"/);
-    const rows = r.stdout.split('\n').filter((l) => /^(batch|layer|group:4|none)\s/.test(l));
+    const rows = r.stdout.split('\n').filter((l) => /^(iid|bursty:8)\s+(batch|layer)\s+4\s/.test(l));
     expect(rows).toHaveLength(4);
-    for (const row of rows) expect(row).toMatch(/\s9427\s/);
-    expect(plainLines(r.stderr).every((l) => l.startsWith('replay:'))).toBe(true);
+    expect(r.stdout).toMatch(/majority-class baseline error \d+\.\d\d%; ± = 95 % t-interval over seeds/);
+    expect(r.stdout).toContain('Columns:');
+    expect(r.stdout).toMatch(
+      /Reading \(a difference counts only when its 95 % interval excludes 0\):\n {2}iid: /,
+    );
+    const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
+      rows: { status: string; events: number; steps: number }[];
+    };
+    expect(json.rows.every((x) => x.status === 'ok' && x.events === 300 && x.steps === 75)).toBe(true);
+    expect(plainLines(r.stderr).every((l) => l.startsWith('main:'))).toBe(true);
+  });
+
+  it('main --serve keeps the metrics endpoint up after the comparison until SIGTERM', async () => {
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        cliEntry,
+        'main',
+        '--serve',
+        '--metrics-port',
+        String(port),
+        '--events',
+        '200',
+        '--seeds',
+        '1',
+        '--normalizers',
+        'batch,layer',
+        '--batch-sizes',
+        '4',
+        '--arrival',
+        'iid',
+        '--out',
+        join(dir, 'main-serve'),
+      ],
+      { cwd: root, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.resume();
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      // the table is printed once the comparison is over; the endpoint must still answer after it
+      for (let i = 0; i < 1200 && !stdout.includes('Charts:'); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(stdout).toContain('Charts:');
+      await new Promise((r) => setTimeout(r, 300));
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toMatch(/streamnorm_events_total\{[^}]*variant="layer"/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
   });
 });

@@ -81,12 +81,27 @@ describe('dist/cli/index.js (the streamnorm bin)', () => {
     expect(json.rows.every((x) => x.events === 300)).toBe(true);
   });
 
-  it('runs the main job (npm start) on the bundled recording', async () => {
-    const r = await runBin(['main', '--metrics-port', '0']);
+  it('runs the main job (npm start) on the bundled synthetic stream', async () => {
+    const r = await runBin([
+      'main',
+      '--metrics-port',
+      '0',
+      '--events',
+      '200',
+      '--seeds',
+      '2',
+      '--normalizers',
+      'batch,layer,group:4,none',
+      '--batch-sizes',
+      '4',
+      '--out',
+      join(dir, 'main'),
+    ]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('Prequential scores on');
+    expect(r.stdout).toContain('through the live pipeline');
     expect(
-      r.stdout.split('\n').filter((l) => /^(batch|layer|group:4|none)\s+WindowNet/.test(l)),
-    ).toHaveLength(4);
+      r.stdout.split('\n').filter((l) => /^(iid|bursty:8)\s+(batch|layer|group:4|none)\s+4\s/.test(l)),
+    ).toHaveLength(8);
+    expect(r.stdout).toContain('Reading');
   });
 });

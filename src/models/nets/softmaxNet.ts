@@ -192,6 +192,8 @@ export abstract class SoftmaxNet implements Classifier {
   protected optimizer!: ParamOptimizer;
   /** Snapshots parameters and optimizer moments around a step; restores them when a value went non-finite. */
   private readonly guard = new NonFiniteGuard();
+  /** Event-weighted sum of the batch losses behind the pending (accumulated) gradient. */
+  private pendingLoss = 0;
 
   constructor(opts: ResolvedNetOptions) {
     this.opts = opts;
@@ -418,28 +420,112 @@ export abstract class SoftmaxNet implements Classifier {
     }
   }
 
+  /**
+   * One training step on a batch: its gradient joins whatever was accumulated by {@link accumulateMany}, and
+   * one optimizer step is taken on the lot. A rejected (non-finite) step leaves no trace of this batch:
+   * parameters, optimizer moments, running statistics and the RNG are restored.
+   */
   private step(x: Tensor, Y: number[], w: number): void {
-    const n = Y.length;
-    let normTraining = true;
+    const normTraining = this.singletonMode(Y.length);
+    if (normTraining === null) return;
     const slots = this.normSlots();
-    if (slots.some((s) => s.singleton(this.valuesPerChannel(n)))) {
-      const policy = this.opts.singletonPolicy;
-      if (policy === 'skip') {
-        this.singletonEvents.skipped++;
-        return;
-      }
-      if (policy === 'running-stats') {
-        this.singletonEvents.runningStats++;
-        normTraining = false;
-      }
-      // 'error': the normalizer's own NormalizationError propagates below.
-    }
     const snaps = slots.map((s) => s.snapshot());
     const rngState = this.rng.state();
-    const rollback = (): void => {
+    try {
+      this.addBatchGradient(x, Y, w, normTraining);
+      this.applyAccumulated();
+    } catch (e) {
       slots.forEach((s, i) => s.restore(snaps[i]));
       this.rng = Rng.fromState(rngState);
-    };
+      if (e instanceof NonFinite) {
+        this.rejectedUpdates++;
+        return;
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Gradient accumulation: computes the gradient of the batch's mean loss in training mode (the normalizer
+   * sees this batch as its batch and updates its running statistics) and adds it, weighted by the batch's
+   * event count, to the pending gradient, without changing any weight. {@link stepAccumulated} then takes
+   * one optimizer step on the mean gradient over every pending event, so a stream delivered in arrival
+   * batches of any size can take the same number of steps (PyTorch's `loss.backward()` over several
+   * micro-batches before one `optimizer.step()`). A non-finite batch gradient is rejected and counted.
+   */
+  accumulateMany(X: Features[], Y: number[]): void {
+    if (!Array.isArray(X) || !Array.isArray(Y) || X.length !== Y.length) {
+      throw new ModelError(
+        `accumulateMany: X and Y must be arrays of equal length, got ${lengthOf(X)} and ${lengthOf(Y)}`,
+      );
+    }
+    if (X.length === 0) return;
+    for (let i = 0; i < Y.length; i++) this.checkLabel(`Y[${i}]`, Y[i]);
+    const x = this.encode(X, 'X');
+    const normTraining = this.singletonMode(Y.length);
+    if (normTraining === null) return;
+    const slots = this.normSlots();
+    const snaps = slots.map((s) => s.snapshot());
+    const rngState = this.rng.state();
+    try {
+      this.addBatchGradient(x, Y, 1, normTraining);
+    } catch (e) {
+      slots.forEach((s, i) => s.restore(snaps[i]));
+      this.rng = Rng.fromState(rngState);
+      if (e instanceof NonFinite) {
+        this.rejectedUpdates++;
+        return;
+      }
+      throw e;
+    }
+  }
+
+  /** Events whose gradient is accumulated and waiting for {@link stepAccumulated}. */
+  get pendingEvents(): number {
+    return this.optimizer.pending;
+  }
+
+  /**
+   * One optimizer step on the mean of the accumulated gradients (penalties added once, over all pending
+   * events). Returns false when nothing was pending or the step was rejected as non-finite (then the
+   * weights and moments are left as they were, and the pending gradient is dropped).
+   */
+  stepAccumulated(): boolean {
+    if (this.optimizer.pending === 0) return false;
+    try {
+      this.applyAccumulated();
+      return true;
+    } catch (e) {
+      if (e instanceof NonFinite) {
+        this.rejectedUpdates++;
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * The singleton-batch policy for a training batch of n events: the normalizer mode to train in, or null
+   * when the policy skips the batch (counted).
+   */
+  private singletonMode(n: number): boolean | null {
+    if (!this.normSlots().some((s) => s.singleton(this.valuesPerChannel(n)))) return true;
+    const policy = this.opts.singletonPolicy;
+    if (policy === 'skip') {
+      this.singletonEvents.skipped++;
+      return null;
+    }
+    if (policy === 'running-stats') {
+      this.singletonEvents.runningStats++;
+      return false;
+    }
+    // 'error': the normalizer's own NormalizationError propagates from the forward pass.
+    return true;
+  }
+
+  /** Forward and backward of one training batch, its gradient added to the optimizer's accumulator. */
+  private addBatchGradient(x: Tensor, Y: number[], w: number, normTraining: boolean): void {
+    const slots = this.normSlots();
     slots.forEach((s) => (s.measuring = true));
     try {
       const logits = this.forwardLogits(this.augment(x), normTraining, true);
@@ -447,27 +533,32 @@ export abstract class SoftmaxNet implements Classifier {
       if (!Number.isFinite(loss)) throw new NonFinite();
       this.backwardLogits(dlogits);
       const params = this.parameters();
-      const total = loss + this.addPenalties(params, n);
-      if (!Number.isFinite(total)) throw new NonFinite();
       for (const p of params) if (!allFinite(p.grad.length, p.grad)) throw new NonFinite();
-      this.guard.save([...params.map((p) => p.value), ...this.optimizer.moments()]);
-      this.optimizer.step(params);
-      if (!this.guard.commit()) {
-        this.optimizer.rewind();
-        throw new NonFinite();
-      }
-      this.steps++;
-      this.lastLoss = total;
-    } catch (e) {
-      rollback();
-      if (e instanceof NonFinite) {
-        this.rejectedUpdates++;
-        return;
-      }
-      throw e;
+      this.optimizer.accumulate(params, Y.length);
+      this.pendingLoss += Y.length * loss;
     } finally {
       slots.forEach((s) => (s.measuring = false));
     }
+  }
+
+  /** The optimizer step on the accumulated gradient, behind the non-finite guard; throws NonFinite when rejected. */
+  private applyAccumulated(): void {
+    const params = this.parameters();
+    const m = this.optimizer.pending;
+    const meanLoss = this.pendingLoss / m;
+    this.pendingLoss = 0;
+    this.optimizer.loadAccumulated(params);
+    const total = meanLoss + this.addPenalties(params, m);
+    if (!Number.isFinite(total)) throw new NonFinite();
+    for (const p of params) if (!allFinite(p.grad.length, p.grad)) throw new NonFinite();
+    this.guard.save([...params.map((p) => p.value), ...this.optimizer.moments()]);
+    this.optimizer.step(params);
+    if (!this.guard.commit()) {
+      this.optimizer.rewind();
+      throw new NonFinite();
+    }
+    this.steps++;
+    this.lastLoss = total;
   }
 
   /** Throws the guard's signal when a pre-normalizer activation overflowed (normalizers reject non-finite input). */

@@ -34,6 +34,8 @@ export interface NetOptimizerState {
   m: number[][];
   /** Adam's v (empty otherwise). */
   v: number[][];
+  /** Gradients accumulated but not yet stepped (absent when none are pending). */
+  pending?: { weight: number; sums: number[][] };
 }
 
 /** Checks a net's optimizer spec, naming the bad field; returns it unchanged. */
@@ -64,6 +66,9 @@ export class ParamOptimizer {
   private t = 0;
   private readonly sizes: number[];
   private readonly opts: TensorOptimizer[];
+  /** Gradient accumulation: per tensor, the weighted sum of the gradients handed to {@link accumulate}. */
+  private readonly acc: Float64Array[];
+  private accWeight = 0;
 
   constructor(spec: NetOptimizerSpec, params: readonly ParamTensor[], weightDecay = 0) {
     this.spec = validateNetOptimizer(spec);
@@ -81,6 +86,49 @@ export class ParamOptimizer {
       o.init(p.value.length);
       return o;
     });
+    this.acc = params.map((p) => new Float64Array(p.value.length));
+  }
+
+  /**
+   * Adds `weight`·grad of every tensor to the accumulator (gradient accumulation: several arrival batches,
+   * one step). `weight` is the batch's share, usually its number of events, so {@link loadAccumulated}
+   * gives the gradient of the mean loss over every accumulated event.
+   */
+  accumulate(params: readonly ParamTensor[], weight: number): void {
+    this.checkCount(params);
+    if (!Number.isFinite(weight) || weight <= 0)
+      throw new ModelError(`accumulate: weight must be a finite number > 0, got ${weight}`);
+    for (let p = 0; p < params.length; p++) {
+      const a = this.acc[p];
+      const g = params[p].grad;
+      for (let i = 0; i < a.length; i++) a[i] += weight * g[i];
+    }
+    this.accWeight += weight;
+  }
+
+  /** Total weight accumulated since the last {@link loadAccumulated} (0 = nothing pending). */
+  get pending(): number {
+    return this.accWeight;
+  }
+
+  /** Writes the weighted mean of the accumulated gradients into every tensor's grad and empties the accumulator. */
+  loadAccumulated(params: readonly ParamTensor[]): void {
+    this.checkCount(params);
+    if (this.accWeight === 0) throw new ModelError('loadAccumulated: no gradient accumulated');
+    const inv = 1 / this.accWeight;
+    for (let p = 0; p < params.length; p++) {
+      const a = this.acc[p];
+      const g = params[p].grad;
+      for (let i = 0; i < a.length; i++) g[i] = a[i] * inv;
+      a.fill(0);
+    }
+    this.accWeight = 0;
+  }
+
+  private checkCount(params: readonly ParamTensor[]): void {
+    if (params.length !== this.opts.length) {
+      throw new ModelError(`optimizer: expected ${this.opts.length} parameter tensors, got ${params.length}`);
+    }
   }
 
   /** Number of steps taken (Adam's t). */
@@ -100,9 +148,7 @@ export class ParamOptimizer {
 
   /** One update of every parameter tensor from its `grad`. */
   step(params: readonly ParamTensor[]): void {
-    if (params.length !== this.opts.length) {
-      throw new ModelError(`optimizer: expected ${this.opts.length} parameter tensors, got ${params.length}`);
-    }
+    this.checkCount(params);
     this.t++;
     for (let p = 0; p < params.length; p++) {
       const w = params[p].value;
@@ -129,6 +175,9 @@ export class ParamOptimizer {
       sizes: [...this.sizes],
       m: arrays.map((a) => (a[0] === undefined ? [] : Array.from(a[0]))),
       v: arrays.map((a) => (a[1] === undefined ? [] : Array.from(a[1]))),
+      ...(this.accWeight === 0
+        ? {}
+        : { pending: { weight: this.accWeight, sums: this.acc.map((a) => Array.from(a)) } }),
     };
   }
 
@@ -152,6 +201,21 @@ export class ParamOptimizer {
     });
     this.lr = s.lr;
     this.t = s.t;
+    this.acc.forEach((a) => a.fill(0));
+    this.accWeight = 0;
+    if (s.pending !== undefined) {
+      const { weight, sums } = s.pending;
+      if (!Number.isFinite(weight) || weight <= 0 || !Array.isArray(sums) || sums.length !== this.acc.length)
+        throw new ModelError('optimizer state: pending gradients do not match the parameter tensors');
+      this.acc.forEach((a, p) => {
+        if (!Array.isArray(sums[p]) || sums[p].length !== a.length)
+          throw new ModelError(
+            `optimizer state: pending gradients of tensor ${p} must have ${a.length} numbers`,
+          );
+        a.set(sums[p]);
+      });
+      this.accWeight = weight;
+    }
   }
 }
 
