@@ -6,6 +6,7 @@ import type { Tensor } from '../core/tensor.js';
 import { NormalizationError } from '../errors.js';
 import { batchMoments, channelBackward, normalizeChannels } from './channelKernels.js';
 import { family } from './descriptor.js';
+import type { StatisticsMerge } from './moments.js';
 import { type Dims, ensure, outputBuffer, readDims, readGrad, shapeText } from './input.js';
 import type { ForwardOptions, Normalizer } from './normalizer.js';
 import { normalizerBase } from './normalizerBase.js';
@@ -211,9 +212,27 @@ export class BatchRenorm extends normalizerBase(layout) implements Normalizer {
   }
 }
 
+/**
+ * Replicas' BatchRenorm statistics: exponential moving averages (momentum is never null), so they merge
+ * as summed deltas, the running variance kept ≥ 0; `steps` (the schedule position) adds up like a counter.
+ */
+export const batchRenormMerge: StatisticsMerge = {
+  kind: 'batchrenorm',
+  exact: () => false,
+  fields: [],
+  read: () => {
+    throw new RangeError('BatchRenorm statistics are moving averages, not counted moments');
+  },
+  write: () => {
+    throw new RangeError('BatchRenorm statistics are moving averages, not counted moments');
+  },
+  nonNegative: ['runningVar'],
+};
+
 /** `'batchrenorm'`: Batch Renormalization with the paper's final clips (rMax = 3, dMax = 5). */
 export const batchRenormDescriptor = family(layout, BatchRenorm, {
   shapeOptions: ({ channels }) => ({ channels }),
+  merge: batchRenormMerge,
   cases: {
     BatchRenorm: {
       gradientCheck: {

@@ -37,7 +37,15 @@ export {
   normalizerTraits,
   parseNormalizerSpec,
   registerNormalizer,
+  statisticsMerges,
 } from './descriptors.js';
+export {
+  emptyMoments,
+  mergeMoments,
+  subtractMoments,
+  type Moments,
+  type StatisticsMerge,
+} from './moments.js';
 export {
   weightStandardize,
   weightStandardizeBackward,

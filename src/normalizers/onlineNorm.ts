@@ -4,6 +4,7 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import { family } from './descriptor.js';
+import type { StatisticsMerge } from './moments.js';
 import { type Dims, ensure, outputBuffer, readDims, readGrad } from './input.js';
 import type { ForwardOptions, Normalizer } from './normalizer.js';
 import { normalizerBase } from './normalizerBase.js';
@@ -185,9 +186,27 @@ export class OnlineNorm extends normalizerBase(layout) implements Normalizer {
   }
 }
 
+/**
+ * Replicas' OnlineNorm statistics: per-sample exponential averages with no count, merged as summed deltas
+ * (first order in 1 − α_f per sample), the forward variance kept ≥ 0.
+ */
+export const onlineNormMerge: StatisticsMerge = {
+  kind: 'online',
+  exact: () => false,
+  fields: [],
+  read: () => {
+    throw new RangeError('OnlineNorm statistics are moving averages, not counted moments');
+  },
+  write: () => {
+    throw new RangeError('OnlineNorm statistics are moving averages, not counted moments');
+  },
+  nonNegative: ['variance'],
+};
+
 /** `'online'`: Online Normalization with the paper's decays (α_f = 0.999, α_b = 0.99). */
 export const onlineNormDescriptor = family(layout, OnlineNorm, {
   shapeOptions: ({ channels }) => ({ channels }),
+  merge: onlineNormMerge,
   cases: {
     OnlineNorm: {
       gradientCheck: {

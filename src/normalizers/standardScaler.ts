@@ -4,6 +4,7 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import { NormalizationError } from '../errors.js';
+import type { StatisticsMerge } from './moments.js';
 import { checkKind, checkScalerBatch, checkScalerRow, floatsFromState } from './input.js';
 
 export interface StandardScalerOptions {
@@ -205,3 +206,20 @@ export class StandardScaler {
     return sc;
   }
 }
+
+/**
+ * Replicas' StandardScaler statistics: Welford's count, mean and M2, merged exactly with Chan et al.'s
+ * parallel formula (the same as {@link StandardScaler.merge}, on states).
+ */
+export const standardScalerMerge: StatisticsMerge = {
+  kind: 'standard-scaler',
+  exact: (s) => s.features !== null,
+  fields: ['count', 'mean', 'm2'],
+  read: (s) => ({
+    count: s.count as number,
+    means: [[...(s.mean as number[])]],
+    m2: [...(s.m2 as number[])],
+  }),
+  write: (s, m) => ({ ...s, count: m.count, mean: [...m.means[0]], m2: [...m.m2!] }),
+  nonNegative: [],
+};
