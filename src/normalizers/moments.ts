@@ -39,9 +39,9 @@ function sameLayout(a: Moments, b: Moments, who: string): void {
  * M2 = M2_a + M2_b + δ²·n_a·n_b/n with δ = mean_b − mean_a (Chan et al.'s parallel formula).
  */
 export function mergeMoments(a: Moments, b: Moments): Moments {
-  sameLayout(a, b, 'mergeMoments');
   if (b.count === 0) return copyMoments(a);
   if (a.count === 0) return copyMoments(b);
+  sameLayout(a, b, 'mergeMoments');
   const n = a.count + b.count;
   const fb = b.count / n;
   const means = a.means.map((ma, i) => ma.map((v, j) => v + (b.means[i][j] - v) * fb));
@@ -64,10 +64,10 @@ export function mergeMoments(a: Moments, b: Moments): Moments {
  * when `part` counts more observations than `total`.
  */
 export function subtractMoments(total: Moments, part: Moments): Moments {
-  sameLayout(total, part, 'subtractMoments');
   const nb = total.count - part.count;
   if (nb < 0) throw new RangeError(`subtractMoments: part counts ${part.count} > total ${total.count}`);
   if (part.count === 0) return copyMoments(total);
+  sameLayout(total, part, 'subtractMoments');
   if (nb === 0) return { ...emptyLike(total) };
   const n = total.count;
   const means = total.means.map((mt, i) =>

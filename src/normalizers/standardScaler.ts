@@ -213,13 +213,17 @@ export class StandardScaler {
  */
 export const standardScalerMerge: StatisticsMerge = {
   kind: 'standard-scaler',
-  exact: (s) => s.features !== null,
+  exact: () => true,
   fields: ['count', 'mean', 'm2'],
   read: (s) => ({
     count: s.count as number,
-    means: [[...(s.mean as number[])]],
-    m2: [...(s.m2 as number[])],
+    means: [[...((s.mean as number[] | null) ?? [])]],
+    m2: [...((s.m2 as number[] | null) ?? [])],
   }),
-  write: (s, m) => ({ ...s, count: m.count, mean: [...m.means[0]], m2: [...m.m2!] }),
+  // A scaler sized by its first event has no features before it: merged statistics size it.
+  write: (s, m) =>
+    m.means[0].length === 0
+      ? { ...s, count: m.count }
+      : { ...s, features: m.means[0].length, count: m.count, mean: [...m.means[0]], m2: [...m.m2!] },
   nonNegative: [],
 };
