@@ -23,6 +23,7 @@ import { createLogger, type Logger } from './logger.js';
 import { port, positiveInt } from './options.js';
 import { DEFAULT_MAX_ABS } from '../streams/fitSchema.js';
 import { buildModels, defaultVariants, parseVariantList } from './variants.js';
+import { ScaleOut } from '../scale/scaleOut.js';
 
 /** Reads the topic from the beginning with a throwaway group until the first valid event, and returns its shape. */
 export async function peekShape(kafka: KafkaClient, topic: string, log: Logger): Promise<XShape> {
@@ -67,6 +68,10 @@ export interface LiveTarget {
   clip?: number;
   /** Input bound (fitSchema). */
   maxAbs?: number;
+  /** Where checkpoints live: local files (default) or the group's compacted state topic (scale-out). */
+  state?: 'file' | 'kafka';
+  /** This process's replica id with `state: 'kafka'` (default `<hostname>-<pid>`). */
+  replicaId?: string;
 }
 
 /** Runs the live pipeline until stopped (signal, or `maxEvents` learned); prints the scores at the end. */
@@ -79,15 +84,29 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
   const registry = createRegistry();
   const metrics = pipelineMetricsFor(registry);
   const onFallback = (): void => metrics.checkpointFallback('live');
-  const saved = await new FileCheckpointStore(dir, {
-    onFallback: (f) => {
-      log.warn(
-        { path: f.path, movedTo: f.movedTo, reason: f.reason, sequence: f.sequence },
-        'newest checkpoint unusable: resuming from the previous one',
-      );
-      onFallback();
-    },
-  }).load();
+  // --state kafka: this process is one replica of the group's models (src/scale/scaleOut.ts).
+  const scale =
+    t.state === 'kafka'
+      ? new ScaleOut({
+          kafka,
+          groupId: t.group,
+          ...(t.replicaId === undefined ? {} : { replica: t.replicaId }),
+          logger: log,
+        })
+      : null;
+  if (scale !== null) await scale.start();
+  const saved =
+    scale !== null
+      ? await scale.store.load()
+      : await new FileCheckpointStore(dir, {
+          onFallback: (f) => {
+            log.warn(
+              { path: f.path, movedTo: f.movedTo, reason: f.reason, sequence: f.sequence },
+              'newest checkpoint unusable: resuming from the previous one',
+            );
+            onFallback();
+          },
+        }).load();
   // The stream's schema, fixed before the first event: flags/config, else the checkpoint's, else the first
   // valid event's shape (peeked) and the default of 2 classes.
   const savedSchema = saved?.schema ?? null;
@@ -139,9 +158,11 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
       ...(t.outputTopic === undefined ? {} : { outputTopic: t.outputTopic }),
       ...(cfg.deadLetterTopic === undefined ? {} : { deadLetterTopic: cfg.deadLetterTopic }),
       createModels: (states: Readonly<Record<string, ModelState>> | null) => {
-        return buildModels(variants, shape, classes, states);
+        const models = buildModels(variants, shape, classes, states);
+        return scale === null ? models : scale.wrap(models);
       },
-      checkpoint: dir,
+      checkpoint: scale?.store ?? dir,
+      ...(scale === null ? {} : { checkpointMeta: () => scale.checkpointMeta(), positionsFromGroup: true }),
       onCheckpointFallback: onFallback,
       schema: { ...(shape === null ? {} : { x: shape }), label: { classes } },
       maxAbs: t.maxAbs ?? DEFAULT_MAX_ABS,
@@ -153,8 +174,13 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
       rebatch: withMaxWait(cfg.batch ?? { count: 32 }, t.maxWaitMs),
       logger: log,
       ...hooks,
+      onGroupJoin: (info) => {
+        hooks.onGroupJoin?.(info);
+        scale?.onGroupJoin(info, t.topic);
+      },
       onResult: (r) => {
         hooks.onResult(r);
+        scale?.onResult(r);
         learned += r.envelopes.length;
         if (t.maxEvents !== undefined && learned >= t.maxEvents && !reached) {
           reached = true;
@@ -173,6 +199,7 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
     );
   } finally {
     await server.close();
+    await scale?.close();
   }
 }
 
@@ -212,6 +239,8 @@ interface RunFlags extends KafkaFlags {
   maxAbs?: number;
   config?: string;
   logLevel?: string;
+  state?: 'file' | 'kafka';
+  replicaId?: string;
 }
 
 function nonNegativeNumber(v: string): number {
@@ -282,6 +311,19 @@ export function registerRun(program: Command): void {
       `input bound: an event with |x| or |y| above it is a dead letter (default ${DEFAULT_MAX_ABS})`,
       positiveNumber,
     )
+    .option(
+      '--state <where>',
+      "checkpoints: 'file' (local, --checkpoint-dir; default) or 'kafka' (the group's compacted state topic, with replicas of one model across the group: docs/scale-out.md)",
+      (v: string) => {
+        if (v !== 'file' && v !== 'kafka')
+          throw new InvalidArgumentError(`expected 'file' or 'kafka', got '${v}'`);
+        return v;
+      },
+    )
+    .option(
+      '--replica-id <id>',
+      "with --state kafka: this process's replica id, stable across its restarts (default <hostname>-<pid>)",
+    )
     .option('--config <file>', 'config file (YAML or JSON)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | silent')
     .addHelpText('after', RUN_EXIT_CODES_HELP)
@@ -326,6 +368,8 @@ export function registerRun(program: Command): void {
           ...(cfg.outputTopic === undefined ? {} : { outputTopic: cfg.outputTopic }),
           ...(flags.maxEvents === undefined ? {} : { maxEvents: flags.maxEvents }),
           ...(flags.maxWaitMs === undefined ? {} : { maxWaitMs: flags.maxWaitMs }),
+          ...(flags.state === undefined ? {} : { state: flags.state }),
+          ...(flags.replicaId === undefined ? {} : { replicaId: flags.replicaId }),
         },
         log,
       );

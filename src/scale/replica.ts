@@ -38,6 +38,21 @@ export interface ReplicaSyncState {
   syncedAt: number;
 }
 
+/** A publication taken by {@link Replica.capture}: its records and the sync state that goes with them. */
+export interface SyncCapture {
+  seq: number;
+  /** Per variant: the replica's own summed deltas once published. */
+  own: Record<string, StateDelta | undefined>;
+  /** The model states the deltas were computed from (the base once published). */
+  states: Record<string, ModelState>;
+  /** Unsynced events it publishes. */
+  events: number;
+  /** Empty when nothing was learned since the previous publication. */
+  records: SyncRecord[];
+  /** What a checkpoint written together with these records holds (as if they were published). */
+  syncState: ReplicaSyncState;
+}
+
 export interface ReplicaOptions {
   /** This replica's id (stable across restarts of one process slot: its records and checkpoint key). */
   id: string;
@@ -63,8 +78,8 @@ export class Replica {
   private readonly now: () => number;
   private st: ReplicaSyncState;
   private batchesSinceSync = 0;
-  /** The states {@link prepare} computed its deltas from: the base once they are published. */
-  private prepared: { states: Record<string, ModelState>; events: number } | null = null;
+  /** Publications prepared and not yet durable, oldest first (folds update their states too). */
+  private readonly pending: SyncCapture[] = [];
 
   constructor(opts: ReplicaOptions) {
     this.id = opts.id;
@@ -151,6 +166,7 @@ export class Replica {
       if (inc === undefined) continue;
       slot.swap(this.restore(applyDelta(slot.current().state(), inc)));
       this.st.base[r.variant] = applyDelta(this.st.base[r.variant], inc);
+      for (const c of this.pending) c.states[r.variant] = applyDelta(c.states[r.variant], inc);
     }
   }
 
@@ -179,38 +195,66 @@ export class Replica {
 
   /** The records of the next publication (nothing changes until {@link published}); empty when nothing is new. */
   prepare(): SyncRecord[] {
-    if (this.st.unsyncedEvents === 0) return [];
-    const publishedAt = this.now();
-    const states: Record<string, ModelState> = {};
-    for (const [name, slot] of Object.entries(this.slots)) states[name] = slot.current().state();
-    this.prepared = { states, events: this.st.unsyncedEvents };
-    return Object.keys(this.slots).map((variant) => {
-      const delta = addDeltas(this.st.own[variant], stateDelta(states[variant], this.st.base[variant]));
-      return {
-        variant,
-        replica: this.id,
-        seq: this.st.seq + 1,
-        ...(delta === undefined ? {} : { delta }),
-        events: this.st.events,
-        publishedAt,
-      };
-    });
+    return this.capture().records;
   }
 
   /**
-   * Records from the last {@link prepare} are durable: they become this replica's published state (what it
-   * learned after prepare stays unsynced). Nothing may be folded between prepare and published.
+   * The next publication, taken now (synchronously, with the checkpoint's model states): its records and the
+   * sync state a checkpoint written with them in one transaction must hold. It becomes this replica's
+   * published state with {@link published}; several may be pending, and are published in order.
    */
-  published(records: readonly SyncRecord[]): void {
-    for (const r of records) {
-      this.st.own[r.variant] = r.delta;
-      this.st.base[r.variant] = this.prepared?.states[r.variant] ?? this.slots[r.variant].current().state();
+  capture(): SyncCapture {
+    const prev = this.pending.at(-1);
+    const own = prev ? prev.own : this.st.own;
+    const base = prev ? prev.states : this.st.base;
+    const seq = prev ? prev.seq : this.st.seq;
+    const unsyncedEvents = this.st.unsyncedEvents - this.pending.reduce((n, c) => n + c.events, 0);
+    const states: Record<string, ModelState> = {};
+    for (const [name, slot] of Object.entries(this.slots)) states[name] = slot.current().state();
+    const capture: SyncCapture = { seq, own, states, events: 0, records: [], syncState: this.syncState() };
+    if (unsyncedEvents > 0) {
+      const publishedAt = this.now();
+      capture.seq = seq + 1;
+      capture.events = unsyncedEvents;
+      capture.own = {};
+      capture.records = Object.keys(this.slots).map((variant) => {
+        const delta = addDeltas(own[variant], stateDelta(states[variant], base[variant]));
+        capture.own[variant] = delta;
+        return {
+          variant,
+          replica: this.id,
+          seq: capture.seq,
+          ...(delta === undefined ? {} : { delta }),
+          events: this.st.events,
+          publishedAt,
+        };
+      });
     }
-    if (records.length > 0) {
-      this.st.seq = records[0].seq;
-      this.st.unsyncedEvents -= this.prepared?.events ?? this.st.unsyncedEvents;
+    capture.syncState = {
+      ...this.syncState(),
+      seq: capture.seq,
+      own: structuredClone(capture.own),
+      base: structuredClone(states),
+      unsyncedEvents: 0,
+    };
+    this.pending.push(capture);
+    return capture;
+  }
+
+  /**
+   * Records from {@link prepare} / {@link capture} are durable: they become this replica's published state
+   * (what it learned after the capture stays unsynced). Captures are published in the order they were taken.
+   */
+  published(records: readonly SyncRecord[] | SyncCapture): void {
+    const capture = Array.isArray(records) ? this.pending[0] : (records as SyncCapture);
+    const at = this.pending.indexOf(capture);
+    if (at < 0) throw new RangeError('Replica.published: not a pending capture');
+    for (const c of this.pending.splice(0, at + 1)) {
+      this.st.own = c.own;
+      this.st.base = c.states;
+      this.st.seq = c.seq;
+      this.st.unsyncedEvents -= c.events;
     }
-    this.prepared = null;
     this.st.syncedAt = this.now();
     this.batchesSinceSync = 0;
   }

@@ -1,0 +1,146 @@
+/**
+ * `streamnorm run --state kafka`: the glue between the live pipeline and the scale-out pieces. The process is
+ * one replica of every variant; its checkpoints go to the group's compacted state topic together with its
+ * sync records and the offsets of the partitions it holds (kafkaState.ts), and it folds the other replicas'
+ * records from the compacted sync topic as they arrive (replica.ts). A sync is each checkpoint: every K
+ * messages or T ms (`checkpointEvery`), so nothing a durable checkpoint learned is unsynced.
+ */
+import { hostname } from 'node:os';
+import type { OnlineModel } from '../models/types.js';
+import type { KafkaSourceEvents } from '../streams/fromKafka.js';
+import {
+  createConsumer,
+  type Consumer,
+  type KafkaClient,
+  type StreamLogger,
+} from '../streams/kafka/client.js';
+import type { PrequentialResult } from '../streams/prequential.js';
+import { KafkaStateStore, ensureCompactedTopic, type ScaleMeta } from './kafkaState.js';
+import { Replica } from './replica.js';
+import type { SyncRecord } from './syncLog.js';
+
+export interface ScaleOutOptions {
+  kafka: KafkaClient;
+  groupId: string;
+  /** This replica's id (default `<hostname>-<pid>`; give a stable one, e.g. the systemd instance, to resume its own state). */
+  replica?: string;
+  /** Default `<group>-state` (characters Kafka refuses in topic names become `_`). */
+  stateTopic?: string;
+  /** Default `<group>-sync`. */
+  syncTopic?: string;
+  logger?: StreamLogger;
+}
+
+/** The state and sync topics of a group, as `run --state kafka` and `status` name them by default. */
+export function scaleTopics(groupId: string): { stateTopic: string; syncTopic: string } {
+  const safe = groupId.replace(/[^A-Za-z0-9._-]/g, '_');
+  return { stateTopic: `${safe}-state`, syncTopic: `${safe}-sync` };
+}
+
+export class ScaleOut {
+  readonly replicaId: string;
+  readonly store: KafkaStateStore;
+  readonly stateTopic: string;
+  readonly syncTopic: string;
+  private replica: Replica | null = null;
+  private held: number[] = [];
+  private early: SyncRecord[] = [];
+  private feed: Consumer | null = null;
+
+  constructor(private readonly o: ScaleOutOptions) {
+    const topics = scaleTopics(o.groupId);
+    this.replicaId = o.replica ?? `${hostname()}-${process.pid}`;
+    this.stateTopic = o.stateTopic ?? topics.stateTopic;
+    this.syncTopic = o.syncTopic ?? topics.syncTopic;
+    this.store = new KafkaStateStore({
+      kafka: o.kafka,
+      stateTopic: this.stateTopic,
+      syncTopic: this.syncTopic,
+      groupId: o.groupId,
+      replica: this.replicaId,
+      onCommitted: (m: ScaleMeta) => this.replica?.published(m.capture),
+    });
+  }
+
+  /** Creates the compacted topics and starts folding the sync topic's records (from its beginning). */
+  async start(): Promise<void> {
+    await ensureCompactedTopic(this.o.kafka, this.stateTopic);
+    await ensureCompactedTopic(this.o.kafka, this.syncTopic);
+    const feed = createConsumer(this.o.kafka, {
+      groupId: `streamnorm-sync-${this.replicaId}-${Date.now()}`,
+      readUncommitted: false,
+      maxWaitTimeInMs: 100,
+    });
+    this.feed = feed;
+    await feed.connect();
+    await feed.subscribe({ topic: this.syncTopic, fromBeginning: true });
+    await feed.run({
+      autoCommit: false,
+      eachMessage: async ({ message }) => {
+        if (message.value === null) return;
+        let rec: SyncRecord;
+        try {
+          rec = JSON.parse(message.value.toString()) as SyncRecord;
+        } catch {
+          this.o.logger?.warn(
+            { topic: this.syncTopic, offset: message.offset },
+            'sync record is not JSON: skipped',
+          );
+          return;
+        }
+        if (this.replica === null) this.early.push(rec);
+        else this.replica.fold([rec]);
+      },
+    });
+  }
+
+  /**
+   * Wraps the variants built from the checkpoint (or fresh) in this replica: the models the pipeline uses.
+   * A replica resuming its own state continues its sync state; a new one starts from the initial models and
+   * folds every replica's records, which is the group's merged model.
+   */
+  wrap(models: Record<string, OnlineModel>): Record<string, OnlineModel> {
+    const resume = this.store.loaded?.sync;
+    this.replica = new Replica({
+      id: this.replicaId,
+      log: { publish: async () => undefined, poll: async () => [] },
+      models,
+      ...(resume === undefined ? {} : { resume }),
+    });
+    this.replica.fold(this.early.splice(0));
+    return this.replica.models;
+  }
+
+  /** The pipeline's `checkpointMeta` hook: the sync capture taken with the snapshot. */
+  checkpointMeta(): Record<string, unknown> {
+    const r = this.replica;
+    if (r === null) return {};
+    const scale: ScaleMeta = {
+      capture: r.capture(),
+      partitions: [...this.held],
+      eventsLearned: r.events,
+      stalenessMs: r.stalenessMs(),
+    };
+    return { scale };
+  }
+
+  /** Counts learned events (call from the pipeline's onResult). */
+  onResult(r: PrequentialResult): void {
+    this.replica?.learned(r.envelopes.length);
+  }
+
+  /** Records the partitions this member holds (call from the source's onGroupJoin). */
+  onGroupJoin(info: Parameters<NonNullable<KafkaSourceEvents['onGroupJoin']>>[0], topic: string): void {
+    this.held = [...(info.assignment[topic] ?? [])].sort((a, b) => a - b);
+  }
+
+  /** This replica (after {@link wrap}). */
+  get current(): Replica | null {
+    return this.replica;
+  }
+
+  async close(): Promise<void> {
+    await this.feed?.disconnect().catch(() => undefined);
+    await this.store.close();
+  }
+}
