@@ -72,6 +72,8 @@ export interface LiveTarget {
   state?: 'file' | 'kafka';
   /** This process's replica id with `state: 'kafka'` (default `<hostname>-<pid>`). */
   replicaId?: string;
+  /** With `state: 'kafka'`: audit log of the event ids each durable checkpoint covers. */
+  learnedIds?: string;
 }
 
 /** Runs the live pipeline until stopped (signal, or `maxEvents` learned); prints the scores at the end. */
@@ -91,6 +93,7 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
           kafka,
           groupId: t.group,
           ...(t.replicaId === undefined ? {} : { replica: t.replicaId }),
+          ...(t.learnedIds === undefined ? {} : { learnedIdsFile: t.learnedIds }),
           logger: log,
         })
       : null;
@@ -241,6 +244,7 @@ interface RunFlags extends KafkaFlags {
   logLevel?: string;
   state?: 'file' | 'kafka';
   replicaId?: string;
+  learnedIds?: string;
 }
 
 function nonNegativeNumber(v: string): number {
@@ -324,6 +328,10 @@ export function registerRun(program: Command): void {
       '--replica-id <id>',
       "with --state kafka: this process's replica id, stable across its restarts (default <hostname>-<pid>)",
     )
+    .option(
+      '--learned-ids <file>',
+      'with --state kafka: append the ids of the events each durable checkpoint covers (JSON lines; an exactly-once audit)',
+    )
     .option('--config <file>', 'config file (YAML or JSON)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | silent')
     .addHelpText('after', RUN_EXIT_CODES_HELP)
@@ -353,6 +361,8 @@ export function registerRun(program: Command): void {
       const classes = flags.classes ?? cfg.classes;
       if (classes !== undefined && classes < 2)
         throw new ConfigError(`--classes: expected an integer >= 2, got ${classes}`);
+      if (flags.state !== 'kafka' && (flags.replicaId !== undefined || flags.learnedIds !== undefined))
+        throw new ConfigError('--replica-id and --learned-ids need --state kafka');
       const dim = flags.dim ?? cfg.dim;
       const clip = flags.clip ?? cfg.clip;
       await runLive(
@@ -370,6 +380,7 @@ export function registerRun(program: Command): void {
           ...(flags.maxWaitMs === undefined ? {} : { maxWaitMs: flags.maxWaitMs }),
           ...(flags.state === undefined ? {} : { state: flags.state }),
           ...(flags.replicaId === undefined ? {} : { replicaId: flags.replicaId }),
+          ...(flags.learnedIds === undefined ? {} : { learnedIds: flags.learnedIds }),
         },
         log,
       );

@@ -144,6 +144,8 @@ export interface ScaleMeta {
   partitions: number[];
   eventsLearned: number;
   stalenessMs: number;
+  /** Ids of the events learned since the previous capture (only with an audit log). */
+  ids?: string[];
 }
 
 export interface KafkaStateStoreOptions {
@@ -180,6 +182,9 @@ export class KafkaStateStore implements CheckpointStore {
       transactionalId: this.transactionalId,
       idempotent: true,
       maxInFlightRequests: 1,
+      // A replica killed inside a transaction blocks read_committed readers of the state and sync topics until
+      // the broker aborts it: keep that short.
+      transactionTimeout: 10_000,
     });
     await p.connect();
     this.producer = p;
@@ -219,7 +224,7 @@ export class KafkaStateStore implements CheckpointStore {
       throw new CheckpointError(
         'KafkaStateStore.save: the checkpoint has no scale-out description (meta.scale)',
       );
-    const { scale: _omit, ...meta } = input.meta ?? {};
+    const { scale: _scale, ...meta } = input.meta ?? {};
     const owned = new Set(described.partitions);
     const offsets: Record<string, string> = {};
     for (const [key, off] of Object.entries(input.offsets)) {

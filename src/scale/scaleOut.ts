@@ -5,6 +5,7 @@
  * records from the compacted sync topic as they arrive (replica.ts). A sync is each checkpoint: every K
  * messages or T ms (`checkpointEvery`), so nothing a durable checkpoint learned is unsynced.
  */
+import { appendFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { OnlineModel } from '../models/types.js';
 import type { KafkaSourceEvents } from '../streams/fromKafka.js';
@@ -29,6 +30,12 @@ export interface ScaleOutOptions {
   /** Default `<group>-sync`. */
   syncTopic?: string;
   logger?: StreamLogger;
+  /**
+   * Appends one JSON line per durable checkpoint, `{ "replica", "ids" }`: the ids of the events it made
+   * durable (learned since the previous checkpoint). An audit log: over a group's files every event id appears
+   * exactly once (what the failover test checks).
+   */
+  learnedIdsFile?: string;
 }
 
 /** The state and sync topics of a group, as `run --state kafka` and `status` name them by default. */
@@ -46,6 +53,7 @@ export class ScaleOut {
   private held: number[] = [];
   private early: SyncRecord[] = [];
   private feed: Consumer | null = null;
+  private uncaptured: string[] = [];
 
   constructor(private readonly o: ScaleOutOptions) {
     const topics = scaleTopics(o.groupId);
@@ -58,7 +66,12 @@ export class ScaleOut {
       syncTopic: this.syncTopic,
       groupId: o.groupId,
       replica: this.replicaId,
-      onCommitted: (m: ScaleMeta) => this.replica?.published(m.capture),
+      onCommitted: (m: ScaleMeta) => {
+        this.replica?.published(m.capture);
+        if (o.learnedIdsFile !== undefined && m.ids !== undefined && m.ids.length > 0) {
+          appendFileSync(o.learnedIdsFile, JSON.stringify({ replica: this.replicaId, ids: m.ids }) + '\n');
+        }
+      },
     });
   }
 
@@ -120,6 +133,7 @@ export class ScaleOut {
       partitions: [...this.held],
       eventsLearned: r.events,
       stalenessMs: r.stalenessMs(),
+      ...(this.o.learnedIdsFile === undefined ? {} : { ids: this.uncaptured.splice(0) }),
     };
     return { scale };
   }
@@ -127,6 +141,7 @@ export class ScaleOut {
   /** Counts learned events (call from the pipeline's onResult). */
   onResult(r: PrequentialResult): void {
     this.replica?.learned(r.envelopes.length);
+    if (this.o.learnedIdsFile !== undefined) for (const e of r.envelopes) this.uncaptured.push(e.event.id);
   }
 
   /** Records the partitions this member holds (call from the source's onGroupJoin). */
