@@ -94,6 +94,7 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
           groupId: t.group,
           ...(t.replicaId === undefined ? {} : { replica: t.replicaId }),
           ...(t.learnedIds === undefined ? {} : { learnedIdsFile: t.learnedIds }),
+          registry,
           logger: log,
         })
       : null;

@@ -7,7 +7,9 @@
  */
 import { appendFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import type { Registry } from 'prom-client';
 import type { OnlineModel } from '../models/types.js';
+import { scaleMetrics, type ScaleMetrics } from './scaleMetrics.js';
 import type { KafkaSourceEvents } from '../streams/fromKafka.js';
 import {
   createConsumer,
@@ -36,6 +38,8 @@ export interface ScaleOutOptions {
    * exactly once (what the failover test checks).
    */
   learnedIdsFile?: string;
+  /** Where the replica's metrics go (scaleMetrics.ts); none: not measured. */
+  registry?: Registry;
 }
 
 /** The state and sync topics of a group, as `run --state kafka` and `status` name them by default. */
@@ -54,12 +58,14 @@ export class ScaleOut {
   private early: SyncRecord[] = [];
   private feed: Consumer | null = null;
   private uncaptured: string[] = [];
+  private readonly metrics: ScaleMetrics | null;
 
   constructor(private readonly o: ScaleOutOptions) {
     const topics = scaleTopics(o.groupId);
     this.replicaId = o.replica ?? `${hostname()}-${process.pid}`;
     this.stateTopic = o.stateTopic ?? topics.stateTopic;
     this.syncTopic = o.syncTopic ?? topics.syncTopic;
+    this.metrics = o.registry ? scaleMetrics(o.registry, () => this.replica?.stalenessMs() ?? 0) : null;
     this.store = new KafkaStateStore({
       kafka: o.kafka,
       stateTopic: this.stateTopic,
@@ -68,6 +74,8 @@ export class ScaleOut {
       replica: this.replicaId,
       onCommitted: (m: ScaleMeta) => {
         this.replica?.published(m.capture);
+        const size = m.capture.records.reduce((n, r) => n + JSON.stringify(r).length, 0);
+        this.metrics?.published(m.capture.records.length, size);
         if (o.learnedIdsFile !== undefined && m.ids !== undefined && m.ids.length > 0) {
           appendFileSync(o.learnedIdsFile, JSON.stringify({ replica: this.replicaId, ids: m.ids }) + '\n');
         }
@@ -102,7 +110,7 @@ export class ScaleOut {
           return;
         }
         if (this.replica === null) this.early.push(rec);
-        else this.replica.fold([rec]);
+        else this.fold(rec);
       },
     });
   }
@@ -120,8 +128,14 @@ export class ScaleOut {
       models,
       ...(resume === undefined ? {} : { resume }),
     });
-    this.replica.fold(this.early.splice(0));
+    for (const rec of this.early.splice(0)) this.fold(rec);
     return this.replica.models;
+  }
+
+  private fold(rec: SyncRecord): void {
+    if (this.replica === null || rec.replica === this.replicaId) return;
+    this.replica.fold([rec]);
+    this.metrics?.folded();
   }
 
   /** The pipeline's `checkpointMeta` hook: the sync capture taken with the snapshot. */
@@ -141,6 +155,7 @@ export class ScaleOut {
   /** Counts learned events (call from the pipeline's onResult). */
   onResult(r: PrequentialResult): void {
     this.replica?.learned(r.envelopes.length);
+    this.metrics?.learned(r.envelopes.length);
     if (this.o.learnedIdsFile !== undefined) for (const e of r.envelopes) this.uncaptured.push(e.event.id);
   }
 

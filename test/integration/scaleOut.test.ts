@@ -4,7 +4,8 @@
  * Checked: the events learned over all replicas' final states equal the events produced; no event is learned
  * twice (each replica's audit log of the event ids its durable checkpoints cover); the group's merged model
  * (initial model plus every replica's sync record) predicts within 3 points of accuracy of one process
- * trained on the same stream.
+ * trained on the same stream. And the state store alone: a checkpoint, its sync records and the held
+ * partitions' group offsets commit in one transaction; a new incarnation of a replica fences the old one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -15,11 +16,17 @@ import { buildModels, defaultVariants } from '../../src/cli/variants.js';
 import { modelFromState } from '../../src/models/modelFamilies.js';
 import { isClassifier, type ModelState, type OnlineModel } from '../../src/models/types.js';
 import { readGroupStatus } from '../../src/scale/groupStatus.js';
-import { readLatest } from '../../src/scale/kafkaState.js';
-import { mergedStates } from '../../src/scale/replica.js';
+import {
+  KafkaStateStore,
+  ensureCompactedTopic,
+  readLatest,
+  type ScaleMeta,
+} from '../../src/scale/kafkaState.js';
+import { mergedStates, type SyncCapture } from '../../src/scale/replica.js';
 import { scaleTopics } from '../../src/scale/scaleOut.js';
 import type { SyncRecord } from '../../src/scale/syncLog.js';
 import { FileCheckpointStore } from '../../src/streams/checkpointStore.js';
+import { committedOffsets } from '../../src/streams/kafka/client.js';
 import type { StreamEvent } from '../../src/streams/event.js';
 import { cleanEnv, cliEntry, root } from '../e2e/cliHelpers.js';
 import {
@@ -201,4 +208,92 @@ describe('scale-out failover on the real broker', () => {
         if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
     }
   }, 600_000);
+});
+
+function capture(seq: number): SyncCapture {
+  return {
+    seq,
+    own: { v: [seq] },
+    states: { v: { kind: 'X' } },
+    events: 10,
+    records: [{ variant: 'v', replica: 'r', seq, delta: [seq], events: 10 * seq, publishedAt: 1 }],
+    syncState: {
+      replica: 'r',
+      seq,
+      events: 10 * seq,
+      unsyncedEvents: 0,
+      own: { v: [seq] },
+      base: { v: { kind: 'X' } },
+      seen: {},
+      syncedAt: 1,
+    },
+  };
+}
+
+describe('KafkaStateStore', () => {
+  it('commits checkpoint, sync records and offsets together; a new incarnation fences the old one', async () => {
+    const topic = uniqueName('kss-in');
+    const group = uniqueName('kss-g');
+    const stateTopic = uniqueName('kss-state');
+    const syncTopic = uniqueName('kss-sync');
+    await createTopic(kafka, topic, 2);
+    await ensureCompactedTopic(kafka, stateTopic);
+    await ensureCompactedTopic(kafka, syncTopic);
+    const committed: number[] = [];
+    const make = () =>
+      new KafkaStateStore({
+        kafka,
+        stateTopic,
+        syncTopic,
+        groupId: group,
+        replica: 'r',
+        onCommitted: (m) => committed.push(m.capture.seq),
+      });
+    const save = (store: KafkaStateStore, seq: number, offsets: Record<string, string>) => {
+      const scale: ScaleMeta = {
+        capture: capture(seq),
+        partitions: [0],
+        eventsLearned: 10 * seq,
+        stalenessMs: 5,
+      };
+      return store.save({
+        models: { v: { kind: 'X', seq } },
+        offsets,
+        topic,
+        meta: { scale },
+        messages: 10 * seq,
+      });
+    };
+    const first = make();
+    try {
+      // Partition 1 is not held: its offset stays out of the group's commit.
+      await save(first, 1, { [`${topic}:0`]: '7', [`${topic}:1`]: '3' });
+      expect(committed).toEqual([1]);
+      const offs = await committedOffsets(kafka, group, topic);
+      expect(offs.get(0)).toBe('7');
+      expect(offs.get(1)).toBe('-1');
+      const sync = await readLatest(kafka, syncTopic);
+      expect(JSON.parse(sync.get('v/r')!)).toMatchObject({ seq: 1, delta: [1] });
+
+      const second = make();
+      try {
+        const loaded = await second.load();
+        expect(loaded?.models).toEqual({ v: { kind: 'X', seq: 1 } });
+        expect(loaded?.offsets).toEqual({});
+        expect(second.loaded?.sync.seq).toBe(1);
+        expect(second.loaded?.eventsLearned).toBe(10);
+        await save(second, 2, { [`${topic}:0`]: '9' });
+        // The old incarnation is fenced: its save fails, and nothing of it is visible.
+        await expect(save(first, 3, { [`${topic}:0`]: '11' })).rejects.toThrow(/fenced|epoch|transaction/i);
+        expect(committed).toEqual([1, 2]);
+        expect((await committedOffsets(kafka, group, topic)).get(0)).toBe('9');
+        const state = await readLatest(kafka, stateTopic);
+        expect(JSON.parse(state.get('r')!).checkpoint.models.v.seq).toBe(2);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await first.close();
+    }
+  });
 });
