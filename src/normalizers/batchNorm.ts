@@ -178,8 +178,8 @@ export class BatchNorm extends normalizerBase(layout) implements Normalizer {
  * Replicas' BatchNorm statistics. With `momentum: null` the running statistics are counted moments (the
  * mean over `numBatchesTracked` batches of the batch means and of the unbiased batch variances), so they
  * merge exactly by counts: N replicas' merged statistics equal one process's over the same batches, in any
- * order. An exponential moving average (numeric momentum) has no counted form: it merges as summed deltas
- * (the first-order composition of the replicas' averages), its variance kept ≥ 0.
+ * order. An exponential moving average (numeric momentum) has no counted form: replicas exchange it by value and
+ * mix it weighted by the events behind it (mean of means, variance by the law of total variance).
  */
 export const batchNormMerge: StatisticsMerge = {
   kind: 'batch',
@@ -197,6 +197,7 @@ export const batchNormMerge: StatisticsMerge = {
     runningVar: m.count === 0 ? m.means[1].map(() => 1) : [...m.means[1]],
   }),
   nonNegative: ['runningVar'],
+  mixture: { mean: 'runningMean', variance: 'runningVar' },
 };
 
 /** `'batch'`: BatchNorm with PyTorch's defaults over the channels. */

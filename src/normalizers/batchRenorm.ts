@@ -213,8 +213,8 @@ export class BatchRenorm extends normalizerBase(layout) implements Normalizer {
 }
 
 /**
- * Replicas' BatchRenorm statistics: exponential moving averages (momentum is never null), so they merge
- * as summed deltas, the running variance kept ≥ 0; `steps` (the schedule position) adds up like a counter.
+ * Replicas' BatchRenorm statistics: exponential moving averages (momentum is never null), exchanged by value
+ * and mixed weighted by events; `steps` (the schedule position) adds up like a counter.
  */
 export const batchRenormMerge: StatisticsMerge = {
   kind: 'batchrenorm',
@@ -227,6 +227,7 @@ export const batchRenormMerge: StatisticsMerge = {
     throw new RangeError('BatchRenorm statistics are moving averages, not counted moments');
   },
   nonNegative: ['runningVar'],
+  mixture: { mean: 'runningMean', variance: 'runningVar' },
 };
 
 /** `'batchrenorm'`: Batch Renormalization with the paper's final clips (rMax = 3, dMax = 5). */

@@ -42,9 +42,11 @@ export {
 export {
   emptyMoments,
   mergeMoments,
+  mixStatistics,
   subtractMoments,
   type Moments,
   type StatisticsMerge,
+  type WeightedStatistics,
 } from './moments.js';
 export {
   weightStandardize,

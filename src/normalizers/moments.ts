@@ -107,9 +107,42 @@ export interface StatisticsMerge {
   read(s: Record<string, unknown>): Moments;
   /** A copy of `s` with the statistics `m`. */
   write(s: Record<string, unknown>, m: Moments): Record<string, unknown>;
-  /**
-   * Fields (variances) that must stay ≥ 0 when they are merged as summed deltas: exponential moving
-   * averages have no counted form, so summing replicas' deltas is the first-order merge, which can overshoot.
-   */
+  /** Fields (variances) that must stay ≥ 0 whenever they would be merged as summed deltas. */
   nonNegative: readonly string[];
+  /**
+   * For moving averages: the mean and variance fields replicas exchange by value instead of by delta, merged
+   * as a count-weighted mixture ({@link mixStatistics}), so every replica's inference statistics are the whole
+   * stream's and each keeps averaging its own batches from there (a contraction toward the group's mean).
+   */
+  mixture?: { mean: string; variance: string };
+}
+
+/** One replica's moving-average statistics and the events they stand for. */
+export interface WeightedStatistics {
+  weight: number;
+  mean: number[];
+  variance: number[];
+}
+
+/**
+ * The mixture of replicas' statistics, weighted by events (Chan et al.'s merge of means and variances, the
+ * law of total variance): mean = Σ w·μ / Σ w, variance = Σ w·(σ² + (μ − mean)²) / Σ w. Null when no weight.
+ */
+export function mixStatistics(
+  parts: readonly WeightedStatistics[],
+): { mean: number[]; variance: number[] } | null {
+  const live = parts.filter((p) => p.weight > 0);
+  if (live.length === 0) return null;
+  const total = live.reduce((n, p) => n + p.weight, 0);
+  const width = live[0].mean.length;
+  const mean = new Array<number>(width).fill(0);
+  for (const p of live) for (let j = 0; j < width; j++) mean[j] += (p.weight / total) * p.mean[j];
+  const variance = new Array<number>(width).fill(0);
+  for (const p of live) {
+    for (let j = 0; j < width; j++) {
+      const d = p.mean[j] - mean[j];
+      variance[j] += (p.weight / total) * (Math.max(0, p.variance[j]) + d * d);
+    }
+  }
+  return { mean, variance };
 }

@@ -187,8 +187,8 @@ export class OnlineNorm extends normalizerBase(layout) implements Normalizer {
 }
 
 /**
- * Replicas' OnlineNorm statistics: per-sample exponential averages with no count, merged as summed deltas
- * (first order in 1 − α_f per sample), the forward variance kept ≥ 0.
+ * Replicas' OnlineNorm statistics: per-sample exponential averages with no count, exchanged by value and
+ * mixed weighted by events (the backward control state u, v adds up as deltas).
  */
 export const onlineNormMerge: StatisticsMerge = {
   kind: 'online',
@@ -201,6 +201,7 @@ export const onlineNormMerge: StatisticsMerge = {
     throw new RangeError('OnlineNorm statistics are moving averages, not counted moments');
   },
   nonNegative: ['variance'],
+  mixture: { mean: 'mu', variance: 'variance' },
 };
 
 /** `'online'`: Online Normalization with the paper's decays (α_f = 0.999, α_b = 0.99). */

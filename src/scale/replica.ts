@@ -16,7 +16,17 @@
 import { modelFromState } from '../models/modelFamilies.js';
 import type { ModelState, OnlineModel } from '../models/types.js';
 import { modelSlot, type ModelSlot } from './replicatedModel.js';
-import { type StateDelta, addDeltas, applyDelta, stateDelta, subtractDeltas } from './stateDelta.js';
+import { mixStatistics } from '../normalizers/moments.js';
+import {
+  type Mixtures,
+  type StateDelta,
+  addDeltas,
+  applyDelta,
+  readMixtures,
+  stateDelta,
+  subtractDeltas,
+  writeMixtures,
+} from './stateDelta.js';
 import { type SyncLog, type SyncRecord, syncKey } from './syncLog.js';
 
 /** What a replica's checkpoint keeps besides its model states, to resume (or be adopted) exactly. */
@@ -33,7 +43,21 @@ export interface ReplicaSyncState {
   /** Per variant: the state at the last publication or fold (the model minus the unsynced delta). */
   base: Record<string, ModelState>;
   /** Per sync key of another replica: the last record folded (its seq, events and cumulative delta). */
-  seen: Record<string, { seq: number; events: number; delta?: StateDelta; publishedAt: number }>;
+  seen: Record<
+    string,
+    {
+      seq: number;
+      events: number;
+      delta?: StateDelta;
+      publishedAt: number;
+      stats?: Mixtures;
+      weight?: number;
+    }
+  >;
+  /** Events of this replica's last publication: the weight of its own moving-average statistics. */
+  weight?: number;
+  /** Per variant: the moving-average statistics of its last publication. */
+  stats?: Record<string, Mixtures>;
   /** Wall-clock ms of the last completed sync (poll and publish). */
   syncedAt: number;
 }
@@ -147,6 +171,7 @@ export class Replica {
   /** Folds others' new records, then publishes this replica's (when it learned anything since the last). */
   async sync(): Promise<void> {
     this.fold(await this.log.poll());
+    for (const variant of Object.keys(this.slots)) this.mix(variant);
     const records = this.prepare();
     if (records.length > 0) await this.log.publish(records);
     this.published(records);
@@ -154,6 +179,7 @@ export class Replica {
 
   /** Folds records of other replicas (its own are skipped; an older or repeated record changes nothing). */
   fold(records: readonly SyncRecord[]): void {
+    const touched = new Set<string>();
     for (const r of records) {
       if (r.replica === this.id) continue;
       const slot = this.slots[r.variant];
@@ -162,12 +188,52 @@ export class Replica {
       const prev = this.st.seen[key];
       if (prev !== undefined && prev.seq >= r.seq) continue;
       const inc = subtractDeltas(r.delta, prev?.delta);
-      this.st.seen[key] = { seq: r.seq, events: r.events, delta: r.delta, publishedAt: r.publishedAt };
+      this.st.seen[key] = {
+        seq: r.seq,
+        events: r.events,
+        delta: r.delta,
+        publishedAt: r.publishedAt,
+        ...(r.stats === undefined ? {} : { stats: r.stats, weight: r.weight ?? 0 }),
+      };
+      touched.add(r.variant);
       if (inc === undefined) continue;
       slot.swap(this.restore(applyDelta(slot.current().state(), inc)));
       this.st.base[r.variant] = applyDelta(this.st.base[r.variant], inc);
       for (const c of this.pending) c.states[r.variant] = applyDelta(c.states[r.variant], inc);
     }
+    for (const variant of touched) this.mix(variant);
+  }
+
+  /**
+   * Sets the variant's moving-average statistics (BatchNorm with a momentum, BatchRenorm, OnlineNorm) to the
+   * event-weighted mixture of every replica's latest (this one's current included): inference uses the whole
+   * stream's statistics, and this replica keeps averaging its own batches from there.
+   */
+  mix(variant: string): void {
+    const slot = this.slots[variant];
+    const current = slot.current().state();
+    // At rest (nothing unsynced) a replica mixes what it published, so every replica at rest holds the same
+    // statistics: the mixture of the latest records (mergedStates).
+    const published = this.st.unsyncedEvents === 0 ? this.st.stats?.[variant] : undefined;
+    const own = published ?? readMixtures(current);
+    const paths = Object.keys(own);
+    if (paths.length === 0) return;
+    const ownWeight = this.st.unsyncedEvents > 0 ? this.st.unsyncedEvents : (this.st.weight ?? 0);
+    const others = Object.entries(this.st.seen)
+      .filter(([key, s]) => key.startsWith(`${variant}/`) && s.stats !== undefined)
+      .map(([, s]) => s);
+    const mixed: Mixtures = {};
+    for (const path of paths) {
+      const parts = [{ weight: ownWeight, ...own[path] }];
+      for (const s of others) {
+        const st = s.stats![path];
+        if (st !== undefined && st.mean.length === own[path].mean.length)
+          parts.push({ weight: s.weight ?? 0, ...st });
+      }
+      const m = mixStatistics(parts);
+      if (m !== null) mixed[path] = m;
+    }
+    if (Object.keys(mixed).length > 0) slot.swap(this.restore(writeMixtures(current, mixed)));
   }
 
   /**
@@ -227,6 +293,8 @@ export class Replica {
           ...(delta === undefined ? {} : { delta }),
           events: this.st.events,
           publishedAt,
+          stats: readMixtures(states[variant]),
+          weight: unsyncedEvents,
         };
       });
     }
@@ -236,6 +304,12 @@ export class Replica {
       own: structuredClone(capture.own),
       base: structuredClone(states),
       unsyncedEvents: 0,
+      ...(capture.events > 0
+        ? {
+            weight: capture.events,
+            stats: Object.fromEntries(capture.records.map((r) => [r.variant, r.stats ?? {}])),
+          }
+        : {}),
     };
     this.pending.push(capture);
     return capture;
@@ -254,6 +328,10 @@ export class Replica {
       this.st.base = c.states;
       this.st.seq = c.seq;
       this.st.unsyncedEvents -= c.events;
+      if (c.events > 0) {
+        this.st.weight = c.events;
+        this.st.stats = Object.fromEntries(c.records.map((r) => [r.variant, r.stats ?? {}]));
+      }
     }
     this.st.syncedAt = this.now();
     this.batchesSinceSync = 0;
@@ -282,6 +360,19 @@ export function mergedStates(
   const out = { ...initial };
   for (const r of latest.values()) {
     if (out[r.variant] !== undefined) out[r.variant] = applyDelta(out[r.variant], r.delta);
+  }
+  for (const variant of Object.keys(out)) {
+    const parts = [...latest.values()].filter((r) => r.variant === variant && r.stats !== undefined);
+    const mixed: Mixtures = {};
+    for (const path of Object.keys(readMixtures(out[variant]))) {
+      const m = mixStatistics(
+        parts.flatMap((r) =>
+          r.stats![path] === undefined ? [] : [{ weight: r.weight ?? 0, ...r.stats![path] }],
+        ),
+      );
+      if (m !== null) mixed[path] = m;
+    }
+    if (Object.keys(mixed).length > 0) out[variant] = writeMixtures(out[variant], mixed);
   }
   return out;
 }

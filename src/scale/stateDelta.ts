@@ -9,7 +9,8 @@
  * - a sub-state whose `kind` has a {@link StatisticsMerge} that is exact for it (BatchNorm with
  *   `momentum: null`, StandardScaler): its statistics as counted moments of what was learned in between,
  *   merged with Chan et al.'s parallel formula; its other numbers as differences;
- * - a sub-state whose merge is not exact (moving averages): differences, its `nonNegative` fields kept ≥ 0;
+ * - a sub-state whose merge is not exact (moving averages): its mean and variance are exchanged by value and
+ *   mixed ({@link readMixtures}, {@link writeMixtures}); its other numbers as differences;
  * - nothing for what stays local to a replica ({@link LOCAL_KEYS}: random generators, optimizer moments,
  *   options, early stopping's saved best state) and for strings, booleans, nulls and non-finite numbers.
  */
@@ -75,8 +76,10 @@ export function stateDelta(later: unknown, earlier: unknown): StateDelta | undef
   const merge = mergeFor(later);
   const exact = merge !== undefined && merge.exact(later) && merge.exact(earlier);
   if (exact) out[MOMENTS] = subtractMoments(merge.read(later), merge.read(earlier));
+  const mixed = merge !== undefined && !exact && merge.mixture !== undefined ? merge.mixture : null;
   for (const [key, v] of Object.entries(later)) {
     if (LOCAL_KEYS.has(key) || (exact && merge.fields.includes(key))) continue;
+    if (mixed !== null && (key === mixed.mean || key === mixed.variance)) continue;
     const d = stateDelta(v, earlier[key]);
     if (d !== undefined) out[key] = d;
   }
@@ -162,6 +165,50 @@ export function applyDelta<S>(state: S, delta: StateDelta | undefined): S {
         if (isNumberArray(v)) out[key] = v.map((x) => Math.max(0, x));
       }
     }
+  }
+  return out as S;
+}
+
+/** A state's moving-average statistics by path (`inner.normalizers.0`), as {@link readMixtures} finds them. */
+export type Mixtures = Record<string, { mean: number[]; variance: number[] }>;
+
+/** The moving-average statistics (mean, variance) of every sub-state whose merge mixes them, by path. */
+export function readMixtures(state: unknown, path = '', out: Mixtures = {}): Mixtures {
+  if (Array.isArray(state)) {
+    state.forEach((v, i) => readMixtures(v, path === '' ? String(i) : `${path}.${i}`, out));
+    return out;
+  }
+  if (!isObject(state)) return out;
+  const merge = mergeFor(state);
+  if (merge?.mixture !== undefined && !merge.exact(state)) {
+    const mean = state[merge.mixture.mean];
+    const variance = state[merge.mixture.variance];
+    if (isNumberArray(mean) && isNumberArray(variance))
+      out[path] = { mean: [...mean], variance: [...variance] };
+    return out;
+  }
+  for (const [key, v] of Object.entries(state)) {
+    if (!LOCAL_KEYS.has(key)) readMixtures(v, path === '' ? key : `${path}.${key}`, out);
+  }
+  return out;
+}
+
+/** `state` with the statistics at the paths of `mixtures` replaced (a new state; the input is not modified). */
+export function writeMixtures<S>(state: S, mixtures: Mixtures, path = ''): S {
+  if (Array.isArray(state)) {
+    return state.map((v, i) => writeMixtures(v, mixtures, path === '' ? String(i) : `${path}.${i}`)) as S;
+  }
+  if (!isObject(state)) return state;
+  const merge = mergeFor(state);
+  if (merge?.mixture !== undefined && !merge.exact(state)) {
+    const m = mixtures[path];
+    const mean = state[merge.mixture.mean];
+    if (m === undefined || !isNumberArray(mean) || mean.length !== m.mean.length) return state;
+    return { ...state, [merge.mixture.mean]: [...m.mean], [merge.mixture.variance]: [...m.variance] } as S;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(state)) {
+    out[key] = LOCAL_KEYS.has(key) ? v : writeMixtures(v, mixtures, path === '' ? key : `${path}.${key}`);
   }
   return out as S;
 }

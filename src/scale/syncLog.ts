@@ -4,7 +4,7 @@
  * holds everything (see replica.ts). {@link MemorySyncLog} is the in-process log the unit tests and a
  * single-process run use; syncTopic.ts is the Kafka one.
  */
-import type { StateDelta } from './stateDelta.js';
+import type { Mixtures, StateDelta } from './stateDelta.js';
 
 /** What one replica has learned of one variant, in total, as of its `seq`-th publication. */
 export interface SyncRecord {
@@ -16,6 +16,10 @@ export interface SyncRecord {
   delta?: StateDelta;
   /** Events this replica learned itself, in total. */
   events: number;
+  /** Its moving-average statistics by value (stateDelta.ts readMixtures), mixed by `weight`. */
+  stats?: Mixtures;
+  /** Events learned in the interval this record publishes: the weight of its `stats`. */
+  weight?: number;
   /** Wall-clock ms of the publication. */
   publishedAt: number;
 }

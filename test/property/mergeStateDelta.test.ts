@@ -2,13 +2,21 @@
  * The same identity through the generic state arithmetic replicas use (src/scale/stateDelta.ts): N replicas
  * that start from one state and learn disjoint batches, merged as `initial + Σ (replica − initial)`, hold the
  * statistics one process would hold after all the batches (BatchNorm with `momentum: null`, to 1e-9; counters
- * add up; γ/β are parameters and add as steps), for any split and any order of merging.
+ * add up; γ/β are parameters and add as steps), for any split and any order of merging; moving averages are
+ * exchanged by value and mixed by events.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { tensor } from '../../src/core/tensor.js';
-import { BatchNorm, type BatchNormState } from '../../src/normalizers/index.js';
-import { addDeltas, applyDelta, stateDelta, type StateDelta } from '../../src/scale/stateDelta.js';
+import { BatchNorm, mixStatistics, type BatchNormState } from '../../src/normalizers/index.js';
+import {
+  addDeltas,
+  applyDelta,
+  readMixtures,
+  stateDelta,
+  writeMixtures,
+  type StateDelta,
+} from '../../src/scale/stateDelta.js';
 
 function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-9): void {
   expect(a.length).toBe(b.length);
@@ -24,15 +32,13 @@ const split = fc.integer({ min: 1, max: 4 }).chain((c) =>
     replicas: fc.integer({ min: 1, max: 4 }),
     warmup: fc.array(value, { minLength: 3 * c, maxLength: 3 * c }),
     batches: fc.array(
-      fc
-        .integer({ min: 2, max: 5 })
-        .chain((n) =>
-          fc.record({
-            data: fc.array(value, { minLength: n * c, maxLength: n * c }),
-            n: fc.constant(n),
-            owner: fc.nat(),
-          }),
-        ),
+      fc.integer({ min: 2, max: 5 }).chain((n) =>
+        fc.record({
+          data: fc.array(value, { minLength: n * c, maxLength: n * c }),
+          n: fc.constant(n),
+          owner: fc.nat(),
+        }),
+      ),
       { minLength: 1, maxLength: 10 },
     ),
   }),
@@ -69,21 +75,52 @@ describe('replicas merged through state deltas', () => {
     );
   });
 
-  it('moving averages merge as summed deltas with variances kept >= 0', () => {
+  it('moving averages are exchanged by value and mixed by events (law of total variance), never by delta', () => {
     const start = new BatchNorm({ channels: 1, momentum: 0.9 });
     const initial = start.state();
-    // Each replica alone moves the variance from 1 toward ~0; summing their deltas would overshoot below 0.
-    const reps = [0, 1, 2].map(() => {
-      const r = BatchNorm.fromState(initial as BatchNormState);
-      r.forward(tensor([5, 5, 5, 5], [4, 1]));
-      return stateDelta(r.state(), initial);
+    const r = BatchNorm.fromState(initial as BatchNormState);
+    r.forward(tensor([5, 5, 5, 5], [4, 1]));
+    const d = stateDelta(r.state(), initial) as Record<string, unknown>;
+    expect(d.runningMean).toBeUndefined();
+    expect(d.runningVar).toBeUndefined();
+    expect(d.numBatchesTracked).toBe(1);
+    const mixtures = readMixtures(r.state());
+    expect(Object.keys(mixtures)).toEqual(['']);
+    expect(mixtures[''].mean[0]).toBeCloseTo(4.5, 12);
+    expect(mixtures[''].variance[0]).toBeCloseTo(0.1, 12);
+    // Two replicas: (w 2, mean 0, var 1) and (w 2, mean 2, var 1): the pooled mean 1 and variance 1 + 1 = 2.
+    expect(
+      mixStatistics([
+        { weight: 2, mean: [0], variance: [1] },
+        { weight: 2, mean: [2], variance: [1] },
+      ]),
+    ).toEqual({
+      mean: [1],
+      variance: [2],
     });
-    const merged = applyDelta(
-      initial,
-      reps.reduce<StateDelta | undefined>((a, d) => addDeltas(a, d), undefined),
-    ) as BatchNormState;
-    expect(merged.runningVar![0]).toBe(0);
-    expect(merged.numBatchesTracked).toBe(3);
-    expect(merged.runningMean![0]).toBeCloseTo(3 * 0.9 * 5, 10);
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            weight: fc.integer({ min: 0, max: 50 }),
+            mean: fc.tuple(value),
+            variance: fc.tuple(fc.double({ min: 0, max: 1e3, noNaN: true })),
+          }),
+          { minLength: 1, maxLength: 5 },
+        ),
+        (parts) => {
+          const m = mixStatistics(parts);
+          const live = parts.filter((p) => p.weight > 0);
+          if (live.length === 0) return expect(m).toBeNull();
+          const lo = Math.min(...live.map((p) => p.mean[0]));
+          const hi = Math.max(...live.map((p) => p.mean[0]));
+          expect(m!.mean[0]).toBeGreaterThanOrEqual(lo - 1e-9 * (1 + Math.abs(lo)));
+          expect(m!.mean[0]).toBeLessThanOrEqual(hi + 1e-9 * (1 + Math.abs(hi)));
+          expect(m!.variance[0]).toBeGreaterThanOrEqual(Math.min(...live.map((p) => p.variance[0])) - 1e-9);
+          const written = writeMixtures(initial, { '': m! }) as BatchNormState;
+          expect(written.runningMean).toEqual(m!.mean);
+        },
+      ),
+    );
   });
 });

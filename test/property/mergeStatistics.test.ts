@@ -3,7 +3,7 @@
  * over the same events (fast-check): BatchNorm with `momentum: null` (counted moments over batches) and
  * StandardScaler (counted moments over events), for any split of the batches among N replicas and any
  * order; subtracting a part's moments inverts merging it; moving averages (numeric momentum) are not
- * counted moments and say so.
+ * counted moments and name the fields replicas mix by value instead.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -125,12 +125,14 @@ describe('merged running statistics equal single-process statistics', () => {
     );
   });
 
-  it('moving-average statistics are not counted moments: merged as deltas, variances kept non-negative', () => {
+  it('moving-average statistics are not counted moments: they name the fields mixed by value', () => {
     const ema = new BatchNorm({ channels: 2 }).state() as unknown as Record<string, unknown>;
     expect(bnMerge.exact(ema)).toBe(false);
     expect(bnMerge.nonNegative).toEqual(['runningVar']);
     expect(statisticsMerges().get('batchrenorm')!.exact({})).toBe(false);
     expect(statisticsMerges().get('online')!.nonNegative).toEqual(['variance']);
     expect(() => statisticsMerges().get('online')!.read({})).toThrow(RangeError);
+    expect(statisticsMerges().get('online')!.mixture).toEqual({ mean: 'mu', variance: 'variance' });
+    expect(bnMerge.mixture).toEqual({ mean: 'runningMean', variance: 'runningVar' });
   });
 });
