@@ -11,6 +11,7 @@ import { registerProduce } from './produce.js';
 import { registerRecord } from './record.js';
 import { registerReplay } from './replay.js';
 import { registerRun } from './run.js';
+import { registerStatus } from './status.js';
 import { EXIT, errorLine, exitCodeFor } from './exit.js';
 import { VERSION } from '../version.js';
 import { redact } from '../redact.js';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   registerProduce(program);
   registerCompare(program);
   registerMain(program);
+  registerStatus(program);
   for (const sub of program.commands) sub.exitOverride().configureOutput(program.configureOutput());
   return program;
 }

@@ -32,6 +32,7 @@ import {
 import { port, positiveInt } from './options.js';
 import { DEFAULT_MAX_ABS } from '../streams/fitSchema.js';
 import { buildModels, defaultVariants, parseVariantList } from './variants.js';
+import { ScaleOut } from '../scale/scaleOut.js';
 
 /** Reads the topic from the beginning with a throwaway group until the first valid event, and returns its shape. */
 export async function peekShape(kafka: KafkaClient, topic: string, log: Logger): Promise<XShape> {
@@ -76,6 +77,12 @@ export interface LiveTarget {
   clip?: number;
   /** Input bound (fitSchema). */
   maxAbs?: number;
+  /** Where checkpoints live: local files (default) or the group's compacted state topic (scale-out). */
+  state?: 'file' | 'kafka';
+  /** This process's replica id with `state: 'kafka'` (default `<hostname>-<pid>`). */
+  replicaId?: string;
+  /** With `state: 'kafka'`: audit log of the event ids each durable checkpoint covers. */
+  learnedIds?: string;
 }
 
 /** `--acks`: `all` or `-1` (every in-sync replica), `leader` or `1`. */
@@ -100,15 +107,31 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
   const registry = createRegistry();
   const metrics = pipelineMetricsFor(registry);
   const onFallback = (): void => metrics.checkpointFallback('live');
-  const saved = await new FileCheckpointStore(dir, {
-    onFallback: (f) => {
-      log.warn(
-        { path: f.path, movedTo: f.movedTo, reason: f.reason, sequence: f.sequence },
-        'newest checkpoint unusable: resuming from the previous one',
-      );
-      onFallback();
-    },
-  }).load();
+  // --state kafka: this process is one replica of the group's models (src/scale/scaleOut.ts).
+  const scale =
+    t.state === 'kafka'
+      ? new ScaleOut({
+          kafka,
+          groupId: t.group,
+          ...(t.replicaId === undefined ? {} : { replica: t.replicaId }),
+          ...(t.learnedIds === undefined ? {} : { learnedIdsFile: t.learnedIds }),
+          registry,
+          logger: log,
+        })
+      : null;
+  if (scale !== null) await scale.start();
+  const saved =
+    scale !== null
+      ? await scale.store.load()
+      : await new FileCheckpointStore(dir, {
+          onFallback: (f) => {
+            log.warn(
+              { path: f.path, movedTo: f.movedTo, reason: f.reason, sequence: f.sequence },
+              'newest checkpoint unusable: resuming from the previous one',
+            );
+            onFallback();
+          },
+        }).load();
   // The stream's schema, fixed before the first event: flags/config, else the checkpoint's, else the first
   // valid event's shape (peeked) and the default of 2 classes.
   const savedSchema = saved?.schema ?? null;
@@ -167,9 +190,11 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
       ...(t.outputTopic === undefined ? {} : { outputTopic: t.outputTopic }),
       ...(cfg.deadLetterTopic === undefined ? {} : { deadLetterTopic: cfg.deadLetterTopic }),
       createModels: (states: Readonly<Record<string, ModelState>> | null) => {
-        return buildModels(variants, shape, classes, states);
+        const models = buildModels(variants, shape, classes, states);
+        return scale === null ? models : scale.wrap(models);
       },
-      checkpoint: dir,
+      checkpoint: scale?.store ?? dir,
+      ...(scale === null ? {} : { checkpointMeta: () => scale.checkpointMeta(), positionsFromGroup: true }),
       onCheckpointFallback: onFallback,
       schema: { ...(shape === null ? {} : { x: shape }), label: { classes } },
       maxAbs: t.maxAbs ?? DEFAULT_MAX_ABS,
@@ -182,8 +207,13 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
       ...(cfg.producer === undefined ? {} : { producer: cfg.producer }),
       logger: log,
       ...hooks,
+      onGroupJoin: (info) => {
+        hooks.onGroupJoin?.(info);
+        scale?.onGroupJoin(info, t.topic);
+      },
       onResult: (r) => {
         hooks.onResult(r);
+        scale?.onResult(r);
         learned += r.envelopes.length;
         if (t.maxEvents !== undefined && learned >= t.maxEvents && !reached) {
           reached = true;
@@ -204,6 +234,7 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
   } finally {
     await server.close();
     eventLoop.stop();
+    await scale?.close();
   }
 }
 
@@ -250,6 +281,9 @@ interface RunFlags extends KafkaFlags, MetricsSecurityFlags {
   lingerMs?: number;
   maxInFlightSends?: number;
   sendBatch?: number;
+  state?: 'file' | 'kafka';
+  replicaId?: string;
+  learnedIds?: string;
 }
 
 function nonNegativeNumber(v: string): number {
@@ -355,6 +389,23 @@ export function registerRun(program: Command): void {
       `input bound: an event with |x| or |y| above it is a dead letter (default ${DEFAULT_MAX_ABS})`,
       positiveNumber,
     )
+    .option(
+      '--state <where>',
+      "checkpoints: 'file' (local, --checkpoint-dir; default) or 'kafka' (the group's compacted state topic, with replicas of one model across the group: docs/scale-out.md)",
+      (v: string) => {
+        if (v !== 'file' && v !== 'kafka')
+          throw new InvalidArgumentError(`expected 'file' or 'kafka', got '${v}'`);
+        return v;
+      },
+    )
+    .option(
+      '--replica-id <id>',
+      "with --state kafka: this process's replica id, stable across its restarts (default <hostname>-<pid>)",
+    )
+    .option(
+      '--learned-ids <file>',
+      'with --state kafka: append the ids of the events each durable checkpoint covers (JSON lines; an exactly-once audit)',
+    )
     .option('--config <file>', 'config file (YAML or JSON)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | silent')
     .addHelpText('after', RUN_EXIT_CODES_HELP)
@@ -394,6 +445,8 @@ export function registerRun(program: Command): void {
       const classes = flags.classes ?? cfg.classes;
       if (classes !== undefined && classes < 2)
         throw new ConfigError(`--classes: expected an integer >= 2, got ${classes}`);
+      if (flags.state !== 'kafka' && (flags.replicaId !== undefined || flags.learnedIds !== undefined))
+        throw new ConfigError('--replica-id and --learned-ids need --state kafka');
       const dim = flags.dim ?? cfg.dim;
       const clip = flags.clip ?? cfg.clip;
       await runLive(
@@ -409,6 +462,9 @@ export function registerRun(program: Command): void {
           ...(cfg.outputTopic === undefined ? {} : { outputTopic: cfg.outputTopic }),
           ...(flags.maxEvents === undefined ? {} : { maxEvents: flags.maxEvents }),
           ...(flags.maxWaitMs === undefined ? {} : { maxWaitMs: flags.maxWaitMs }),
+          ...(flags.state === undefined ? {} : { state: flags.state }),
+          ...(flags.replicaId === undefined ? {} : { replicaId: flags.replicaId }),
+          ...(flags.learnedIds === undefined ? {} : { learnedIds: flags.learnedIds }),
         },
         log,
       );

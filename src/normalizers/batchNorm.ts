@@ -11,6 +11,7 @@ import {
   normalizeChannels,
 } from './channelKernels.js';
 import { family } from './descriptor.js';
+import type { Moments, StatisticsMerge } from './moments.js';
 import { type Dims, assertFinite, ensure, outputBuffer, readDims, readGrad, shapeText } from './input.js';
 import type { ForwardOptions, Normalizer } from './normalizer.js';
 import { normalizerBase } from './normalizerBase.js';
@@ -173,9 +174,36 @@ export class BatchNorm extends normalizerBase(layout) implements Normalizer {
   }
 }
 
+/**
+ * Replicas' BatchNorm statistics. With `momentum: null` the running statistics are counted moments (the
+ * mean over `numBatchesTracked` batches of the batch means and of the unbiased batch variances), so they
+ * merge exactly by counts: N replicas' merged statistics equal one process's over the same batches, in any
+ * order. An exponential moving average (numeric momentum) has no counted form: replicas exchange it by value and
+ * mix it weighted by the events behind it (mean of means, variance by the law of total variance).
+ */
+export const batchNormMerge: StatisticsMerge = {
+  kind: 'batch',
+  exact: (s) => s.momentum === null && s.trackRunningStats === true,
+  fields: ['numBatchesTracked', 'runningMean', 'runningVar'],
+  read: (s) => ({
+    count: s.numBatchesTracked as number,
+    means: [[...(s.runningMean as number[])], [...(s.runningVar as number[])]],
+    m2: null,
+  }),
+  write: (s, m: Moments) => ({
+    ...s,
+    numBatchesTracked: m.count,
+    runningMean: m.count === 0 ? m.means[0].map(() => 0) : [...m.means[0]],
+    runningVar: m.count === 0 ? m.means[1].map(() => 1) : [...m.means[1]],
+  }),
+  nonNegative: ['runningVar'],
+  mixture: { mean: 'runningMean', variance: 'runningVar' },
+};
+
 /** `'batch'`: BatchNorm with PyTorch's defaults over the channels. */
 export const batchNormDescriptor = family(layout, BatchNorm, {
   shapeOptions: ({ channels }) => ({ channels }),
+  merge: batchNormMerge,
   cases: {
     BatchNorm: {},
     'BatchNorm(momentum=null, affine=false)': { options: { momentum: null, affine: false } },

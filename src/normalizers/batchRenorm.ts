@@ -6,6 +6,7 @@ import type { Tensor } from '../core/tensor.js';
 import { NormalizationError } from '../errors.js';
 import { batchMoments, channelBackward, normalizeChannels } from './channelKernels.js';
 import { family } from './descriptor.js';
+import type { StatisticsMerge } from './moments.js';
 import { type Dims, ensure, outputBuffer, readDims, readGrad, shapeText } from './input.js';
 import type { ForwardOptions, Normalizer } from './normalizer.js';
 import { normalizerBase } from './normalizerBase.js';
@@ -278,12 +279,31 @@ export function parseBatchRenormSpec(text: string): BatchRenormSpec | null {
 }
 
 /**
+ * Replicas' BatchRenorm statistics: exponential moving averages (momentum is never null), exchanged by value
+ * and mixed weighted by events; `steps` (the schedule position) adds up like a counter.
+ */
+export const batchRenormMerge: StatisticsMerge = {
+  kind: 'batchrenorm',
+  exact: () => false,
+  fields: [],
+  read: () => {
+    throw new RangeError('BatchRenorm statistics are moving averages, not counted moments');
+  },
+  write: () => {
+    throw new RangeError('BatchRenorm statistics are moving averages, not counted moments');
+  },
+  nonNegative: ['runningVar'],
+  mixture: { mean: 'runningMean', variance: 'runningVar' },
+};
+
+/**
  * `'batchrenorm'`: Batch Renormalization with the paper's final clips (rMax = 3, dMax = 5) from the first
  * step; `'batchrenorm:startS:warmupW...'` with the paper's warm-up schedule (see
  * {@link parseBatchRenormSpec}).
  */
 export const batchRenormDescriptor = family<BatchRenormOptions, BatchRenormSpec>(layout, BatchRenorm, {
   shapeOptions: ({ channels }) => ({ channels }),
+  merge: batchRenormMerge,
   factoryOptions: (spec) =>
     spec.schedule === undefined ? { rMax: spec.rMax, dMax: spec.dMax } : { schedule: spec.schedule },
   grammar: {

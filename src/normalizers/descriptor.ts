@@ -4,6 +4,7 @@
  * conformance cases. `descriptors.ts` lists them; the nets, the CLI grammar, the config schema, compare and
  * the conformance suite read that list instead of keeping copies.
  */
+import type { StatisticsMerge } from './moments.js';
 import type { Normalizer, NormalizerState } from './normalizer.js';
 import { type AnyLayout, readOptions } from './stateCodec.js';
 
@@ -63,6 +64,8 @@ export interface NormalizerDescriptor<S extends NormalizerSpec = NormalizerSpec>
   /** Rebuilds an instance from its `state()` (absent for 'none', which has no state). */
   fromState?(s: NormalizerState): Normalizer;
   traits: NormalizerTraits;
+  /** How replicas' running statistics merge (scale-out); absent: the family keeps none. */
+  merge?: StatisticsMerge;
   /** Configurations for the conformance suite (empty for 'none'). */
   conformance: readonly ConformanceCase[];
 }
@@ -86,6 +89,8 @@ export interface FamilySpec<O, S extends NormalizerSpec> {
    * the layer's backward is by definition not its forward's derivative.
    */
   cases: Record<string, { options?: Partial<O>; gradientCheck?: ConformanceCase['gradientCheck'] }>;
+  /** How replicas' running statistics merge (scale-out), when the family keeps any. */
+  merge?: StatisticsMerge;
 }
 
 /**
@@ -117,6 +122,7 @@ export function family<O extends object, S extends NormalizerSpec = { kind: stri
     create: (s, shape) => make(shape, spec.factoryOptions?.(s)),
     fromState: (s) => cls.fromState(s as never),
     traits: layout.traits,
+    ...(spec.merge ? { merge: spec.merge } : {}),
     conformance: Object.entries(spec.cases).map(([name, c]) => ({
       name,
       create: (shape: FeatureShape) => make(shape, c.options),

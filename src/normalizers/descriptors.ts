@@ -17,7 +17,9 @@ import { groupNormDescriptor } from './groupNorm.js';
 import { instanceNormDescriptor } from './instanceNorm.js';
 import { layerNormDescriptor } from './layerNorm.js';
 import type { Normalizer, NormalizerState } from './normalizer.js';
+import type { StatisticsMerge } from './moments.js';
 import { onlineNormDescriptor } from './onlineNorm.js';
+import { standardScalerMerge } from './standardScaler.js';
 
 /** No normalization layer: the net passes its activations on unchanged. */
 export const noneDescriptor: NormalizerDescriptor = {
@@ -145,4 +147,14 @@ export function defaultNormalizerSpecs(): string[] {
 /** Every conformance case with its family's traits, for the conformance suite. */
 export function conformanceCases(): (ConformanceCase & { kind: string; traits: NormalizerTraits })[] {
   return list.flatMap((d) => d.conformance.map((c) => ({ ...c, kind: d.kind, traits: d.traits })));
+}
+
+/**
+ * How each kind of state with running statistics merges across replicas: the normalizer families' merges
+ * (from their descriptors) and the streaming input scaler's. Keyed by the state's `kind`.
+ */
+export function statisticsMerges(): ReadonlyMap<string, StatisticsMerge> {
+  const out = new Map<string, StatisticsMerge>([[standardScalerMerge.kind, standardScalerMerge]]);
+  for (const d of list) if (d.merge !== undefined) out.set(d.merge.kind, d.merge);
+  return out;
 }

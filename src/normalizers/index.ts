@@ -37,7 +37,17 @@ export {
   normalizerTraits,
   parseNormalizerSpec,
   registerNormalizer,
+  statisticsMerges,
 } from './descriptors.js';
+export {
+  emptyMoments,
+  mergeMoments,
+  mixStatistics,
+  subtractMoments,
+  type Moments,
+  type StatisticsMerge,
+  type WeightedStatistics,
+} from './moments.js';
 export {
   weightStandardize,
   weightStandardizeBackward,

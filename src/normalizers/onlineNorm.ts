@@ -4,6 +4,7 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import { family } from './descriptor.js';
+import type { StatisticsMerge } from './moments.js';
 import { type Dims, ensure, outputBuffer, readDims, readGrad } from './input.js';
 import type { ForwardOptions, Normalizer } from './normalizer.js';
 import { normalizerBase } from './normalizerBase.js';
@@ -185,9 +186,28 @@ export class OnlineNorm extends normalizerBase(layout) implements Normalizer {
   }
 }
 
+/**
+ * Replicas' OnlineNorm statistics: per-sample exponential averages with no count, exchanged by value and
+ * mixed weighted by events (the backward control state u, v adds up as deltas).
+ */
+export const onlineNormMerge: StatisticsMerge = {
+  kind: 'online',
+  exact: () => false,
+  fields: [],
+  read: () => {
+    throw new RangeError('OnlineNorm statistics are moving averages, not counted moments');
+  },
+  write: () => {
+    throw new RangeError('OnlineNorm statistics are moving averages, not counted moments');
+  },
+  nonNegative: ['variance'],
+  mixture: { mean: 'mu', variance: 'variance' },
+};
+
 /** `'online'`: Online Normalization with the paper's decays (α_f = 0.999, α_b = 0.99). */
 export const onlineNormDescriptor = family(layout, OnlineNorm, {
   shapeOptions: ({ channels }) => ({ channels }),
+  merge: onlineNormMerge,
   cases: {
     OnlineNorm: {
       gradientCheck: {

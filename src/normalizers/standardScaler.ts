@@ -4,6 +4,7 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import { NormalizationError } from '../errors.js';
+import type { StatisticsMerge } from './moments.js';
 import { checkKind, checkScalerBatch, checkScalerRow, floatsFromState } from './input.js';
 
 export interface StandardScalerOptions {
@@ -205,3 +206,24 @@ export class StandardScaler {
     return sc;
   }
 }
+
+/**
+ * Replicas' StandardScaler statistics: Welford's count, mean and M2, merged exactly with Chan et al.'s
+ * parallel formula (the same as {@link StandardScaler.merge}, on states).
+ */
+export const standardScalerMerge: StatisticsMerge = {
+  kind: 'standard-scaler',
+  exact: () => true,
+  fields: ['count', 'mean', 'm2'],
+  read: (s) => ({
+    count: s.count as number,
+    means: [[...((s.mean as number[] | null) ?? [])]],
+    m2: [...((s.m2 as number[] | null) ?? [])],
+  }),
+  // A scaler sized by its first event has no features before it: merged statistics size it.
+  write: (s, m) =>
+    m.means[0].length === 0
+      ? { ...s, count: m.count }
+      : { ...s, features: m.means[0].length, count: m.count, mean: [...m.means[0]], m2: [...m.m2!] },
+  nonNegative: [],
+};

@@ -88,6 +88,13 @@ export interface FromKafkaOptions extends KafkaSourceEvents {
    */
   startOffsets?: () => PartitionOffsets | Promise<PartitionOffsets>;
   /**
+   * Scale-out with state in Kafka (src/scale/kafkaState.ts): on every assignment, forget the position of each
+   * partition this member no longer holds, so a partition that comes back starts from the group's committed
+   * offset (which the checkpoint transaction of whoever owned it last wrote), not from this member's older one;
+   * checkpoints and commits then cover only the partitions held. Default false.
+   */
+  positionsFromGroup?: boolean;
+  /**
    * Called once when the group starts rebalancing (partitions may be revoked), after the source stopped
    * handing over messages: the pipeline learns what it holds, checkpoints and commits here, so the next
    * owner of a partition starts from what this one learned. When a batch handler notices the rebalance
@@ -388,6 +395,13 @@ export class KafkaSource<T extends RawMessage | RawMessage[] = RawMessage> exten
       this.dropQueued();
       this.revoking = null;
       for (const st of this.parts.values()) st.positioned = false;
+      if (o.positionsFromGroup) {
+        const held = new Set(
+          Object.entries(payload.memberAssignment).flatMap(([t, ps]) => ps.map((p) => partitionKey(t, p))),
+        );
+        for (const key of [...this.parts.keys()]) if (!held.has(key)) this.parts.delete(key);
+        this.lastAcked = null;
+      }
       o.onGroupJoin?.({
         groupId: payload.groupId,
         memberId: payload.memberId,

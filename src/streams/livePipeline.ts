@@ -116,6 +116,13 @@ export interface LivePipelineOptions extends KafkaSourceEvents {
   onResult?: (result: PrequentialResult) => void;
   /** Every durable checkpoint. */
   onCheckpointSaved?: (ack: CheckpointAck) => void;
+  /**
+   * Taken with every checkpoint snapshot, synchronously with the model states, and stored in its `meta`
+   * (scale-out: the replica's sync capture and owned partitions, see src/scale/scaleOut.ts).
+   */
+  checkpointMeta?: () => Record<string, unknown>;
+  /** See KafkaSourceOptions.positionsFromGroup (scale-out with state in Kafka). Default false. */
+  positionsFromGroup?: boolean;
   clientId?: string;
   logger?: StreamLogger;
 }
@@ -307,7 +314,10 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
     everyEvents: options.checkpointEvery?.messages ?? 5000,
     everyMs: options.checkpointEvery?.ms ?? 1000,
     resume: resumedFrom,
-    meta: { topic: options.topic, groupId: options.groupId },
+    meta:
+      options.checkpointMeta === undefined
+        ? { topic: options.topic, groupId: options.groupId }
+        : () => ({ topic: options.topic, groupId: options.groupId, ...options.checkpointMeta!() }),
     identity: () => ({
       topic: options.topic,
       schema: storedSchema(),

@@ -1,0 +1,112 @@
+/**
+ * fromKafka's `positionsFromGroup` (scale-out with state in Kafka): a partition that moved to another member
+ * and comes back starts from the group's committed offset (what its last owner's checkpoint transaction
+ * wrote), not from this member's older position; without the option the member seeks back to its own.
+ */
+import { describe, expect, it } from 'vitest';
+import type { RawMessage } from '../../../src/streams/event.js';
+import { fromKafka } from '../../../src/streams/fromKafka.js';
+import { silentLogger, type EachBatchPayload, type KafkaClient } from '../../../src/streams/kafka/client.js';
+
+const EVENTS = { GROUP_JOIN: 'join', REBALANCING: 'rebalancing', END_BATCH_PROCESS: 'end', CRASH: 'crash' };
+type Listener = (e: { payload: Record<string, unknown> }) => void;
+
+/** The kafkajs consumer calls KafkaSource makes, scripted; seeks recorded. */
+class ScriptedConsumer {
+  readonly events = EVENTS;
+  readonly listeners = new Map<string, Listener[]>();
+  eachBatch: ((p: EachBatchPayload) => Promise<void>) | null = null;
+  readonly seeks: string[] = [];
+  connect = async (): Promise<void> => undefined;
+  subscribe = async (): Promise<void> => undefined;
+  disconnect = async (): Promise<void> => undefined;
+  commitOffsets = async (): Promise<void> => undefined;
+  run = async (config: { eachBatch: (p: EachBatchPayload) => Promise<void> }): Promise<void> => {
+    this.eachBatch = config.eachBatch;
+  };
+  on(event: string, listener: Listener): () => void {
+    this.listeners.set(event, [...(this.listeners.get(event) ?? []), listener]);
+    return () => undefined;
+  }
+  emit(event: string, payload: Record<string, unknown>): void {
+    for (const l of this.listeners.get(event) ?? []) l({ payload });
+  }
+  pause(): void {}
+  resume(): void {}
+  seek({ offset }: { offset: string }): void {
+    this.seeks.push(offset);
+  }
+  batch(from: number, count: number): Promise<void> {
+    const messages = Array.from({ length: count }, (_, i) => ({
+      offset: String(from + i),
+      timestamp: '1700000000000',
+      key: null,
+      value: Buffer.from(`{"n":${from + i}}`),
+      headers: {},
+      attributes: 0,
+    }));
+    return this.eachBatch!({
+      batch: { topic: 't', partition: 0, highWatermark: String(from + count), messages },
+      resolveOffset: () => undefined,
+      heartbeat: async () => undefined,
+      isRunning: () => true,
+      isStale: () => false,
+    } as unknown as EachBatchPayload);
+  }
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+async function scenario(positionsFromGroup: boolean) {
+  const consumer = new ScriptedConsumer();
+  const kafka = { consumer: () => consumer } as unknown as KafkaClient;
+  const source = fromKafka({
+    kafka,
+    topic: 't',
+    groupId: 'g',
+    logger: silentLogger,
+    yieldEveryMs: 60_000,
+    positionsFromGroup,
+  });
+  const seen: RawMessage[] = [];
+  source.subscribe({ next: (m) => seen.push(m) });
+  for (let i = 0; i < 100 && consumer.eachBatch === null; i++) await turn();
+  const join = (partitions: number[]) =>
+    consumer.emit(EVENTS.GROUP_JOIN, {
+      groupId: 'g',
+      memberId: 'm',
+      memberAssignment: { t: partitions },
+      duration: 1,
+    });
+  join([0]);
+  await consumer.batch(0, 50);
+  await turn();
+  source.ackAll(seen.map((m) => m.origin));
+  const before = source.positions();
+  // Partition 0 moves to another member, which learns 50..79 and commits 80; then it comes back here.
+  join([]);
+  const away = source.positions();
+  join([0]);
+  await consumer.batch(80, 20);
+  await turn();
+  return { consumer, seen, before, away };
+}
+
+describe('fromKafka positionsFromGroup', () => {
+  it('a partition that comes back starts from the group offset, and is not checkpointed while away', async () => {
+    const { consumer, seen, before, away } = await scenario(true);
+    expect(before).toEqual({ 't:0': '50' });
+    expect(away).toEqual({});
+    expect(consumer.seeks).toEqual([]);
+    expect(seen.map((m) => Number(m.origin.offset))).toEqual([
+      ...Array.from({ length: 50 }, (_, i) => i),
+      ...Array.from({ length: 20 }, (_, i) => 80 + i),
+    ]);
+  });
+
+  it('without it, the member seeks back to its own older position (right for one process, wrong for a group)', async () => {
+    const { consumer, away } = await scenario(false);
+    expect(away).toEqual({ 't:0': '50' });
+    expect(consumer.seeks).toEqual(['50']);
+  });
+});
