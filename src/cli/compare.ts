@@ -15,10 +15,22 @@ import type { EventSource } from '../experiment/source.js';
 import { defaultNormalizerSpecs, normalizerGrammar } from '../normalizers/descriptors.js';
 import { resolveConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { positiveInt, positiveNumber, rate01 } from './options.js';
+import {
+  addInputOptions,
+  DeadLetterReport,
+  inputSpecFromFlags,
+  positiveInt,
+  positiveNumber,
+  rate01,
+  type InputFlags,
+  warnDeprecated,
+} from './options.js';
+import { readInputEvents } from '../streams/inputEvents.js';
 import { createProgress } from './progress.js';
 
-interface CompareFlags {
+interface CompareFlags extends InputFlags {
+  input?: string;
+  maxEvents?: number;
   config?: string;
   dataset?: string;
   recording?: string;
@@ -38,13 +50,18 @@ interface CompareFlags {
 }
 
 export function registerCompare(program: Command): void {
-  program
-    .command('compare')
+  const cmd = program.command('compare');
+  addInputOptions(cmd);
+  cmd
     .description(
       'compare normalizers across arrival batch sizes on a bundled dataset or a recording (prequential error, loss, speed, train-eval gap)',
     )
     .option('--dataset <name>', `bundled stream: ${datasetNames.join(', ')}`)
-    .option('--recording <file>', 'a recording (JSON Lines, as `streamnorm record` writes)')
+    .option(
+      '--input <file>',
+      'an event file: a recording (as `streamnorm record` writes), JSON Lines of events, or CSV (see --format)',
+    )
+    .option('--recording <file>', 'same as --input')
     .option(
       '--normalizers <list>',
       `comma-separated: ${normalizerGrammar().join(', ')} (default: ${defaultNormalizerSpecs().join(',')})`,
@@ -58,7 +75,8 @@ export function registerCompare(program: Command): void {
       '--out <dir>',
       'output directory for results.json, results.csv, results.md, chart.svg (default compare-results)',
     )
-    .option('--limit <n>', 'use only the first n events', positiveInt)
+    .option('--max-events <n>', 'use only the first n events', positiveInt)
+    .option('--limit <n>', 'deprecated: use --max-events', positiveInt)
     .option('--jobs <n>', `worker threads (default: ${availableParallelism()} = cores)`, positiveInt)
     .option('--hidden <n>', 'conv channels of the WindowNet (default 16)', positiveInt)
     .option('--kernel <n>', 'conv kernel width (default 3)', positiveInt)
@@ -80,7 +98,8 @@ export function registerCompare(program: Command): void {
       const c = cfg.compare ?? {};
       const log = createLogger(cfg.logLevel ?? 'info');
       const dataset = flags.dataset ?? (flags.recording === undefined ? c.dataset : undefined);
-      const recording = flags.recording ?? (flags.dataset === undefined ? c.recording : undefined);
+      const recording =
+        flags.input ?? flags.recording ?? (flags.dataset === undefined ? c.recording : undefined);
       if ((dataset === undefined) === (recording === undefined))
         throw new ConfigError('compare needs exactly one of --dataset NAME or --recording FILE');
       if (dataset !== undefined && !isDatasetName(dataset))
@@ -89,11 +108,31 @@ export function registerCompare(program: Command): void {
         );
       if (recording !== undefined && !existsSync(recording))
         throw new DatasetError(`--recording: no such file ${recording}`);
-      const limit = flags.limit ?? c.limit;
+      if (flags.limit !== undefined) warnDeprecated('--limit', '--max-events');
+      const limit = flags.maxEvents ?? flags.limit ?? c.limit;
       const source: EventSource =
         dataset !== undefined
           ? { dataset, options: limit === undefined ? {} : { limit } }
-          : { recording: recording as string, ...(limit === undefined ? {} : { limit }) };
+          : {
+              recording: recording as string,
+              ...(limit === undefined ? {} : { limit }),
+              input: inputSpecFromFlags(flags),
+            };
+      if ('recording' in source) {
+        // the workers read the file too; lines that do not decode are reported once, here, with their line
+        const report = new DeadLetterReport('compare', source.recording, flags.deadLetters);
+        try {
+          readInputEvents(source.recording, source.input, {
+            ...(limit === undefined ? {} : { limit }),
+            onDeadLetter: (line, letter) => {
+              report.add(line, letter);
+              if (flags.strict) throw report.strictError(line, letter);
+            },
+          });
+        } finally {
+          report.close();
+        }
+      }
       const normalizersText =
         flags.normalizers ??
         (Array.isArray(c.normalizers) ? c.normalizers.join(',') : c.normalizers) ??

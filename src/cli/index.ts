@@ -57,7 +57,8 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return EXIT.OK;
+    // a command that finished but must say so (e.g. 130 after Ctrl-C printed a partial table)
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
   } catch (err) {
     if (err instanceof CommanderError) {
       // commander already printed its one line (or the help / version)

@@ -57,7 +57,7 @@ describe('dist/cli/index.js (the streamnorm bin)', () => {
       'compare',
       '--dataset',
       'sensor',
-      '--limit',
+      '--max-events',
       '300',
       '--normalizers',
       'batch,layer',
