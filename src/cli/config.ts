@@ -193,7 +193,7 @@ const flagNames: Record<string, string> = {
   'metrics.port': '--metrics-port',
   'metrics.host': '--metrics-host',
   logLevel: '--log-level',
-  variants: '--variant',
+  variants: '--variants',
 };
 
 /** The environment variable that sets each field, so an error about the environment names the variable. */

@@ -5,6 +5,7 @@
  * with a code that says what kind of failure it was (see exit.ts).
  */
 import { Command, CommanderError } from 'commander';
+import { applyFlagAliases } from './aliases.js';
 import { registerCompare } from './compare.js';
 import { registerMain } from './main.js';
 import { registerProduce } from './produce.js';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   registerProduce(program);
   registerCompare(program);
   registerMain(program);
+  applyFlagAliases(program);
   for (const sub of program.commands) sub.exitOverride().configureOutput(program.configureOutput());
   return program;
 }

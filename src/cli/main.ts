@@ -2,14 +2,14 @@
  * `streamnorm main` (what `npm start` runs): the bundled real sensor recording replayed through the live
  * operator pipeline into several normalizer variants side by side, with metrics served on
  * 127.0.0.1:9464 while it runs and the comparison table printed at the end. No broker needed. With
- * KAFKA_BROKERS (or STREAMNORM_BROKERS) set it runs the live consumer instead (`streamnorm run`).
+ * --kafka it runs the live consumer instead (`streamnorm run`), brokers from KAFKA_BROKERS or the config.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { DatasetError } from '../errors.js';
-import { resolveConfig } from './config.js';
+import { requireSetting, resolveConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { port, positiveInt } from './options.js';
 import { formatVariantTable, replayIntoModels } from './replayModels.js';
@@ -28,6 +28,7 @@ interface MainFlags {
   metricsPort?: number;
   metricsHost?: string;
   maxEvents?: number;
+  kafka?: boolean;
   config?: string;
   logLevel?: string;
   quiet?: boolean;
@@ -37,13 +38,17 @@ export function registerMain(program: Command): void {
   program
     .command('main')
     .description(
-      'the default job (npm start): replay the bundled sensor recording into normalizer variants side by side, serve metrics, print the table; with KAFKA_BROKERS set, consume from Kafka instead',
+      'the default job (npm start): replay the bundled sensor recording into normalizer variants side by side, serve metrics, print the table; with --kafka, consume from Kafka instead',
     )
     .option('--recording <file>', 'recording to replay (default: the bundled data/sensor.jsonl)')
     .option('--variants <list>', 'comma-separated normalizers or NAME=NORMALIZER', 'batch,layer,group:4,none')
     .option('--metrics-port <port>', 'metrics port (default 9464; 0 = any free port)', port)
     .option('--metrics-host <host>', 'metrics bind address (default 127.0.0.1)')
-    .option('--max-events <n>', 'with Kafka: stop gracefully after learning n events', positiveInt)
+    .option(
+      '--kafka',
+      'consume from Kafka (brokers from KAFKA_BROKERS, STREAMNORM_BROKERS or the config) instead of the bundled recording',
+    )
+    .option('--max-events <n>', 'with --kafka: stop gracefully after learning n events', positiveInt)
     .option('--config <file>', 'config file (YAML or JSON)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | silent')
     .option('--quiet', 'no progress and no table')
@@ -60,8 +65,10 @@ export function registerMain(program: Command): void {
       );
       const log = createLogger(cfg.logLevel ?? 'info');
       const variants = parseVariantList(flags.variants, '--variants');
-      if (cfg.brokers !== undefined) {
-        log.debug({ brokers: cfg.brokers }, 'KAFKA_BROKERS set: consuming from Kafka');
+      // a live consumer only when asked (--kafka), never because KAFKA_BROKERS happens to be exported
+      if (flags.kafka === true) {
+        requireSetting(cfg.brokers, '--kafka', 'brokers', 'KAFKA_BROKERS');
+        log.debug({ brokers: cfg.brokers }, '--kafka: consuming from Kafka');
         await runLive(
           cfg,
           {

@@ -71,7 +71,7 @@ describe('bad input: one clear line and a non-zero exit', () => {
       /--batch-sizes: .*'0'/,
     );
     expectOneLine(
-      await runCli(['compare', '--dataset', 'sensor', '--normalizers', 'batch,weird']),
+      await runCli(['compare', '--dataset', 'sensor', '--variants', 'batch,weird']),
       2,
       /normalizers: .*weird/,
     );
@@ -176,7 +176,7 @@ describe('bad input: one clear line and a non-zero exit', () => {
       /cannot reach Kafka broker/,
     );
     expectOneLine(
-      await runCli(['main', '--quiet'], { env: cleanEnv({ KAFKA_BROKERS: '127.0.0.1:1' }) }),
+      await runCli(['main', '--kafka', '--quiet'], { env: cleanEnv({ KAFKA_BROKERS: '127.0.0.1:1' }) }),
       4,
       /cannot reach Kafka broker/,
     );
@@ -209,7 +209,7 @@ describe('compare on a small grid', () => {
         'synthetic',
         '--max-events',
         '240',
-        '--normalizers',
+        '--variants',
         'batch,layer,group:4',
         '--batch-sizes',
         '1,4,poisson:4',

@@ -59,7 +59,7 @@ describe('dist/cli/index.js (the streamnorm bin)', () => {
       'sensor',
       '--max-events',
       '300',
-      '--normalizers',
+      '--variants',
       'batch,layer',
       '--batch-sizes',
       '1,8',

@@ -167,7 +167,7 @@ describe('compare on your own data', () => {
       '--input',
       join(dir, name),
       ...extra,
-      '--normalizers',
+      '--variants',
       'layer,none',
       '--batch-sizes',
       '1,4',
