@@ -7,6 +7,9 @@
 import { Command, CommanderError } from 'commander';
 import { applyFlagAliases } from './aliases.js';
 import { registerCompare } from './compare.js';
+import { registerExport } from './export.js';
+import { registerPredict } from './predict.js';
+import { registerSavepoint } from './savepoint.js';
 import { registerMain } from './main.js';
 import { registerProduce } from './produce.js';
 import { registerRecord } from './record.js';
@@ -48,6 +51,9 @@ export function buildProgram(): Command {
   registerProduce(program);
   registerCompare(program);
   registerMain(program);
+  registerExport(program);
+  registerPredict(program);
+  registerSavepoint(program);
   applyFlagAliases(program);
   for (const sub of program.commands) sub.exitOverride().configureOutput(program.configureOutput());
   return program;

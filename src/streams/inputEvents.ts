@@ -13,6 +13,8 @@ export interface InputEventsOptions {
   unlabelled?: boolean;
   /** Called with each line that does not decode, with its 1-based line number; a throw stops the read. */
   onDeadLetter?: (line: number, letter: DeadLetter) => void;
+  /** Called with the line of each event kept, in order. */
+  onEvent?: (line: number) => void;
 }
 
 /**
@@ -36,8 +38,10 @@ export function readInputEvents(
       skipped++;
       deadLetters++;
       options.onDeadLetter?.(line, d);
-    } else if (d.event.y !== undefined || options.unlabelled) events.push(d.event);
-    else skipped++;
+    } else if (d.event.y !== undefined || options.unlabelled) {
+      events.push(d.event);
+      options.onEvent?.(line);
+    } else skipped++;
   }
   return { events, skipped, deadLetters };
 }
