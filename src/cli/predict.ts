@@ -9,40 +9,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
-import { isClassifier, type Features, type OnlineModel } from '../models/types.js';
-import type { StreamEvent } from '../streams/event.js';
+import { createRegistry } from '../metrics/createRegistry.js';
+import { createPredictRoute, predictEvents } from '../metrics/predictRoute.js';
+import { startMetricsServer } from '../metrics/server.js';
 import { readInputEvents } from '../streams/inputEvents.js';
 import { readModelFile } from './modelFile.js';
-import { addInputOptions, DeadLetterReport, inputSpecFromFlags, type InputFlags } from './options.js';
+import { addInputOptions, DeadLetterReport, inputSpecFromFlags, port, type InputFlags } from './options.js';
 
 interface PredictFlags extends InputFlags {
   model: string;
   input?: string;
   variants?: string;
-}
-
-/** One prediction line's `predictions`, for a batch of events (inference mode: no event affects another). */
-export function predictBatch(
-  models: Record<string, OnlineModel>,
-  events: readonly StreamEvent[],
-): Record<string, { predicted: number; proba?: number[] }>[] {
-  const out = events.map(() => ({}) as Record<string, { predicted: number; proba?: number[] }>);
-  const X: Features[] = events.map((e) => e.x);
-  for (const [name, m] of Object.entries(models)) {
-    if (isClassifier(m)) {
-      const P = m.predictProbaMany(X);
-      for (let j = 0; j < events.length; j++) {
-        const p = Array.from(P[j]);
-        let best = 0;
-        for (let k = 1; k < p.length; k++) if (p[k] > p[best]) best = k;
-        out[j][name] = { predicted: best, proba: p };
-      }
-    } else {
-      const v = m.predictMany(X);
-      for (let j = 0; j < events.length; j++) out[j][name] = { predicted: v[j] };
-    }
-  }
-  return out;
+  servePort?: number;
+  serveHost?: string;
 }
 
 /** Events per predictMany call: bounded memory on large files. */
@@ -59,14 +38,20 @@ export function registerPredict(program: Command): void {
       '--input <file>',
       "event file (a recording, JSON Lines of events, or CSV); '-' or none: standard input",
     )
-    .option('--variants <list>', 'only these variants of the model file (default: all)');
+    .option('--variants <list>', 'only these variants of the model file (default: all)')
+    .option(
+      '--serve-port <port>',
+      'instead of reading events, serve POST /predict (and /metrics, /healthz) on this port until stopped (0 = any free port)',
+      port,
+    )
+    .option('--serve-host <host>', 'bind address of --serve-port (default 127.0.0.1)');
   addInputOptions(cmd)
     .option('--config <file>', 'config file (unused; accepted like every subcommand)')
     .addHelpText(
       'after',
       '\nExample:\n  streamnorm predict --model model.json --input events.csv --csv-columns x=1..8 > predictions.jsonl\n  cat events.jsonl | streamnorm predict --model model.json\n',
     )
-    .action((flags: PredictFlags) => {
+    .action(async (flags: PredictFlags) => {
       const { models: all } = readModelFile(flags.model);
       let models = all;
       if (flags.variants !== undefined) {
@@ -81,6 +66,21 @@ export function registerPredict(program: Command): void {
             );
           models[n] = all[n];
         }
+      }
+      if (flags.servePort !== undefined) {
+        const server = await startMetricsServer({
+          registry: createRegistry(),
+          host: flags.serveHost ?? '127.0.0.1',
+          port: flags.servePort,
+          routes: { '/predict': createPredictRoute({ models: () => models }) },
+        });
+        process.stdout.write(`serving POST ${server.url}/predict (Ctrl-C stops)\n`);
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        await server.close();
+        return;
       }
       let path = flags.input;
       let tmp: string | null = null;
@@ -103,7 +103,7 @@ export function registerPredict(program: Command): void {
         });
         for (let i = 0; i < events.length; i += CHUNK) {
           const chunk = events.slice(i, i + CHUNK);
-          const preds = predictBatch(models, chunk);
+          const preds = predictEvents(models, chunk);
           let text = '';
           for (let j = 0; j < chunk.length; j++) {
             const e = chunk[j];

@@ -23,7 +23,12 @@ export interface MetricsServerOptions {
   maxConnections?: number;
   /** Idle and slow-request limits (ms): a socket idle this long is closed (default 10 000). */
   idleTimeoutMs?: number;
+  /** Further routes by exact path (e.g. `/predict`, see predictRoute.ts), served behind the same checks. */
+  routes?: Readonly<Record<string, ExtraRoute>>;
 }
+
+/** A route added to the metrics server: it answers every method itself. */
+export type ExtraRoute = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 /** A running metrics server. */
 export interface MetricsServer {
@@ -64,7 +69,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   const server = createServer(
     { headersTimeout: idle, requestTimeout: idle, keepAliveTimeout: Math.min(5000, idle) },
     (req, res) => {
-      handle(req, res, registry.contentType, metrics, readiness).catch(() => {
+      handle(req, res, registry.contentType, metrics, readiness, options.routes).catch(() => {
         // never the internal message: it may name paths or settings
         if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
         else res.destroy();
@@ -124,6 +129,7 @@ async function handle(
   contentType: string,
   metrics: () => Promise<string>,
   readiness: ReadinessProbe | undefined,
+  routes?: Readonly<Record<string, ExtraRoute>>,
 ): Promise<void> {
   let path: string;
   try {
@@ -132,6 +138,8 @@ async function handle(
     send(res, 400, 'text/plain; charset=utf-8', 'bad request\n');
     return;
   }
+  const route = routes !== undefined && Object.hasOwn(routes, path) ? routes[path] : undefined;
+  if (route !== undefined) return route(req, res);
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD');
     send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { cleanEnv, root, runCli } from './cliHelpers.js';
+import { cleanEnv, freePort, root, runCli } from './cliHelpers.js';
 import { spawn } from 'node:child_process';
 import { cliEntry } from './cliHelpers.js';
 
@@ -211,5 +211,57 @@ describe('export, then predict', () => {
     const missing = await runCli(['export', '--checkpoint-dir', ck, '--savepoint', 'nope', '--out', b]);
     expect(missing.code).toBe(6);
     expect(missing.stderr).toMatch(/no savepoint 'nope'/);
+  });
+
+  it('predict --serve-port answers POST /predict with the same predictions', async () => {
+    const model = join(dir, 'model.json');
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', cliEntry, 'predict', '--model', model, '--serve-port', String(port)],
+      { cwd: root, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      let up = false;
+      for (let i = 0; i < 200 && !up; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        up = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+      }
+      expect(up).toBe(true);
+      const lines = readFileSync(join(dir, 'second.jsonl'), 'utf8').trim().split('\n');
+      const res = await fetch(`http://127.0.0.1:${port}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: `[${lines.join(',')}]`,
+      });
+      expect(res.status).toBe(200);
+      const served = ((await res.json()) as { predictions: Prediction[] }).predictions;
+      const fromFile = await runCli(['predict', '--model', model, '--input', join(dir, 'second.jsonl')]);
+      const offline = fromFile.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Prediction);
+      expect(JSON.stringify(served)).toBe(
+        JSON.stringify(offline.map((o) => ({ id: o.id, predictions: o.predictions }))),
+      );
+      const one = await fetch(`http://127.0.0.1:${port}/predict`, { method: 'POST', body: lines[0] });
+      expect(((await one.json()) as { predictions: Prediction[] }).predictions).toEqual([served[0]]);
+      const bad = await fetch(`http://127.0.0.1:${port}/predict`, {
+        method: 'POST',
+        body: JSON.stringify([JSON.parse(lines[0]), { id: 'b', ts: 1, x: [1, 'a', 2] }]),
+      });
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { rejected: { index: number; reason: string }[] }).rejected).toEqual([
+        expect.objectContaining({ index: 1, reason: 'bad_shape' }),
+      ]);
+      expect((await fetch(`http://127.0.0.1:${port}/predict`)).status).toBe(405);
+    } finally {
+      child.kill('SIGTERM');
+      expect(await closed).toBe(0);
+    }
   });
 });
