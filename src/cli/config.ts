@@ -5,6 +5,7 @@
  *
  * Environment: STREAMNORM_CONFIG (config file), STREAMNORM_BROKERS or KAFKA_BROKERS, STREAMNORM_TOPIC,
  * STREAMNORM_OUTPUT_TOPIC, STREAMNORM_GROUP, STREAMNORM_METRICS_PORT, STREAMNORM_METRICS_HOST,
+ * STREAMNORM_METRICS_{USERNAME,PASSWORD,PASSWORD_FILE,TLS_CERT,TLS_KEY,TLS_CA,READY_WINDOW_MS,READY_MAX_LAG},
  * STREAMNORM_CHECKPOINT_DIR, STREAMNORM_LOG_LEVEL, STREAMNORM_KAFKA_<KEY> (Kafka client settings, e.g.
  * STREAMNORM_KAFKA_SASL_PASSWORD; see kafkaSettings.ts).
  *
@@ -138,7 +139,21 @@ export const configSchema = z
     clientId: z.string().min(1).optional(),
     checkpointDir: z.string().min(1).optional(),
     metrics: z
-      .object({ port: port.optional(), host: z.string().min(1).optional() })
+      .object({
+        port: port.optional(),
+        host: z.string().min(1).optional(),
+        /** Basic auth (metricsOptions.ts): the password from `passwordFile` or STREAMNORM_METRICS_PASSWORD, never a flag. */
+        username: z.string().min(1).optional(),
+        password: z.string().min(1).optional(),
+        passwordFile: z.string().min(1).optional(),
+        /** HTTPS: PEM files of the certificate and key; with `tlsCa`, clients need a certificate it signed. */
+        tlsCert: z.string().min(1).optional(),
+        tlsKey: z.string().min(1).optional(),
+        tlsCa: z.string().min(1).optional(),
+        /** /readyz: how long a consumer may be behind without progress, and the lag bound (readiness.ts). */
+        readyWindowMs: z.coerce.number().int().positive().optional(),
+        readyMaxLag: z.coerce.number().int().positive().optional(),
+      })
       .strict()
       .optional(),
     batch: batchPolicy.optional(),
@@ -192,6 +207,13 @@ const flagNames: Record<string, string> = {
   checkpointDir: '--checkpoint-dir',
   'metrics.port': '--metrics-port',
   'metrics.host': '--metrics-host',
+  'metrics.username': '--metrics-username',
+  'metrics.passwordFile': '--metrics-password-file',
+  'metrics.tlsCert': '--metrics-tls-cert',
+  'metrics.tlsKey': '--metrics-tls-key',
+  'metrics.tlsCa': '--metrics-tls-ca',
+  'metrics.readyWindowMs': '--ready-window-ms',
+  'metrics.readyMaxLag': '--ready-max-lag',
   logLevel: '--log-level',
   variants: '--variants',
 };
@@ -301,6 +323,19 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
   const metrics: Record<string, unknown> = {};
   if (env.STREAMNORM_METRICS_PORT) metrics.port = env.STREAMNORM_METRICS_PORT;
   if (env.STREAMNORM_METRICS_HOST) metrics.host = env.STREAMNORM_METRICS_HOST;
+  for (const [name, key] of [
+    ['USERNAME', 'username'],
+    ['PASSWORD', 'password'],
+    ['PASSWORD_FILE', 'passwordFile'],
+    ['TLS_CERT', 'tlsCert'],
+    ['TLS_KEY', 'tlsKey'],
+    ['TLS_CA', 'tlsCa'],
+    ['READY_WINDOW_MS', 'readyWindowMs'],
+    ['READY_MAX_LAG', 'readyMaxLag'],
+  ] as const) {
+    const v = env[`STREAMNORM_METRICS_${name}`];
+    if (v) metrics[key] = v;
+  }
   if (Object.keys(metrics).length > 0) raw.metrics = metrics;
   const kafka = kafkaPropertiesFromEnv(env);
   if (Object.keys(kafka).length > 0) raw.kafka = kafka;

@@ -15,6 +15,12 @@ import { port, positiveInt } from './options.js';
 import { formatVariantTable, replayIntoModels } from './replayModels.js';
 import { runLive } from './run.js';
 import { parseVariantList } from './variants.js';
+import {
+  addMetricsSecurityOptions,
+  metricsSecurityFromFlags,
+  metricsServerSecurity,
+  type MetricsSecurityFlags,
+} from './metricsOptions.js';
 
 /** The recording that ships with the package (data/ is in package.json#files). */
 export function bundledRecording(): string {
@@ -22,7 +28,7 @@ export function bundledRecording(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'data', 'sensor.jsonl');
 }
 
-interface MainFlags {
+interface MainFlags extends MetricsSecurityFlags {
   recording?: string;
   variants: string;
   metricsPort?: number;
@@ -35,8 +41,7 @@ interface MainFlags {
 }
 
 export function registerMain(program: Command): void {
-  program
-    .command('main')
+  addMetricsSecurityOptions(program.command('main'))
     .description(
       'the default job (npm start): replay the bundled sensor recording into normalizer variants side by side, serve metrics, print the table; with --kafka, consume from Kafka instead',
     )
@@ -59,6 +64,7 @@ export function registerMain(program: Command): void {
           metrics: {
             ...(flags.metricsPort === undefined ? {} : { port: flags.metricsPort }),
             ...(flags.metricsHost === undefined ? {} : { host: flags.metricsHost }),
+            ...metricsSecurityFromFlags(flags),
           },
         },
         flags.config,
@@ -88,7 +94,11 @@ export function registerMain(program: Command): void {
         variants,
         speed: 'max',
         batch: cfg.batch ?? { count: 8 },
-        metrics: { host: cfg.metrics?.host ?? '127.0.0.1', port: cfg.metrics?.port ?? 9464 },
+        metrics: {
+          host: cfg.metrics?.host ?? '127.0.0.1',
+          port: cfg.metrics?.port ?? 9464,
+          ...metricsServerSecurity(cfg.metrics),
+        },
         logger: log,
         quiet: flags.quiet,
       });

@@ -13,13 +13,21 @@ import { createRegistry } from '../metrics/createRegistry.js';
 import { createPredictRoute, predictEvents } from '../metrics/predictRoute.js';
 import { startMetricsServer } from '../metrics/server.js';
 import { readInputEvents } from '../streams/inputEvents.js';
+import { resolveConfig } from './config.js';
+import {
+  addMetricsSecurityOptions,
+  metricsSecurityFromFlags,
+  metricsServerSecurity,
+  type MetricsSecurityFlags,
+} from './metricsOptions.js';
 import { readModelFile } from './modelFile.js';
 import { addInputOptions, DeadLetterReport, inputSpecFromFlags, port, type InputFlags } from './options.js';
 
-interface PredictFlags extends InputFlags {
+interface PredictFlags extends InputFlags, MetricsSecurityFlags {
   model: string;
   input?: string;
   variants?: string;
+  config?: string;
   servePort?: number;
   serveHost?: string;
 }
@@ -28,8 +36,7 @@ interface PredictFlags extends InputFlags {
 const CHUNK = 1024;
 
 export function registerPredict(program: Command): void {
-  const cmd = program
-    .command('predict')
+  const cmd = addMetricsSecurityOptions(program.command('predict'))
     .description(
       'predict events from a file or stdin with an exported model file; JSON Lines of predictions on stdout',
     )
@@ -46,7 +53,7 @@ export function registerPredict(program: Command): void {
     )
     .option('--serve-host <host>', 'bind address of --serve-port (default 127.0.0.1)');
   addInputOptions(cmd)
-    .option('--config <file>', 'config file (unused; accepted like every subcommand)')
+    .option('--config <file>', 'config file (YAML or JSON): its metrics section secures --serve-port')
     .addHelpText(
       'after',
       '\nExample:\n  streamnorm predict --model model.json --input events.csv --csv-columns x=1..8 > predictions.jsonl\n  cat events.jsonl | streamnorm predict --model model.json\n',
@@ -68,7 +75,10 @@ export function registerPredict(program: Command): void {
         }
       }
       if (flags.servePort !== undefined) {
+        // the same basic auth and TLS as the metrics server (flags, STREAMNORM_METRICS_*, config `metrics:`)
+        const cfg = resolveConfig({ metrics: metricsSecurityFromFlags(flags) }, flags.config);
         const server = await startMetricsServer({
+          ...metricsServerSecurity(cfg.metrics),
           registry: createRegistry(),
           host: flags.serveHost ?? '127.0.0.1',
           port: flags.servePort,

@@ -29,9 +29,15 @@ import {
 } from './options.js';
 import { formatVariantTable, replayIntoModels } from './replayModels.js';
 import { parseVariantList } from './variants.js';
+import {
+  addMetricsSecurityOptions,
+  metricsSecurityFromFlags,
+  metricsServerSecurity,
+  type MetricsSecurityFlags,
+} from './metricsOptions.js';
 import type { RebatchPolicy } from '../streams/rebatch.js';
 
-interface ReplayFlags extends KafkaFlags, InputFlags {
+interface ReplayFlags extends KafkaFlags, InputFlags, MetricsSecurityFlags {
   recording?: string;
   input?: string;
   toTopic?: string;
@@ -64,7 +70,7 @@ function valueText(m: RawMessage): string | Buffer {
 }
 
 export function registerReplay(program: Command): void {
-  const cmd = addKafkaOptions(program.command('replay'))
+  const cmd = addMetricsSecurityOptions(addKafkaOptions(program.command('replay')))
     .description(
       'replay an event file (a recording, JSON Lines of events, or CSV) straight into model variants side by side, or into a Kafka topic (--to-topic)',
     )
@@ -117,7 +123,12 @@ export function registerReplay(program: Command): void {
       const variantsFlag = flags.variants ?? flags.intoModels;
       const brokersFlag = flags.brokers ?? flags.bootstrapServer;
       const cfg = resolveConfig(
-        { brokers: brokersFlag, logLevel: flags.logLevel as never, kafka: kafkaPropertiesFromFlags(flags) },
+        {
+          brokers: brokersFlag,
+          logLevel: flags.logLevel as never,
+          kafka: kafkaPropertiesFromFlags(flags),
+          metrics: metricsSecurityFromFlags(flags),
+        },
         flags.config,
       );
       const log = createLogger(cfg.logLevel ?? 'info');
@@ -146,7 +157,11 @@ export function registerReplay(program: Command): void {
             metrics:
               flags.metricsPort === undefined
                 ? null
-                : { port: flags.metricsPort, host: flags.metricsHost ?? cfg.metrics?.host ?? '127.0.0.1' },
+                : {
+                    port: flags.metricsPort,
+                    host: flags.metricsHost ?? cfg.metrics?.host ?? '127.0.0.1',
+                    ...metricsServerSecurity(cfg.metrics),
+                  },
             logger: log,
             quiet: flags.quiet,
             ...(flags.classes === undefined ? {} : { classes: flags.classes }),

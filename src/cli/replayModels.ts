@@ -8,7 +8,8 @@ import { NEVER, fromEvent, lastValueFrom, take, takeUntil, takeWhile, tap } from
 import { ConfigError, DatasetError, DecodeError } from '../errors.js';
 import { PipelineMetrics } from '../metrics/catalog.js';
 import { createRegistry } from '../metrics/createRegistry.js';
-import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
+import { ReplayReadiness } from '../metrics/readiness.js';
+import { startMetricsServer, type MetricsServer, type MetricsServerOptions } from '../metrics/server.js';
 import { modelLabel } from '../models/modelFamilies.js';
 import { isSparse } from '../models/types.js';
 import { createEventDecoder, decodeEvents, isEnvelope, type XShape } from '../streams/decodeEvents.js';
@@ -30,7 +31,7 @@ export interface ReplayModelsOptions {
   speed: 'max' | number;
   batch: RebatchPolicy;
   /** Serve metrics here while replaying (null: no server). */
-  metrics: { host: string; port: number } | null;
+  metrics: ({ host: string; port: number } & Pick<MetricsServerOptions, 'auth' | 'tls'>) | null;
   logger: Logger;
   quiet?: boolean;
   /** Number of classes (`--classes`); default: from a bounded sample of the recording (see {@link sampleSchema}). */
@@ -162,13 +163,13 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
   const models = buildModels(chosen, shape, classes);
   const registry = createRegistry();
   const metrics = new PipelineMetrics(registry);
+  const readiness = new ReplayReadiness(o.recording);
   let server: MetricsServer | null = null;
   if (o.metrics !== null) {
     server = await startMetricsServer({
       registry,
-      host: o.metrics.host,
-      port: o.metrics.port,
-      readiness: () => metrics.readiness({ requireConsumer: false }),
+      ...o.metrics,
+      readiness: () => readiness.report(),
     });
     o.logger.info({ url: `${server.url}/metrics` }, 'serving metrics');
   }
@@ -188,6 +189,7 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
     close: () => Promise.resolve(),
   };
   const started = performance.now();
+  readiness.started();
   let seen = 0;
   let deadLetters = 0;
   let last: PrequentialResult | undefined;
@@ -201,6 +203,7 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
         prequential(models, { predictions: false }),
         tap((r) => {
           instrumenter.observe(r);
+          readiness.progress(r.messages);
           seen += r.messages;
           deadLetters += r.deadLetters.length;
           for (const v of r.variants) seconds[v.variant] = (seconds[v.variant] ?? 0) + v.processingSeconds;
@@ -210,6 +213,10 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
       { defaultValue: undefined },
     );
     instrumenter.flush();
+    readiness.finished();
+  } catch (err) {
+    readiness.failed(err instanceof Error ? err.message : String(err));
+    throw err;
   } finally {
     progress.stop();
     if (server !== null) await server.close();

@@ -5,8 +5,10 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { ConfigError } from '../errors.js';
+import { LiveReadiness } from '../metrics/readiness.js';
 import { startMetricsServer } from '../metrics/server.js';
 import { createRegistry } from '../metrics/createRegistry.js';
+import { trackEventLoopDelay } from '../metrics/eventLoopDelay.js';
 import type { ModelState } from '../models/types.js';
 import { FileCheckpointStore, defaultCheckpointDir } from '../streams/checkpointStore.js';
 import { createEventDecoder, type XShape } from '../streams/decodeEvents.js';
@@ -20,6 +22,12 @@ import { RUN_EXIT_CODES_HELP } from './exit.js';
 import { addKafkaOptions, kafkaPropertiesFromFlags, type KafkaFlags } from './kafkaSettings.js';
 import { cliKafka } from './kafka.js';
 import { createLogger, type Logger } from './logger.js';
+import {
+  addMetricsSecurityOptions,
+  metricsSecurityFromFlags,
+  metricsServerSecurity,
+  type MetricsSecurityFlags,
+} from './metricsOptions.js';
 import { port, positiveInt } from './options.js';
 import { DEFAULT_MAX_ABS } from '../streams/fitSchema.js';
 import { buildModels, defaultVariants, parseVariantList } from './variants.js';
@@ -108,11 +116,17 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
   }
   if (shape?.kind === 'sparse' && t.dim !== undefined) shape = { kind: 'sparse', dim: t.dim };
   const specs = Object.fromEntries(variants.map((v) => [v.name, v]));
+  const readiness = new LiveReadiness({
+    ...(cfg.metrics?.readyWindowMs === undefined ? {} : { windowMs: cfg.metrics.readyWindowMs }),
+    ...(cfg.metrics?.readyMaxLag === undefined ? {} : { maxLag: cfg.metrics.readyMaxLag }),
+  });
+  const eventLoop = trackEventLoopDelay(registry);
   const server = await startMetricsServer({
     registry,
     host: cfg.metrics?.host ?? '127.0.0.1',
     port: cfg.metrics?.port ?? 9464,
-    readiness: () => metrics.readiness(),
+    ...metricsServerSecurity(cfg.metrics),
+    readiness: () => readiness.report(),
   });
   log.info(
     {
@@ -127,6 +141,7 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
   let learned = 0;
   const hooks = liveMetricsHooks(metrics, {
     groupId: t.group,
+    readiness,
     ...(t.outputTopic === undefined ? {} : { outputTopic: t.outputTopic }),
   });
   let handle: Awaited<ReturnType<typeof runLivePipeline>> | undefined;
@@ -166,6 +181,7 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
     if (reached) void handle.stop();
     const summary = await handle.done;
     metrics.consumerConnectedChanged(false, t.group);
+    readiness.connected(false);
     printScores(summary.scores, summary.messages, summary.checkpoints);
     log.info(
       { messages: summary.messages, checkpoints: summary.checkpoints, offsets: summary.offsets },
@@ -173,6 +189,7 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
     );
   } finally {
     await server.close();
+    eventLoop.stop();
   }
 }
 
@@ -194,7 +211,7 @@ function printScores(scores: Record<string, RunningScore>, messages: number, che
   );
 }
 
-interface RunFlags extends KafkaFlags {
+interface RunFlags extends KafkaFlags, MetricsSecurityFlags {
   brokers?: string;
   topic?: string;
   outputTopic?: string;
@@ -204,6 +221,8 @@ interface RunFlags extends KafkaFlags {
   maxWaitMs?: number;
   metricsPort?: number;
   metricsHost?: string;
+  readyWindowMs?: number;
+  readyMaxLag?: number;
   checkpointDir?: string;
   maxEvents?: number;
   classes?: number;
@@ -229,7 +248,7 @@ function positiveNumber(v: string): number {
 }
 
 export function registerRun(program: Command): void {
-  addKafkaOptions(program.command('run'))
+  addMetricsSecurityOptions(addKafkaOptions(program.command('run')))
     .description(
       'consume a Kafka topic: predict then learn per batch with one or more variants, publish predictions, checkpoint, serve metrics',
     )
@@ -257,6 +276,16 @@ export function registerRun(program: Command): void {
     )
     .option('--metrics-port <port>', 'metrics port (default 9464; 0 = any free port)', port)
     .option('--metrics-host <host>', 'metrics bind address (default 127.0.0.1)')
+    .option(
+      '--ready-window-ms <ms>',
+      '/readyz: lag > 0 with no progress for this long is not ready (default 60000); an idle topic stays ready',
+      positiveInt,
+    )
+    .option(
+      '--ready-max-lag <n>',
+      '/readyz: lag above n for the whole window is not ready (default: no bound)',
+      positiveInt,
+    )
     .option(
       '--checkpoint-dir <dir>',
       'checkpoint directory (default checkpoints/<group>/<topic>, both made safe path segments)',
@@ -299,6 +328,9 @@ export function registerRun(program: Command): void {
           metrics: {
             ...(flags.metricsPort === undefined ? {} : { port: flags.metricsPort }),
             ...(flags.metricsHost === undefined ? {} : { host: flags.metricsHost }),
+            ...(flags.readyWindowMs === undefined ? {} : { readyWindowMs: flags.readyWindowMs }),
+            ...(flags.readyMaxLag === undefined ? {} : { readyMaxLag: flags.readyMaxLag }),
+            ...metricsSecurityFromFlags(flags),
           },
         },
         flags.config,

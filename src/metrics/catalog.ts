@@ -541,7 +541,11 @@ export class PipelineMetrics {
 
   /**
    * Readiness from what the metrics already know: consumer connected, partitions assigned, and the
-   * last checkpoint recent (for every mode with checkpointing on). Feed it to `startMetricsServer`.
+   * last checkpoint recent (for every mode with checkpointing on).
+   *
+   * @deprecated A quiet topic has no new checkpoint, so this turns not ready on a healthy idle consumer after
+   * `maxCheckpointAgeSeconds`. Use {@link LiveReadiness} (fed by `liveMetricsHooks({ readiness })`) or
+   * {@link ReplayReadiness}, which `run`, `main` and `replay` serve on `/readyz`.
    */
   readiness(options: ReadinessOptions = {}): ReadinessReport {
     const maxAge = options.maxCheckpointAgeSeconds ?? 300;

@@ -4,3 +4,5 @@
 export { createRegistry, type RegistryOptions } from './createRegistry.js';
 export * from './catalog.js';
 export * from './server.js';
+export * from './readiness.js';
+export * from './eventLoopDelay.js';

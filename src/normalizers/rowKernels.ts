@@ -651,7 +651,12 @@ function rowGradSumsChannel(
   return total;
 }
 
-/** {@link rowsBackward} from the sums of {@link rowGradSums}. Overwrites dγ and dβ. */
+/**
+ * {@link rowsBackward} from the sums of {@link rowGradSums}. Overwrites dγ and dβ. dx is bit-identical to
+ * rowsBackward's; in elementwise mode dγ/dβ are added in row pairs, `(dγ + (r0 + r1)) + (r2 + r3)`, where
+ * rowsBackward adds one row at a time, so from 4 rows on they can differ in the last bits (each order is pinned
+ * in test/unit/normalizers/rowKernelsPinned.test.ts).
+ */
 export function rowsBackwardFromSums(
   rows: number,
   len: number,

@@ -1,4 +1,10 @@
-import type { Observable, OperatorFunction } from 'rxjs';
+import {
+  asyncScheduler,
+  type Observable,
+  type OperatorFunction,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
 import { CheckpointError, ConfigError } from '../errors.js';
 import type { ModelState } from '../models/types.js';
 import type { Checkpoint, CheckpointInput, CheckpointStore } from './checkpointStore.js';
@@ -35,6 +41,8 @@ export interface CheckpointOptions {
    * when a Kafka partition is about to be revoked, so its next owner resumes from the state at revocation.
    */
   flush$?: Observable<unknown>;
+  /** Clock and timer of `everyMs` (default `asyncScheduler`; marble tests pass a TestScheduler). */
+  scheduler?: SchedulerLike;
 }
 
 /** What `checkpoint` needs from each item: a prequential result (or anything shaped like one). */
@@ -91,6 +99,7 @@ export function checkpoint(
   options: CheckpointOptions = {},
 ): OperatorFunction<CheckpointSource, CheckpointAck> {
   const { everyEvents, everyMs } = validate(options);
+  const scheduler = options.scheduler ?? asyncScheduler;
   return operate<CheckpointSource, CheckpointAck>((out) => {
     const resume = options.resume ?? null;
     const offsets: Record<string, string> = { ...(resume?.offsets ?? {}) };
@@ -99,16 +108,16 @@ export function checkpoint(
     let last: CheckpointSource | null = null;
     let since = 0;
     let dirty = false;
-    let lastCapture = Date.now();
+    let lastCapture = scheduler.now();
     let pending: PromiseLike<unknown>[] = [];
-    let timer: ReturnType<typeof setTimeout> | null = null;
+    let timer: Subscription | null = null;
     let inflight = false;
     let queued: Snapshot | null = null;
     let completing = false;
     let stopped = false;
 
     const clearTimer = (): void => {
-      if (timer !== null) clearTimeout(timer);
+      timer?.unsubscribe();
       timer = null;
     };
 
@@ -140,7 +149,7 @@ export function checkpoint(
       pending = [];
       since = 0;
       dirty = false;
-      lastCapture = Date.now();
+      lastCapture = scheduler.now();
       return snap;
     };
 
@@ -229,10 +238,10 @@ export function checkpoint(
           pending.push(owned);
         }
         dirty = true;
-        const elapsed = Date.now() - lastCapture;
+        const elapsed = scheduler.now() - lastCapture;
         if (since >= everyEvents || elapsed >= everyMs) enqueue(capture(false));
         else if (everyMs !== Infinity && timer === null)
-          timer = setTimeout(onTimer, Math.max(0, everyMs - elapsed));
+          timer = scheduler.schedule(onTimer, Math.max(0, everyMs - elapsed));
       },
       complete() {
         completing = true;

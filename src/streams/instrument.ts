@@ -1,4 +1,4 @@
-import type { MonoTypeOperatorFunction } from 'rxjs';
+import type { MonoTypeOperatorFunction, SchedulerLike } from 'rxjs';
 import { Registry } from 'prom-client';
 import { ConfigError } from '../errors.js';
 import { trainInferenceGap } from '../evaluation/index.js';
@@ -9,6 +9,7 @@ import {
 } from '../models/drift/driftDetector.js';
 import type { Features, OnlineModel } from '../models/types.js';
 import { PipelineMetrics, type NormalizerStats, type PipelineMode } from '../metrics/catalog.js';
+import type { LiveReadiness } from '../metrics/readiness.js';
 import { operate } from './operate.js';
 import type { CheckpointAck } from './checkpoint.js';
 import type { KafkaSourceEvents } from './fromKafka.js';
@@ -37,8 +38,10 @@ export interface InstrumentOptions {
    * detectors serve monitoring only: they start afresh with the process.
    */
   drift?: DriftDetectorSpec;
-  /** Clock in ms (latency, throttling). Default `Date.now`. */
+  /** Clock in ms (latency, throttling). Default: `scheduler.now`, else `Date.now`. */
   now?: () => number;
+  /** The clock as an RxJS scheduler (marble tests pass a TestScheduler); `now` wins when both are given. */
+  scheduler?: SchedulerLike;
 }
 
 /** What the operator may find on a model beyond `OnlineModel` (nets: normalizer statistics, training-mode prediction). */
@@ -146,7 +149,8 @@ export function createInstrumenter(
     throw new ConfigError(`instrument modelEveryMs must be a finite number >= 0, got ${modelEveryMs}`);
   }
   const measureGap = options.trainInferenceGap ?? true;
-  const now = options.now ?? Date.now;
+  const scheduler = options.scheduler;
+  const now = options.now ?? (scheduler === undefined ? Date.now : () => scheduler.now());
   const driftSpec = options.drift;
   if (driftSpec !== undefined) createDriftDetector(driftSpec); // a bad spec fails here, not mid-stream
   const tracks = new Map<string, VariantTrack>();
@@ -285,7 +289,9 @@ export interface LiveMetricsHooks extends Required<
  * Group joins set the assignment and mark the consumer connected, rebalances and crashes are counted (a crash
  * kafkajs does not restart marks it disconnected), `END_BATCH_PROCESS` lag is exported per partition,
  * every result goes through {@link createInstrumenter} (`mode: 'live'`), and every durable checkpoint resets
- * the checkpoint age. Call `metrics.consumerConnectedChanged(false, groupId)` after stopping.
+ * the checkpoint age. With `readiness`, the same events feed `/readyz` (connected, assigned, keeping up: see
+ * {@link LiveReadiness}). Call `metrics.consumerConnectedChanged(false, groupId)` (and
+ * `readiness.connected(false)`) after stopping.
  *
  * @example
  * const handle = await runLivePipeline({ ...options, ...liveMetricsHooks(metrics, { groupId: options.groupId }) });
@@ -296,30 +302,40 @@ export function liveMetricsHooks(
     groupId: string;
     /** The pipeline's `outputTopic`: predictions are counted once the batch's pending publishes settle. */
     outputTopic?: string;
+    /** Fed with the consumer's state, lag, progress and checkpoints, for `/readyz`. */
+    readiness?: LiveReadiness;
   },
 ): LiveMetricsHooks {
   const m = metrics instanceof Registry ? pipelineMetricsFor(metrics) : metrics;
-  const { groupId, outputTopic, ...rest } = options;
+  const { groupId, outputTopic, readiness, ...rest } = options;
   const instrumenter = createInstrumenter(m, { ...rest, mode: 'live' });
   m.expectCheckpoints('live');
   m.consumerConnectedChanged(false, groupId);
+  readiness?.expectCheckpoints();
   return {
     onGroupJoin(info) {
       m.consumerConnectedChanged(true, info.groupId);
       m.partitionsAssigned(info.assignment);
+      readiness?.joined(info.assignment);
     },
     onRebalancing() {
       m.rebalance();
+      readiness?.rebalancing();
     },
     onBatch(info) {
       m.consumerLagObserved(info.topic, info.partition, info.offsetLag);
+      readiness?.lag(info.topic, info.partition, info.offsetLag);
     },
     onCrash(_error, info) {
       m.consumerCrashed(info.restart);
-      if (!info.restart) m.consumerConnectedChanged(false, groupId);
+      if (!info.restart) {
+        m.consumerConnectedChanged(false, groupId);
+        readiness?.connected(false);
+      }
     },
     onResult(r) {
       instrumenter.observe(r);
+      readiness?.progress(r.messages);
       const n = r.envelopes.length;
       if (outputTopic !== undefined && n > 0) {
         // A failed publish fails the pipeline itself; here it only means "not published".
@@ -331,6 +347,7 @@ export function liveMetricsHooks(
     },
     onCheckpointSaved() {
       m.checkpointWritten('live');
+      readiness?.checkpointed();
     },
   };
 }

@@ -264,4 +264,65 @@ describe('export, then predict', () => {
       expect(await closed).toBe(0);
     }
   });
+
+  it('POST /predict takes the metrics server auth: 401 without credentials, 200 with them', async () => {
+    const pw = join(dir, 'pw');
+    writeFileSync(pw, 's3cret\n');
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        cliEntry,
+        'predict',
+        '--model',
+        join(dir, 'model.json'),
+        '--serve-port',
+        String(port),
+        '--metrics-username',
+        'ops',
+        '--metrics-password-file',
+        pw,
+      ],
+      { cwd: root, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      let up = false;
+      for (let i = 0; i < 200 && !up; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        up = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+      }
+      expect(up, output).toBe(true);
+      const body = readFileSync(join(dir, 'second.jsonl'), 'utf8').split('\n')[0];
+      const url = `http://127.0.0.1:${port}/predict`;
+      const none = await fetch(url, { method: 'POST', body });
+      expect(none.status).toBe(401);
+      expect(none.headers.get('www-authenticate')).toMatch(/^Basic /);
+      const wrong = await fetch(url, {
+        method: 'POST',
+        body,
+        headers: { authorization: `Basic ${Buffer.from('ops:nope').toString('base64')}` },
+      });
+      expect(wrong.status).toBe(401);
+      const ok = await fetch(url, {
+        method: 'POST',
+        body,
+        headers: { authorization: `Basic ${Buffer.from('ops:s3cret').toString('base64')}` },
+      });
+      expect(ok.status).toBe(200);
+      expect(((await ok.json()) as { predictions: Prediction[] }).predictions).toHaveLength(1);
+    } finally {
+      child.kill('SIGTERM');
+      expect(await closed).toBe(0);
+    }
+    expect(output).not.toContain('s3cret');
+  });
 });

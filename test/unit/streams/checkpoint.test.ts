@@ -337,7 +337,8 @@ describe('checkpoint operator', () => {
   });
 
   it('snapshots on the timer when progress sits unsaved, and unsubscribe clears the timer', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    // The timer is an RxJS asyncScheduler action (setInterval under the hood).
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
     const saves: CheckpointInput[] = [];
     const store: CheckpointStore = {
       async save(i) {
