@@ -7,7 +7,7 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
-import { datasetNames, isDatasetName } from '../datasets/loadDataset.js';
+import { datasetInputFor, datasetNames, isDatasetName } from '../datasets/loadDataset.js';
 import { ConfigError, DatasetError } from '../errors.js';
 import { arrivalSpecs, parseArrivalList, formatArrival } from '../experiment/arrival.js';
 import { parseBatchSizes } from '../experiment/cell.js';
@@ -24,10 +24,22 @@ import type { EventSource } from '../experiment/source.js';
 import { defaultNormalizerSpecs, normalizerGrammar } from '../normalizers/descriptors.js';
 import { resolveConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { nonNegativeInt, positiveInt, rate01 } from './options.js';
+import {
+  addInputOptions,
+  DeadLetterReport,
+  inputSpecFromFlags,
+  nonNegativeInt,
+  positiveInt,
+  rate01,
+  type InputFlags,
+  warnDeprecated,
+} from './options.js';
+import { readInputEvents } from '../streams/inputEvents.js';
 import { createProgress } from './progress.js';
 
-interface CompareFlags {
+interface CompareFlags extends InputFlags {
+  input?: string;
+  maxEvents?: number;
   config?: string;
   dataset?: string;
   recording?: string;
@@ -52,13 +64,18 @@ interface CompareFlags {
 }
 
 export function registerCompare(program: Command): void {
-  program
-    .command('compare')
+  const cmd = program.command('compare');
+  addInputOptions(cmd);
+  cmd
     .description(
       'compare normalizers across arrival batch sizes on a bundled dataset or a recording (prequential error, loss, speed, train-eval gap)',
     )
     .option('--dataset <name>', `bundled stream: ${datasetNames.join(', ')}`)
-    .option('--recording <file>', 'a recording (JSON Lines, as `streamnorm record` writes)')
+    .option(
+      '--input <file>',
+      'an event file: a recording (as `streamnorm record` writes), JSON Lines of events, or CSV (see --format)',
+    )
+    .option('--recording <file>', 'same as --input')
     .option(
       '--normalizers <list>',
       `comma-separated: ${normalizerGrammar().join(', ')} (default: ${defaultNormalizerSpecs().join(',')})`,
@@ -72,7 +89,8 @@ export function registerCompare(program: Command): void {
       '--out <dir>',
       'output directory for results.json, results.csv, results.md, chart.svg (default compare-results)',
     )
-    .option('--limit <n>', 'use only the first n events', positiveInt)
+    .option('--max-events <n>', 'use only the first n events', positiveInt)
+    .option('--limit <n>', 'deprecated: use --max-events', positiveInt)
     .option('--jobs <n>', `worker threads (default: ${availableParallelism()} = cores)`, positiveInt)
     .option('--arrival <list>', `comma-separated arrival orders: ${arrivalSpecs.join(', ')} (default iid)`)
     .option(
@@ -115,7 +133,8 @@ export function registerCompare(program: Command): void {
       const c = cfg.compare ?? {};
       const log = createLogger(cfg.logLevel ?? 'info');
       const dataset = flags.dataset ?? (flags.recording === undefined ? c.dataset : undefined);
-      const recording = flags.recording ?? (flags.dataset === undefined ? c.recording : undefined);
+      const recording =
+        flags.input ?? flags.recording ?? (flags.dataset === undefined ? c.recording : undefined);
       if ((dataset === undefined) === (recording === undefined))
         throw new ConfigError('compare needs exactly one of --dataset NAME or --recording FILE');
       if (dataset !== undefined && !isDatasetName(dataset))
@@ -124,22 +143,52 @@ export function registerCompare(program: Command): void {
         );
       if (recording !== undefined && !existsSync(recording))
         throw new DatasetError(`--recording: no such file ${recording}`);
-      const limit = flags.limit ?? c.limit;
+      if (flags.limit !== undefined) warnDeprecated('--limit', '--max-events');
+      const limit = flags.maxEvents ?? flags.limit ?? c.limit;
       const family = flags.model;
       if (family !== undefined) {
         const f = modelFamily(family);
         if (!netFamilyNames().includes(f.name))
           throw new ConfigError(`--model: expected ${netFamilyNames().join(' | ')}, got '${family}'`);
       }
-      // mnist ships as vectors and as [28, 28] windows: the family decides which.
-      const mnistShape =
-        dataset === 'mnist' && family !== undefined && !modelFamily(family).traits.inputs.includes('vector')
-          ? { mnist: { shape: 'window' as const } }
-          : {};
+      // A dataset that ships in several input kinds (spam: sparse or dense hashed vectors; mnist: vectors or
+      // [28, 28] windows) is loaded as the first kind the model family reads (any net family by default).
+      const input =
+        dataset !== undefined && isDatasetName(dataset)
+          ? datasetInputFor(
+              dataset,
+              family === undefined ? ['vector', 'window'] : modelFamily(family).traits.inputs,
+            )
+          : undefined;
       const source: EventSource =
         dataset !== undefined
-          ? { dataset, options: { ...mnistShape, ...(limit === undefined ? {} : { limit }) } }
-          : { recording: recording as string, ...(limit === undefined ? {} : { limit }) };
+          ? {
+              dataset,
+              options: {
+                ...(input === undefined ? {} : { input }),
+                ...(limit === undefined ? {} : { limit }),
+              },
+            }
+          : {
+              recording: recording as string,
+              ...(limit === undefined ? {} : { limit }),
+              input: inputSpecFromFlags(flags),
+            };
+      if ('recording' in source) {
+        // the workers read the file too; lines that do not decode are reported once, here, with their line
+        const report = new DeadLetterReport('compare', source.recording, flags.deadLetters);
+        try {
+          readInputEvents(source.recording, source.input, {
+            ...(limit === undefined ? {} : { limit }),
+            onDeadLetter: (line, letter) => {
+              report.add(line, letter);
+              if (flags.strict) throw report.strictError(line, letter);
+            },
+          });
+        } finally {
+          report.close();
+        }
+      }
       const normalizersText =
         flags.normalizers ??
         (Array.isArray(c.normalizers) ? c.normalizers.join(',') : c.normalizers) ??

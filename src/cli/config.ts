@@ -30,11 +30,22 @@ import { ConfigError, DatasetError } from '../errors.js';
 import { modelFamilyNames } from '../models/modelFamilies.js';
 import { isNormalizerSpec, normalizerGrammar } from '../normalizers/descriptors.js';
 import { redact, redactBroker } from '../redact.js';
+import { didYouMean } from './suggest.js';
 import { kafkaPropertiesFromEnv, kafkaPropertyProblem } from './kafkaSettings.js';
 
-const hostPort = z.string().regex(/^[^\s:,@]+:\d{1,5}$/, 'expected host:port');
-const brokers = z.union([z.string().min(1), z.array(hostPort).min(1)]).transform((v, ctx) => {
-  const list = (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s.length > 0);
+/** Kafka's default port, which kcat, librdkafka and Kafka's own tools assume when an address has none. */
+export const DEFAULT_KAFKA_PORT = 9092;
+
+/** `host` → `host:9092`; `host:port` as it is. */
+export function withDefaultPort(address: string): string {
+  return /^[^\s:,@/]+$/.test(address) ? `${address}:${DEFAULT_KAFKA_PORT}` : address;
+}
+
+const brokers = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((v, ctx) => {
+  const list = (Array.isArray(v) ? v : v.split(','))
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map(withDefaultPort);
   for (const b of list) {
     if (!/^[^\s:,@]+:\d{1,5}$/.test(b)) {
       ctx.addIssue({
@@ -215,30 +226,75 @@ const flagNames: Record<string, string> = {
   'metrics.readyWindowMs': '--ready-window-ms',
   'metrics.readyMaxLag': '--ready-max-lag',
   logLevel: '--log-level',
-  variants: '--variant',
+  variants: '--variants',
 };
 
-function issueLine(err: z.ZodError, origin: string): string {
+/** The environment variable that sets each field, so an error about the environment names the variable. */
+const envNames: Record<string, string> = {
+  brokers: 'STREAMNORM_BROKERS or KAFKA_BROKERS',
+  topic: 'STREAMNORM_TOPIC',
+  outputTopic: 'STREAMNORM_OUTPUT_TOPIC',
+  group: 'STREAMNORM_GROUP',
+  checkpointDir: 'STREAMNORM_CHECKPOINT_DIR',
+  logLevel: 'STREAMNORM_LOG_LEVEL',
+  'metrics.port': 'STREAMNORM_METRICS_PORT',
+  'metrics.host': 'STREAMNORM_METRICS_HOST',
+};
+
+/** The object schema inside optional/default/effects wrappers, or null. */
+function objectShape(t: z.ZodTypeAny): Record<string, z.ZodTypeAny> | null {
+  let cur: z.ZodTypeAny = t;
+  for (let i = 0; i < 8; i++) {
+    if (cur instanceof z.ZodObject) return cur.shape as Record<string, z.ZodTypeAny>;
+    if (cur instanceof z.ZodOptional || cur instanceof z.ZodNullable) cur = cur.unwrap() as z.ZodTypeAny;
+    else if (cur instanceof z.ZodDefault) cur = cur._def.innerType as z.ZodTypeAny;
+    else if (cur instanceof z.ZodEffects) cur = cur.innerType() as z.ZodTypeAny;
+    else return null;
+  }
+  return null;
+}
+
+/** The fields a config object accepts at `path` (for did-you-mean on unknown fields). */
+export function knownFields(path: readonly (string | number)[]): string[] {
+  let shape = objectShape(configSchema);
+  for (const p of path) {
+    const next = shape?.[String(p)];
+    shape = next === undefined ? null : objectShape(next);
+  }
+  return shape === null ? [] : Object.keys(shape);
+}
+
+function issueLine(err: z.ZodError, origin: string, env?: NodeJS.ProcessEnv): string {
   const issue = err.issues[0];
   const dotted = issue.path.join('.');
+  const envName = origin === 'environment' ? envNames[dotted] : undefined;
   const path =
     issue.path.length === 0
       ? '(root)'
       : origin === 'flags'
         ? (flagNames[dotted] ?? flagNames[String(issue.path[0])] ?? dotted)
-        : dotted;
+        : (envName ?? dotted);
   const extra = err.issues.length > 1 ? ` (and ${err.issues.length - 1} more)` : '';
   if (issue.code === z.ZodIssueCode.unrecognized_keys)
     return redact(
-      `${origin}: unknown field ${issue.keys.map((k) => (path === '(root)' ? k : `${path}.${k}`)).join(', ')}${extra}`,
+      `${origin}: unknown field ${issue.keys
+        .map((k) => (path === '(root)' ? k : `${path}.${k}`) + didYouMean(k, knownFields(issue.path)))
+        .join(', ')}${extra}`,
     );
+  if (envName !== undefined && env !== undefined) {
+    // the variable's own text, not the coerced value (a port of 'abc' is not 'NaN')
+    const name = envName.split(' or ')[0];
+    const text = env[name] ?? (dotted === 'brokers' ? env.KAFKA_BROKERS : undefined);
+    const shown = text === undefined || dotted === 'brokers' ? '' : ` = ${JSON.stringify(text)}`;
+    return redact(`${origin}: bad value for ${path}${shown}: ${issue.message}${extra}`);
+  }
   return redact(`${origin}: bad value for ${path}: ${issue.message}${extra}`);
 }
 
 /** Validates one layer of settings, naming its origin ('config file x.yaml', 'environment', 'flags') in errors. */
-export function parseConfig(raw: unknown, origin: string): Config {
+export function parseConfig(raw: unknown, origin: string, env?: NodeJS.ProcessEnv): Config {
   const r = configSchema.safeParse(raw);
-  if (!r.success) throw new ConfigError(issueLine(r.error, origin));
+  if (!r.success) throw new ConfigError(issueLine(r.error, origin, env));
   return r.data;
 }
 
@@ -294,7 +350,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
   if (Object.keys(metrics).length > 0) raw.metrics = metrics;
   const kafka = kafkaPropertiesFromEnv(env);
   if (Object.keys(kafka).length > 0) raw.kafka = kafka;
-  return parseConfig(raw, 'environment');
+  return parseConfig(raw, 'environment', env);
 }
 
 /** Later layers win, field by field (nested `metrics`, `compare`, `kafka` and `producer` merge too). */

@@ -5,7 +5,11 @@
  * with a code that says what kind of failure it was (see exit.ts).
  */
 import { Command, CommanderError } from 'commander';
+import { applyFlagAliases } from './aliases.js';
 import { registerCompare } from './compare.js';
+import { registerExport } from './export.js';
+import { registerPredict } from './predict.js';
+import { registerSavepoint } from './savepoint.js';
 import { registerMain } from './main.js';
 import { registerProduce } from './produce.js';
 import { registerRecord } from './record.js';
@@ -49,6 +53,10 @@ export function buildProgram(): Command {
   registerCompare(program);
   registerMain(program);
   registerStatus(program);
+  registerExport(program);
+  registerPredict(program);
+  registerSavepoint(program);
+  applyFlagAliases(program);
   for (const sub of program.commands) sub.exitOverride().configureOutput(program.configureOutput());
   return program;
 }
@@ -59,7 +67,8 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return EXIT.OK;
+    // a command that finished but must say so (e.g. 130 after Ctrl-C printed a partial table)
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
   } catch (err) {
     if (err instanceof CommanderError) {
       // commander already printed its one line (or the help / version)

@@ -6,7 +6,7 @@
  * under iid and bursty arrival, over a few seeds, with Prometheus metrics served on 127.0.0.1:9464 while it
  * runs. It prints the table with the majority-class baseline and 95 % intervals, explains every column,
  * writes the charts, and ends with a reading generated from the intervals; `--serve` keeps the metrics up
- * afterwards. With KAFKA_BROKERS (or STREAMNORM_BROKERS) set it runs the live consumer instead (`run`).
+ * afterwards. With --kafka it runs the live consumer instead (`run`), brokers from KAFKA_BROKERS or the config.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -23,7 +23,7 @@ import { PipelineMetrics } from '../metrics/catalog.js';
 import { ReplayReadiness } from '../metrics/readiness.js';
 import { createRegistry } from '../metrics/createRegistry.js';
 import { startMetricsServer } from '../metrics/server.js';
-import { resolveConfig } from './config.js';
+import { requireSetting, resolveConfig } from './config.js';
 import { checkWritableDir } from './compare.js';
 import { createLogger } from './logger.js';
 import { port, positiveInt, positiveNumber } from './options.js';
@@ -57,6 +57,7 @@ interface MainFlags extends MetricsSecurityFlags {
   metricsPort?: number;
   metricsHost?: string;
   maxEvents?: number;
+  kafka?: boolean;
   config?: string;
   logLevel?: string;
   quiet?: boolean;
@@ -65,7 +66,7 @@ interface MainFlags extends MetricsSecurityFlags {
 export function registerMain(program: Command): void {
   addMetricsSecurityOptions(program.command('main'))
     .description(
-      'the default job (npm start): BatchNorm against the per-sample normalizers under iid and bursty arrival through the live pipeline, metrics served, table with baseline and intervals, charts and a reading; with KAFKA_BROKERS set, consume from Kafka instead',
+      'the default job (npm start): BatchNorm against the per-sample normalizers under iid and bursty arrival through the live pipeline, metrics served, table with baseline and intervals, charts and a reading; with --kafka, consume from Kafka instead',
     )
     .option('--recording <file>', 'compare on a recording instead of the bundled synthetic stream')
     .option(
@@ -87,7 +88,11 @@ export function registerMain(program: Command): void {
     )
     .option('--metrics-port <port>', 'metrics port (default 9464; 0 = any free port)', port)
     .option('--metrics-host <host>', 'metrics bind address (default 127.0.0.1)')
-    .option('--max-events <n>', 'with Kafka: stop gracefully after learning n events', positiveInt)
+    .option(
+      '--kafka',
+      'consume from Kafka (brokers from KAFKA_BROKERS, STREAMNORM_BROKERS or the config) instead of the bundled recording',
+    )
+    .option('--max-events <n>', 'with --kafka: stop gracefully after learning n events', positiveInt)
     .option('--config <file>', 'config file (YAML or JSON)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | silent')
     .option('--quiet', 'no progress and no table')
@@ -104,9 +109,11 @@ export function registerMain(program: Command): void {
         flags.config,
       );
       const log = createLogger(cfg.logLevel ?? 'info');
-      if (cfg.brokers !== undefined) {
-        const variants = parseVariantList(flags.variants, '--variants');
-        log.debug({ brokers: cfg.brokers }, 'KAFKA_BROKERS set: consuming from Kafka');
+      const variants = parseVariantList(flags.variants, '--variants');
+      // a live consumer only when asked (--kafka), never because KAFKA_BROKERS happens to be exported
+      if (flags.kafka === true) {
+        requireSetting(cfg.brokers, '--kafka', 'brokers', 'KAFKA_BROKERS');
+        log.debug({ brokers: cfg.brokers }, '--kafka: consuming from Kafka');
         await runLive(
           cfg,
           {

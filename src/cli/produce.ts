@@ -11,11 +11,27 @@ import { requireSetting, resolveConfig } from './config.js';
 import { addKafkaOptions, kafkaPropertiesFromFlags, type KafkaFlags } from './kafkaSettings.js';
 import { cliKafka } from './kafka.js';
 import { createLogger } from './logger.js';
-import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
+import {
+  addInputOptions,
+  DeadLetterReport,
+  inputSpecFromFlags,
+  nonNegativeInt,
+  positiveInt,
+  positiveNumber,
+  type InputFlags,
+  warnDeprecated,
+} from './options.js';
+import { existsSync } from 'node:fs';
+import { DatasetError } from '../errors.js';
+import { readInputEvents } from '../streams/inputEvents.js';
+import type { StreamEvent } from '../streams/event.js';
 import { createProgress } from './progress.js';
 
-interface ProduceFlags extends KafkaFlags {
+interface ProduceFlags extends KafkaFlags, InputFlags {
   dataset?: string;
+  input?: string;
+  bootstrapServer?: string;
+  maxEvents?: number;
   synthetic?: boolean;
   seed?: number;
   topic?: string;
@@ -31,23 +47,31 @@ interface ProduceFlags extends KafkaFlags {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export function registerProduce(program: Command): void {
-  addKafkaOptions(program.command('produce'))
-    .description('write a bundled dataset or a synthetic stream into a Kafka topic as event JSON')
+  const cmd = addKafkaOptions(program.command('produce'))
+    .description(
+      'write a bundled dataset, a synthetic stream or your own event file (JSON Lines, CSV, a recording) into a Kafka topic as event JSON',
+    )
     .option('--dataset <name>', `bundled stream: ${datasetNames.join(', ')}`)
+    .option('--input <file>', 'an event file: a recording, JSON Lines of events, or CSV (see --format)')
     .option('--synthetic', 'the seeded synthetic stream (same as --dataset synthetic)')
     .option('--seed <n>', 'seed of the synthetic stream or the spam shuffle', nonNegativeInt)
     .option('--topic <topic>', 'target topic (or STREAMNORM_TOPIC); created if missing')
-    .option('--brokers <list>', 'Kafka brokers host:port[,host:port] (or KAFKA_BROKERS)')
+    .option('--brokers <list>', 'Kafka brokers host[:port][,...] (port 9092 by default; or KAFKA_BROKERS)')
+    .option('--bootstrap-server <list>', 'same as --brokers (as Kafka tools name it)')
     .option('--rate <n>', 'events per second (default: as fast as the broker takes them)', positiveNumber)
-    .option('--limit <n>', 'send at most n events', positiveInt)
-    .option('--partitions <n>', 'partitions when the topic is created', positiveInt, 1)
+    .option('--max-events <n>', 'send at most n events', positiveInt)
+    .option('--limit <n>', 'deprecated: use --max-events', positiveInt)
+    .option('--partitions <n>', 'partitions when the topic is created', positiveInt, 1);
+  addInputOptions(cmd)
     .option('--config <file>', 'config file (YAML or JSON)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | silent')
     .option('--quiet', 'no progress output')
     .action(async (flags: ProduceFlags) => {
+      if (flags.limit !== undefined) warnDeprecated('--limit', '--max-events');
+      const maxEvents = flags.maxEvents ?? flags.limit;
       const cfg = resolveConfig(
         {
-          brokers: flags.brokers,
+          brokers: flags.brokers ?? flags.bootstrapServer,
           topic: flags.topic,
           logLevel: flags.logLevel as never,
           kafka: kafkaPropertiesFromFlags(flags),
@@ -55,23 +79,43 @@ export function registerProduce(program: Command): void {
         flags.config,
       );
       const log = createLogger(cfg.logLevel ?? 'info');
-      const name = flags.synthetic ? 'synthetic' : flags.dataset;
+      const name = flags.synthetic ? 'synthetic' : (flags.dataset ?? flags.input);
       if (
         name === undefined ||
-        (flags.synthetic && flags.dataset !== undefined && flags.dataset !== 'synthetic')
+        (flags.synthetic && flags.dataset !== undefined && flags.dataset !== 'synthetic') ||
+        (flags.input !== undefined && (flags.synthetic || flags.dataset !== undefined))
       ) {
-        throw new ConfigError('produce needs exactly one of --dataset NAME or --synthetic');
+        throw new ConfigError('produce needs exactly one of --dataset NAME, --synthetic or --input FILE');
       }
-      if (!isDatasetName(name))
+      if (flags.input === undefined && !isDatasetName(name))
         throw new ConfigError(
           `--dataset: unknown dataset '${name}' (expected one of ${datasetNames.join(', ')})`,
         );
+      if (flags.input !== undefined && !existsSync(flags.input))
+        throw new DatasetError(`--input: no such file ${flags.input}`);
       const brokers = requireSetting(cfg.brokers, '--brokers', 'brokers', 'KAFKA_BROKERS');
       const topic = requireSetting(cfg.topic, '--topic', 'topic', 'STREAMNORM_TOPIC');
-      const events = loadDataset(name, {
-        ...(flags.limit === undefined ? {} : { limit: flags.limit }),
-        ...(flags.seed === undefined ? {} : { seed: flags.seed }),
-      });
+      let events: StreamEvent[];
+      if (flags.input !== undefined) {
+        // lines that do not decode are reported with their line, not sent
+        const report = new DeadLetterReport('produce', flags.input, flags.deadLetters);
+        try {
+          events = readInputEvents(flags.input, inputSpecFromFlags(flags), {
+            unlabelled: true,
+            ...(maxEvents === undefined ? {} : { limit: maxEvents }),
+            onDeadLetter: (line, letter) => {
+              report.add(line, letter);
+              if (flags.strict) throw report.strictError(line, letter);
+            },
+          }).events;
+        } finally {
+          report.close();
+        }
+      } else
+        events = loadDataset(name, {
+          ...(maxEvents === undefined ? {} : { limit: maxEvents }),
+          ...(flags.seed === undefined ? {} : { seed: flags.seed }),
+        });
       const kafka = await cliKafka(brokers, log, undefined, cfg.kafka);
       await ensureTopic(kafka, topic, flags.partitions);
       const publisher = new KafkaPublisher({ kafka, topic });

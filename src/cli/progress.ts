@@ -23,10 +23,14 @@ export interface ProgressOptions {
   quiet?: boolean;
 }
 
-function fmtEta(seconds: number): string {
+/** `42s`, `6m09s`, `6h10m`: rounded to whole seconds first, so 369m59.6s is 6h10m, never 369m60s. */
+export function fmtEta(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '?';
-  if (seconds < 60) return `${Math.round(seconds)}s`;
-  return `${Math.floor(seconds / 60)}m${String(Math.round(seconds % 60)).padStart(2, '0')}s`;
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  const m = Math.round(s / 60);
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
 export function createProgress(opts: ProgressOptions): Progress {
@@ -37,18 +41,22 @@ export function createProgress(opts: ProgressOptions): Progress {
   if (opts.tty ?? stream.isTTY === true) {
     const bar = new cliProgress.SingleBar(
       {
-        format: `${opts.label} [{bar}] {percentage}% | {value}/{total} ${unit} | {rate}/s | ETA {eta_formatted}`,
+        format: `${opts.label} [{bar}] {percentage}% | {value}/{total} ${unit} | {rate}/s | ETA {etaText}`,
         stream,
         hideCursor: true,
         etaBuffer: 50,
       },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(opts.total, 0, { rate: '0' });
+    bar.start(opts.total, 0, { rate: '0', etaText: '?' });
     return {
       update(value) {
         const s = (performance.now() - started) / 1000;
-        bar.update(value, { rate: s > 0 ? (value / s).toFixed(1) : '0' });
+        const rate = s > 0 ? value / s : 0;
+        bar.update(value, {
+          rate: rate.toFixed(1),
+          etaText: fmtEta(rate > 0 ? (opts.total - value) / rate : Number.NaN),
+        });
       },
       stop() {
         bar.stop();
@@ -58,6 +66,7 @@ export function createProgress(opts: ProgressOptions): Progress {
   const interval = opts.intervalMs ?? 5000;
   let last = performance.now();
   let lastValue = -1;
+  let latest = 0;
   const line = (value: number): void => {
     const s = (performance.now() - started) / 1000;
     const rate = s > 0 ? value / s : 0;
@@ -70,6 +79,7 @@ export function createProgress(opts: ProgressOptions): Progress {
   };
   return {
     update(value) {
+      latest = value;
       const now = performance.now();
       if (value >= opts.total || now - last >= interval) {
         last = now;
@@ -77,7 +87,8 @@ export function createProgress(opts: ProgressOptions): Progress {
       }
     },
     stop() {
-      // the final line was printed when the total was reached; nothing else to flush
+      // where the count fell short of the total (dead letters, a header row, Ctrl-C), say where it ended
+      if (lastValue !== latest) line(latest);
     },
   };
 }

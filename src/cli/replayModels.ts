@@ -4,7 +4,7 @@
  * (mode="replay") served while it runs. Used by `streamnorm replay --into-models` and by `streamnorm main`.
  */
 import { createReadStream } from 'node:fs';
-import { lastValueFrom, take, takeWhile, tap } from 'rxjs';
+import { NEVER, fromEvent, lastValueFrom, take, takeUntil, takeWhile, tap } from 'rxjs';
 import { ConfigError, DatasetError, DecodeError } from '../errors.js';
 import { PipelineMetrics } from '../metrics/catalog.js';
 import { createRegistry } from '../metrics/createRegistry.js';
@@ -15,7 +15,7 @@ import { isSparse } from '../models/types.js';
 import { createEventDecoder, decodeEvents, isEnvelope, type XShape } from '../streams/decodeEvents.js';
 import type { DeadLetterSink } from '../streams/deadLetters.js';
 import type { DeadLetter, StreamEvent } from '../streams/event.js';
-import { fromRecording, recordingLineOf } from '../streams/fromRecording.js';
+import { fromInputFile, inputLineOf, type InputSpec } from '../streams/inputFile.js';
 import { createInstrumenter } from '../streams/instrument.js';
 import { prequential, type PrequentialResult, type RunningScore } from '../streams/prequential.js';
 import { rebatch, type RebatchPolicy } from '../streams/rebatch.js';
@@ -42,6 +42,10 @@ export interface ReplayModelsOptions {
   onDeadLetter?: (line: number | undefined, letter: DeadLetter) => void;
   /** Stop at the first dead letter with a {@link DecodeError} naming its line. */
   strict?: boolean;
+  /** Format and CSV mapping of the input file (default: detected). */
+  input?: InputSpec;
+  /** Aborting stops reading; the events read so far are still scored and summarized (`interrupted: true`). */
+  signal?: AbortSignal;
 }
 
 /** Valid events read to fix the schema when flags do not: bounded, so a huge recording costs nothing more. */
@@ -69,6 +73,8 @@ export interface ReplayModelsSummary {
   wallSeconds: number;
   metricsUrl: string | null;
   variants: VariantSummary[];
+  /** Stopped early by the abort signal (Ctrl-C). */
+  interrupted: boolean;
 }
 
 /** The shape of an event's x, as decodeEvents' schema names it. */
@@ -89,6 +95,7 @@ export function shapeOf(e: StreamEvent): XShape {
 export async function sampleSchema(
   recording: string,
   fixed: { dim?: number; classes?: number },
+  input: InputSpec = {},
 ): Promise<{ shape: XShape; classes: number }> {
   const decoder = createEventDecoder(
     fixed.dim === undefined ? {} : { x: { kind: 'vector', dim: fixed.dim } },
@@ -110,14 +117,17 @@ export async function sampleSchema(
     if (typeof y === 'number' && Number.isInteger(y) && y >= 0 && y < MAX_SAMPLED_CLASSES) labels.add(y);
   };
   await lastValueFrom(
-    fromRecording(recording).pipe(
+    fromInputFile(recording, input).pipe(
       take(4 * SCHEMA_SAMPLE),
       takeWhile(() => valid < SCHEMA_SAMPLE),
       tap(sample),
     ),
     { defaultValue: undefined },
   );
-  if (valid === 0) throw new DatasetError(`recording ${recording} has no valid events in its first lines`);
+  if (valid === 0)
+    throw new DatasetError(
+      `${recording} has no valid events in its first lines (run with --dead-letters FILE to see why)`,
+    );
   let best: { shape: XShape; n: number } | null = null;
   for (const v of shapes.values()) if (best === null || v.n > best.n) best = v;
   let classes = fixed.classes ?? 0;
@@ -146,7 +156,7 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
     if (v !== undefined && !(Number.isInteger(v) && v >= min))
       throw new ConfigError(`${k} must be an integer >= ${min}, got ${v}`);
   // The schema from flags or a bounded sample; the replay itself streams.
-  const { shape, classes } = await sampleSchema(o.recording, { dim: o.dim, classes: o.classes });
+  const { shape, classes } = await sampleSchema(o.recording, { dim: o.dim, classes: o.classes }, o.input);
   const chosen =
     o.variants ??
     (shape.kind === 'window' ? parseVariantList('batch,layer,group:4,none') : defaultVariants(shape));
@@ -168,7 +178,7 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
   const progress = createProgress({ label: 'replay', total, unit: 'events', quiet: o.quiet });
   const sink: DeadLetterSink = {
     write(letter) {
-      const line = recordingLineOf(letter.origin);
+      const line = inputLineOf(letter.origin);
       o.onDeadLetter?.(line, letter);
       if (o.strict)
         throw new DecodeError(
@@ -186,7 +196,8 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
   const seconds: Record<string, number> = {};
   try {
     last = await lastValueFrom(
-      fromRecording(o.recording, { speed: o.speed }).pipe(
+      fromInputFile(o.recording, o.input, { speed: o.speed }).pipe(
+        takeUntil(o.signal === undefined ? NEVER : fromEvent(o.signal, 'abort')),
         decodeEvents({ x: shape, label: { classes } }, { deadLetters: sink }),
         rebatch(o.batch),
         prequential(models, { predictions: false }),
@@ -233,6 +244,7 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
     wallSeconds: (performance.now() - started) / 1000,
     metricsUrl: server === null ? null : `${server.url}/metrics`,
     variants,
+    interrupted: o.signal?.aborted === true,
   };
 }
 

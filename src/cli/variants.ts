@@ -7,6 +7,7 @@
  * `NORMALIZER` is a WindowNet with that normalizer (named after it), `linear` a logistic LinearModel (the
  * default for vector events), `mlp` / `mlp:NORMALIZER` an Mlp.
  */
+import { didYouMean } from './suggest.js';
 import { ConfigError, ModelError } from '../errors.js';
 import type { Features, ModelState, OnlineModel } from '../models/types.js';
 import { modelFamilies, modelFamily } from '../models/modelFamilies.js';
@@ -17,6 +18,15 @@ import type { XShape } from '../streams/decodeEvents.js';
 import type { VariantConfig } from './config.js';
 
 const isNormalizer = (spec: string): boolean => isNormalizerSpec(spec);
+
+/** Words a variant item can be (normalizers and model families, parameters left out), for did-you-mean. */
+function variantWords(): string[] {
+  const words = new Set<string>();
+  for (const g of normalizerGrammar()) words.add(g.split(':')[0]);
+  for (const f of modelFamilies)
+    for (const w of f.itemSyntax.split(/[^A-Za-z]+/)) if (w.length > 2) words.add(w);
+  return [...words].filter((w) => w !== 'NORMALIZER');
+}
 
 /** Parses 'batch,layer,ln=layer,linear' into variant configs; names must be unique. */
 export function parseVariantList(text: string, flag = '--variant'): VariantConfig[] {
@@ -39,7 +49,7 @@ export function parseVariantList(text: string, flag = '--variant'): VariantConfi
     }
     if (parsed === undefined)
       throw new ConfigError(
-        `${flag}: '${what}' is not a normalizer or a model: it is not one of ${modelFamilies.map((f) => f.itemSyntax).join(' | ')} ` +
+        `${flag}: '${what}' is not a normalizer or a model${didYouMean(what, variantWords())}: it is not one of ${modelFamilies.map((f) => f.itemSyntax).join(' | ')} ` +
           `(NORMALIZER: ${normalizerGrammar().join(', ')})`,
       );
     out.push(parsed);

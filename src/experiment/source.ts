@@ -10,9 +10,13 @@ import { isSparse } from '../models/types.js';
 import { createEventDecoder } from '../streams/decodeEvents.js';
 import type { StreamEvent } from '../streams/event.js';
 import { asRecordedMessage, fromRecordedMessage } from '../streams/recordedMessage.js';
+import { readInputEvents } from '../streams/inputEvents.js';
+import type { InputSpec } from '../streams/inputFile.js';
 
 export type EventSource =
-  { dataset: string; options?: DatasetOptions } | { recording: string; limit?: number };
+  | { dataset: string; options?: DatasetOptions }
+  /** `input`: the file's format and CSV mapping (default: detected; recording, JSON Lines of events, or CSV). */
+  | { recording: string; limit?: number; input?: InputSpec };
 
 export function describeSource(s: EventSource): string {
   return 'dataset' in s ? `dataset ${s.dataset}` : `recording ${s.recording}`;
@@ -64,7 +68,7 @@ export function readRecordingEvents(
 /** Loads the events of a source (labelled events only). */
 export function loadSourceEvents(s: EventSource): StreamEvent[] {
   if ('dataset' in s) return loadDataset(s.dataset, s.options ?? {});
-  return readRecordingEvents(s.recording, s.limit).events;
+  return readInputEvents(s.recording, s.input, s.limit === undefined ? {} : { limit: s.limit }).events;
 }
 
 /** Shape of an event's features: `[C, L]` for windows, `[d]` for dense vectors. Sparse events are refused (no sparse net). */

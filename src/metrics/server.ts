@@ -37,7 +37,12 @@ export interface MetricsServerOptions {
   auth?: MetricsAuth;
   /** Serve HTTPS instead of HTTP (node:https). A plain-HTTP request on the TLS port gets no HTTP answer. */
   tls?: MetricsTls;
+  /** Further routes by exact path (e.g. `/predict`, see predictRoute.ts), behind the same auth and TLS. */
+  routes?: Readonly<Record<string, ExtraRoute>>;
 }
+
+/** A route added to the metrics server: it answers every method itself (after the auth check). */
+export type ExtraRoute = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 /** Basic-auth credentials of the metrics server. */
 export interface MetricsAuth {
@@ -108,7 +113,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
       send(res, 503, 'text/plain; charset=utf-8', 'too many connections\n');
       return;
     }
-    handle(req, res, registry.contentType, metrics, readiness, check).catch(() => {
+    handle(req, res, registry.contentType, metrics, readiness, check, options.routes).catch(() => {
       // never the internal message: it may name paths or settings
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
       else res.destroy();
@@ -241,6 +246,7 @@ async function handle(
   metrics: () => Promise<string>,
   readiness: ReadinessProbe | undefined,
   checkAuth: ((header: string | undefined) => boolean) | null,
+  routes?: Readonly<Record<string, ExtraRoute>>,
 ): Promise<void> {
   let path: string;
   try {
@@ -249,7 +255,8 @@ async function handle(
     send(res, 400, 'text/plain; charset=utf-8', 'bad request\n');
     return;
   }
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
+  const route = routes !== undefined && Object.hasOwn(routes, path) ? routes[path] : undefined;
+  if (route === undefined && req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD');
     send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
     return;
@@ -259,6 +266,7 @@ async function handle(
     send(res, 401, 'text/plain; charset=utf-8', 'unauthorized\n');
     return;
   }
+  if (route !== undefined) return route(req, res);
   switch (path) {
     case '/metrics': {
       const body = await metrics();

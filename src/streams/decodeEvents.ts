@@ -73,6 +73,18 @@ export class OversizedValue {
   ) {}
 }
 
+/**
+ * A value a source already knows is bad (e.g. a CSV row with a cell that is not a number): the decoder turns it
+ * into a dead letter with this reason and detail, and `raw` (the row's text) as its raw value.
+ */
+export class RejectedValue {
+  constructor(
+    readonly reason: DeadLetterReason,
+    readonly detail: string,
+    readonly raw: string,
+  ) {}
+}
+
 const DEFAULT_MAX_BYTES = 1 << 20;
 const DEFAULT_MAX_RAW = 1 << 16;
 
@@ -222,6 +234,8 @@ function rawText(value: unknown, max: number): string {
     text = value;
   } else if (value instanceof OversizedValue) {
     text = value.head;
+  } else if (value instanceof RejectedValue) {
+    text = value.raw;
   } else {
     text = boundedStringify(value, max);
   }
@@ -242,6 +256,7 @@ export function createEventDecoder(schema: EventSchema = {}): EventDecoder {
   const parse = (value: unknown): unknown => {
     if (value === null || value === undefined) return reject('not_object', 'empty message value (tombstone)');
     if (value instanceof OversizedValue) return reject('oversized', value.detail);
+    if (value instanceof RejectedValue) return reject(value.reason, value.detail);
     if (Buffer.isBuffer(value) || value instanceof Uint8Array) {
       if (value.byteLength > maxBytes)
         reject('oversized', `${value.byteLength} bytes > maxBytes ${maxBytes}`);

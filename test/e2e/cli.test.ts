@@ -72,7 +72,7 @@ describe('bad input: one clear line and a non-zero exit', () => {
       /--batch-sizes: .*'0'/,
     );
     expectOneLine(
-      await runCli(['compare', '--dataset', 'sensor', '--normalizers', 'batch,weird']),
+      await runCli(['compare', '--dataset', 'sensor', '--variants', 'batch,weird']),
       2,
       /normalizers: .*weird/,
     );
@@ -94,7 +94,7 @@ describe('bad input: one clear line and a non-zero exit', () => {
       /no such file .*nope\.jsonl/,
     );
     expectOneLine(
-      await runCli(['replay', '--recording', join(dir, 'nope.jsonl'), '--into-models']),
+      await runCli(['replay', '--recording', join(dir, 'nope.jsonl'), '--variants']),
       3,
       /no such file/,
     );
@@ -123,7 +123,8 @@ describe('bad input: one clear line and a non-zero exit', () => {
 
   it('bad environment variable names it -> exit 2', async () => {
     const r = await runCli(['main', '--quiet'], { env: cleanEnv({ STREAMNORM_METRICS_PORT: 'abc' }) });
-    expectOneLine(r, 2, /environment: bad value for metrics\.port/);
+    // the message names the variable the user set, and its value
+    expectOneLine(r, 2, /environment: bad value for STREAMNORM_METRICS_PORT = "abc": /);
   });
 
   it('unreachable broker 127.0.0.1:1 -> exit 4 for every Kafka subcommand', async () => {
@@ -136,7 +137,7 @@ describe('bad input: one clear line and a non-zero exit', () => {
         't',
         '--brokers',
         '127.0.0.1:1',
-        '--limit',
+        '--max-events',
         '5',
       ]),
       4,
@@ -176,7 +177,7 @@ describe('bad input: one clear line and a non-zero exit', () => {
       /cannot reach Kafka broker/,
     );
     expectOneLine(
-      await runCli(['main', '--quiet'], { env: cleanEnv({ KAFKA_BROKERS: '127.0.0.1:1' }) }),
+      await runCli(['main', '--kafka', '--quiet'], { env: cleanEnv({ KAFKA_BROKERS: '127.0.0.1:1' }) }),
       4,
       /cannot reach Kafka broker/,
     );
@@ -201,7 +202,7 @@ describe('bad input: one clear line and a non-zero exit', () => {
 
 // compare end to end: test/e2e/compare.test.ts
 
-describe('replay --into-models and main', () => {
+describe('replay --variants and main', () => {
   it('replays a recording into variants side by side and prints their scores', async () => {
     const rec = join(dir, 'small.jsonl');
     writeFileSync(
@@ -211,15 +212,7 @@ describe('replay --into-models and main', () => {
         .slice(0, 300)
         .join('\n') + '\n',
     );
-    const r = await runCli([
-      'replay',
-      '--recording',
-      rec,
-      '--into-models',
-      'bn=batch,ln=layer',
-      '--batch',
-      '4',
-    ]);
+    const r = await runCli(['replay', '--recording', rec, '--variants', 'bn=batch,ln=layer', '--batch', '4']);
     expect(r.code, r.stderr).toBe(0);
     const rows = r.stdout.split('\n').filter((l) => /^(bn|ln)\s/.test(l));
     expect(rows).toHaveLength(2);

@@ -55,7 +55,7 @@ describe('run: bounded waiting for partial batches', () => {
           uniqueName('tail-group'),
           '--output-topic',
           predictions,
-          '--variant',
+          '--variants',
           'linear',
           '--batch',
           '32',

@@ -86,7 +86,7 @@ describe('streamnorm over SASL_SSL', () => {
     const r = await cli([
       'produce',
       '--synthetic',
-      '--limit',
+      '--max-events',
       '300',
       '--topic',
       `sec-in-${tag}`,
@@ -187,7 +187,7 @@ describe('streamnorm over SASL_SSL', () => {
     const r = await cli([
       'produce',
       '--synthetic',
-      '--limit',
+      '--max-events',
       '10',
       '--topic',
       `sec-in-${tag}`,
@@ -218,7 +218,7 @@ describe('streamnorm over SASL_SSL', () => {
 
   it('a broker certificate signed by an untrusted CA fails with one TLS line and exit code 5', async () => {
     const r = await cli(
-      ['produce', '--synthetic', '--limit', '10', '--topic', `sec-in-${tag}`, '--brokers', secure],
+      ['produce', '--synthetic', '--max-events', '10', '--topic', `sec-in-${tag}`, '--brokers', secure],
       {
         STREAMNORM_KAFKA_SASL_MECHANISM: 'SCRAM-SHA-256',
         STREAMNORM_KAFKA_SASL_USERNAME: 'alice',
