@@ -22,6 +22,7 @@ interface Rename {
 export const RENAMES: readonly Rename[] = [
   { command: 'run', old: '--variant', canonical: '--variants', deprecated: true },
   { command: 'compare', old: '--normalizers', canonical: '--variants', deprecated: true },
+  { command: 'main', old: '--normalizers', canonical: '--variants', deprecated: true },
   ...['run', 'record', 'produce'].map((command) => ({
     command,
     old: '--brokers',

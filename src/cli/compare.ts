@@ -126,7 +126,7 @@ export function registerCompare(program: Command): void {
     .option('--explain', 'print what each column means under the table')
     .addHelpText(
       'after',
-      '\nExample:\n  streamnorm compare --dataset sensor --normalizers batch,layer,group:4 --batch-sizes 1,4,16,poisson:8 --seeds 3 --out results/sensor\n',
+      '\nExample:\n  streamnorm compare --dataset sensor --variants batch,layer,group:4 --batch-sizes 1,4,16,poisson:8 --seeds 3 --out results/sensor\n',
     )
     .action(async (flags: CompareFlags) => {
       const cfg = resolveConfig({ logLevel: flags.logLevel as never }, flags.config);

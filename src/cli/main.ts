@@ -1,6 +1,6 @@
 /**
  * `streamnorm main` (what `npm start` runs): the comparison that shows where BatchNorm and the per-sample
- * normalizers part ways, in about a minute and without a broker. The bundled synthetic stream goes through
+ * normalizers part ways, in about two minutes on two cores and without a broker. The bundled synthetic stream goes through
  * the live operator pipeline (decodeEvents → rebatch → prequential → instrument) into BatchNorm, Layer,
  * Instance, Group, Batch Renorm, Online Norm and no normalizer side by side, at a few arrival batch sizes,
  * under iid and bursty arrival, over a few seeds, with Prometheus metrics served on 127.0.0.1:9464 while it
@@ -45,8 +45,8 @@ export function bundledRecording(): string {
 
 interface MainFlags extends MetricsSecurityFlags {
   recording?: string;
-  variants: string;
-  normalizers: string;
+  /** --normalizers, or --variants (its canonical name) mapped here by applyFlagAliases. */
+  normalizers?: string;
   batchSizes: string;
   arrival: string;
   seeds: number;
@@ -63,6 +63,10 @@ interface MainFlags extends MetricsSecurityFlags {
   quiet?: boolean;
 }
 
+/** What main compares side by side by default, and the variants it runs with --kafka. */
+const COMPARED = 'batch,layer,instance,group:4,batchrenorm,online,none';
+const LIVE = 'batch,layer,group:4,none';
+
 export function registerMain(program: Command): void {
   addMetricsSecurityOptions(program.command('main'))
     .description(
@@ -71,8 +75,7 @@ export function registerMain(program: Command): void {
     .option('--recording <file>', 'compare on a recording instead of the bundled synthetic stream')
     .option(
       '--normalizers <list>',
-      'comma-separated normalizers compared side by side',
-      'batch,layer,instance,group:4,batchrenorm,online,none',
+      `comma-separated normalizers compared side by side (default ${COMPARED}); with --kafka, variants as NORMALIZER or NAME=NORMALIZER (default ${LIVE})`,
     )
     .option('--batch-sizes <list>', 'arrival batch sizes', '2,8')
     .option('--arrival <list>', 'arrival orders', 'iid,bursty:8')
@@ -81,11 +84,6 @@ export function registerMain(program: Command): void {
     .option('--lr <rate>', 'Adam learning rate', positiveNumber, 0.03)
     .option('--out <dir>', 'where results.json, results.md and the charts go', 'main-results')
     .option('--serve', 'keep the metrics endpoint up after the comparison (Ctrl-C stops)')
-    .option(
-      '--variants <list>',
-      'with Kafka: comma-separated normalizers or NAME=NORMALIZER',
-      'batch,layer,group:4,none',
-    )
     .option('--metrics-port <port>', 'metrics port (default 9464; 0 = any free port)', port)
     .option('--metrics-host <host>', 'metrics bind address (default 127.0.0.1)')
     .option(
@@ -109,7 +107,6 @@ export function registerMain(program: Command): void {
         flags.config,
       );
       const log = createLogger(cfg.logLevel ?? 'info');
-      const variants = parseVariantList(flags.variants, '--variants');
       // a live consumer only when asked (--kafka), never because KAFKA_BROKERS happens to be exported
       if (flags.kafka === true) {
         requireSetting(cfg.brokers, '--kafka', 'brokers', 'KAFKA_BROKERS');
@@ -117,7 +114,11 @@ export function registerMain(program: Command): void {
         await runLive(
           cfg,
           {
-            variants: cfg.variants ?? variants,
+            // --variants (added by applyFlagAliases) lands in flags.normalizers: one list, read per mode
+            variants:
+              flags.normalizers !== undefined
+                ? parseVariantList(flags.normalizers, '--variants')
+                : (cfg.variants ?? parseVariantList(LIVE, '--variants')),
             topic: cfg.topic ?? 'streamnorm-events',
             group: cfg.group ?? 'streamnorm',
             outputTopic: cfg.outputTopic ?? 'streamnorm-predictions',
@@ -132,7 +133,7 @@ export function registerMain(program: Command): void {
         flags.recording !== undefined
           ? { recording: flags.recording, limit: flags.events }
           : { dataset: 'synthetic', options: { limit: flags.events } };
-      const normalizers = flags.normalizers
+      const normalizers = (flags.normalizers ?? COMPARED)
         .split(',')
         .map((x) => x.trim())
         .filter((x) => x.length > 0);

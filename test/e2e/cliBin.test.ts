@@ -90,7 +90,7 @@ describe('dist/cli/index.js (the streamnorm bin)', () => {
       '200',
       '--seeds',
       '2',
-      '--normalizers',
+      '--variants',
       'batch,layer,group:4,none',
       '--batch-sizes',
       '4',
