@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stringify } from 'csv-stringify/sync';
 import { renderChart } from './chart.js';
 import { isOkRow, type CompareResult, type CompareRow, type CompareRowOk } from './types.js';
 
@@ -47,14 +48,9 @@ export const csvColumns = [
   'rejectedUpdates',
 ] as const;
 
-function csvCell(v: unknown): string {
-  const s = v === undefined || v === null ? '' : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
+/** results.csv: RFC 4180 (csv-stringify quotes what needs it), one row per result row in {@link csvColumns} order. */
 export function toCsv(result: CompareResult): string {
-  const lines = [csvColumns.join(',')];
-  for (const r of result.rows) {
+  const records = result.rows.map((r) => {
     const flat: Record<string, unknown> = { ...r };
     if (isOkRow(r)) {
       flat.singletonPolicy = r.singleton.policy;
@@ -62,9 +58,14 @@ export function toCsv(result: CompareResult): string {
       flat.singletonTriggered = r.singleton.triggered;
       flat.singletonAction = r.singleton.action;
     }
-    lines.push(csvColumns.map((c) => csvCell(flat[c])).join(','));
-  }
-  return lines.join('\n') + '\n';
+    return flat;
+  });
+  return stringify(records, {
+    header: true,
+    columns: [...csvColumns],
+    // booleans as true/false (csv-stringify's default writes 1 and an empty cell)
+    cast: { boolean: (v) => String(v) },
+  });
 }
 
 export function toJson(result: CompareResult): string {

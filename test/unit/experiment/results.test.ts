@@ -103,6 +103,8 @@ describe('results writers', () => {
     expect(Number(at(rows[1], 'error'))).toBe(0.4);
     expect(Number(at(rows[1], 'errorCi95'))).toBe(0.0497);
     expect(at(rows[1], 'singletonAction')).toBe('used "running" stats, twice');
+    if (first.status === 'ok')
+      expect(at(rows[1], 'singletonTriggered')).toBe(String(first.singleton.triggered));
     expect(at(rows[4], 'batchSize')).toBe('poisson:8');
     const failed = rows.find((r) => at(r, 'status') === 'failed') as string[];
     expect(at(failed, 'reason')).toBe('seed 2: something "quoted" broke');
