@@ -3,8 +3,9 @@
  * `streamnorm predict` (or the library's `modelFromState`) loads anywhere.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 import type { Command } from 'commander';
 import { CheckpointError, ConfigError } from '../errors.js';
 import { FileCheckpointStore, parseCheckpoint, type Checkpoint } from '../streams/checkpointStore.js';
@@ -60,10 +61,8 @@ export function registerExport(program: Command): void {
       if (only !== undefined && only.length === 0) throw new ConfigError('--variants: no variants given');
       const file = modelFileFromCheckpoint(cp, only);
       await mkdir(dirname(flags.out), { recursive: true });
-      // written whole then renamed: a reader never sees half a model
-      const tmp = `${flags.out}.tmp-${process.pid}`;
-      await writeFile(tmp, JSON.stringify(file) + '\n');
-      await rename(tmp, flags.out);
+      // write-file-atomic: a temporary file, fsynced, renamed over the target; a reader never sees half a model
+      await writeFileAtomic(flags.out, JSON.stringify(file) + '\n');
       if (!flags.quiet)
         process.stdout.write(
           `exported ${Object.keys(file.variants).join(', ')} (checkpoint ${cp.sequence}) to ${flags.out}\n`,
