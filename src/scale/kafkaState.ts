@@ -144,8 +144,12 @@ export interface ScaleMeta {
   partitions: number[];
   eventsLearned: number;
   stalenessMs: number;
-  /** Ids of the events learned since the previous capture (only with an audit log). */
-  ids?: string[];
+  /**
+   * Only with an audit log: how many events this replica had learned, in all, when the capture was taken. A
+   * capture that a newer one replaced before it was written is never committed; the next committed one covers
+   * its events too, so the audit log takes the ids up to this count from what it has not written yet.
+   */
+  idsEnd?: number;
 }
 
 export interface KafkaStateStoreOptions {

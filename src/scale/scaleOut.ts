@@ -34,7 +34,8 @@ export interface ScaleOutOptions {
   logger?: StreamLogger;
   /**
    * Appends one JSON line per durable checkpoint, `{ "replica", "ids" }`: the ids of the events it made
-   * durable (learned since the previous checkpoint). An audit log: over a group's files every event id appears
+   * durable (learned since the previous durable checkpoint, including those of a capture a newer one replaced
+   * before it was written). An audit log: over a group's files every event id appears
    * exactly once (what the failover test checks).
    */
   learnedIdsFile?: string;
@@ -57,7 +58,9 @@ export class ScaleOut {
   private held: number[] = [];
   private early: SyncRecord[] = [];
   private feed: Consumer | null = null;
+  /** Audit log: ids learned and not yet in a committed checkpoint, after the first `idsWritten` ever learned. */
   private uncaptured: string[] = [];
+  private idsWritten = 0;
   private readonly metrics: ScaleMetrics | null;
 
   constructor(private readonly o: ScaleOutOptions) {
@@ -76,8 +79,10 @@ export class ScaleOut {
         this.replica?.published(m.capture);
         const size = m.capture.records.reduce((n, r) => n + JSON.stringify(r).length, 0);
         this.metrics?.published(m.capture.records.length, size);
-        if (o.learnedIdsFile !== undefined && m.ids !== undefined && m.ids.length > 0) {
-          appendFileSync(o.learnedIdsFile, JSON.stringify({ replica: this.replicaId, ids: m.ids }) + '\n');
+        if (o.learnedIdsFile !== undefined && m.idsEnd !== undefined && m.idsEnd > this.idsWritten) {
+          const ids = this.uncaptured.splice(0, m.idsEnd - this.idsWritten);
+          this.idsWritten = m.idsEnd;
+          appendFileSync(o.learnedIdsFile, JSON.stringify({ replica: this.replicaId, ids }) + '\n');
         }
       },
     });
@@ -147,7 +152,7 @@ export class ScaleOut {
       partitions: [...this.held],
       eventsLearned: r.events,
       stalenessMs: r.stalenessMs(),
-      ...(this.o.learnedIdsFile === undefined ? {} : { ids: this.uncaptured.splice(0) }),
+      ...(this.o.learnedIdsFile === undefined ? {} : { idsEnd: this.idsWritten + this.uncaptured.length }),
     };
     return { scale };
   }

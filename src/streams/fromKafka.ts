@@ -30,6 +30,7 @@ import { Observable, type Subscriber } from 'rxjs';
 import { ConfigError, KafkaError } from '../errors.js';
 import type { EventOrigin, RawMessage } from './event.js';
 import {
+  beforeRejoin,
   createConsumer,
   createKafka,
   streamLogger,
@@ -169,6 +170,8 @@ export class KafkaSource<T extends RawMessage | RawMessage[] = RawMessage> exten
   private subscriber: Subscriber<T> | null = null;
   private draining = false;
   private closed = false;
+  /** Unregisters this member's gate before kafkajs rejoins (client.ts `beforeRejoin`). */
+  private ungate: (() => void) | null = null;
   /** Fetched messages waiting to be handed over, in fetch order (per partition in offset order). */
   private chunks: QueuedChunk[] = [];
   private pumping = false;
@@ -315,6 +318,8 @@ export class KafkaSource<T extends RawMessage | RawMessage[] = RawMessage> exten
     this.draining = true;
     this.dropQueued();
     for (const st of this.parts.values()) st.waiters.splice(0).forEach((w) => w());
+    this.ungate?.();
+    this.ungate = null;
     const consumer = this.consumer;
     this.consumer = null;
     if (consumer) await consumer.disconnect();
@@ -394,6 +399,9 @@ export class KafkaSource<T extends RawMessage | RawMessage[] = RawMessage> exten
       // A new assignment: what was queued may belong to another member now; it is fetched again if not.
       this.dropQueued();
       this.revoking = null;
+      // Whichever path kafkajs rejoins by next, it waits for the checkpoint and commit of what this member holds.
+      this.ungate?.();
+      this.ungate = beforeRejoin(payload.groupId, payload.memberId, () => this.revoke());
       for (const st of this.parts.values()) st.positioned = false;
       if (o.positionsFromGroup) {
         const held = new Set(

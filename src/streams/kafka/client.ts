@@ -1,8 +1,9 @@
 /**
- * The only module that imports kafkajs. Everything Kafka-specific the rest of the project needs
+ * The only module that imports kafkajs (and the one place that reaches into its internals: {@link beforeRejoin}). Everything Kafka-specific the rest of the project needs
  * (client creation, logging, admin helpers, the few types) goes through here, so a maintained client
  * can replace kafkajs (unmaintained since 2023, tulios/kafkajs#1603) by rewriting one file.
  */
+import { createRequire } from 'node:module';
 import kafkajs from 'kafkajs';
 import type {
   Admin,
@@ -222,6 +223,59 @@ function forward(logger: StreamLogger, { namespace, level, log }: LogEntry): voi
 
 export function createConsumer(kafka: KafkaClient, config: ConsumerConfig): Consumer {
   return kafka.consumer(config);
+}
+
+/**
+ * Work a group member must finish before it rejoins its group (see {@link beforeRejoin}), by group and member id.
+ */
+const rejoinHooks = new Map<string, () => Promise<void>>();
+let rejoinGateInstalled = false;
+
+/**
+ * Runs `hook` (and waits for it) before the member `memberId` of `groupId` rejoins its group, on every path
+ * kafkajs rejoins by: a rebalance noticed inside a batch handler, one noticed between fetches (kafkajs then
+ * rejoins at once, without waiting for the application), stale metadata. Under the eager protocol kafkajs
+ * speaks, the coordinator hands this member's partitions to another only after this member rejoined (or its
+ * session expired), so what the hook commits — a checkpoint with its offsets — lands before any next owner
+ * reads the committed offsets. Without the gate, a checkpoint still in flight when kafkajs rejoined could
+ * commit after the next owner had started from the older offset, and both learned the events in between.
+ *
+ * kafkajs has no hook for this; the gate wraps `ConsumerGroup.prototype.joinAndSync` of kafkajs 2.2.4 (pinned
+ * exactly, unmaintained since 2023), and `test/unit/streams/kafka/rejoinGate.test.ts` fails if that internal
+ * moves. Not covered: a member whose session expired (kafkajs clears its member id and joins as a new member)
+ * lost its partitions before it knew; see docs/scale-out.md. Returns the unregistration.
+ */
+export function beforeRejoin(groupId: string, memberId: string, hook: () => Promise<void>): () => void {
+  installRejoinGate();
+  const key = `${groupId}\u0000${memberId}`;
+  rejoinHooks.set(key, hook);
+  return () => {
+    if (rejoinHooks.get(key) === hook) rejoinHooks.delete(key);
+  };
+}
+
+interface KafkajsConsumerGroup {
+  groupId: string;
+  memberId: string | null;
+  joinAndSync(): Promise<unknown>;
+}
+
+function installRejoinGate(): void {
+  if (rejoinGateInstalled) return;
+  const require = createRequire(import.meta.url);
+  const ConsumerGroup = require('kafkajs/src/consumer/consumerGroup.js') as {
+    prototype: KafkajsConsumerGroup;
+  };
+  const original = ConsumerGroup.prototype.joinAndSync;
+  if (typeof original !== 'function')
+    throw new Error('kafkajs internals changed: ConsumerGroup.prototype.joinAndSync is gone');
+  ConsumerGroup.prototype.joinAndSync = async function (this: KafkajsConsumerGroup): Promise<unknown> {
+    const hook =
+      this.memberId === null ? undefined : rejoinHooks.get(`${this.groupId}\u0000${this.memberId}`);
+    if (hook !== undefined) await hook();
+    return original.call(this);
+  };
+  rejoinGateInstalled = true;
 }
 
 /**
