@@ -62,7 +62,11 @@ export class InMemoryExchange {
   private meet(key: string, replica: number, local: Float64Array): Promise<Float64Array[]> {
     let m = this.meetings.get(key);
     if (m === undefined) {
-      m = { parts: new Array<Float64Array | undefined>(this.replicas), arrived: 0, waiters: [] };
+      m = {
+        parts: Array.from({ length: this.replicas }, (): Float64Array | undefined => undefined),
+        arrived: 0,
+        waiters: [],
+      };
       this.meetings.set(key, m);
     }
     const meeting = m;
