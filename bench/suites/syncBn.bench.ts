@@ -77,9 +77,7 @@ async function timeSteps(name: string, replicas: number, step: Step): Promise<Ca
     maxMs: ms[ms.length - 1],
     stepsPerSecond: perSecond,
   };
-  progress(
-    `${c.name}: p50 ${c.p50Ms.toFixed(3)} ms, p99 ${c.p99Ms.toFixed(3)} ms, ${c.stepsPerSecond.toFixed(0)} steps/s`,
-  );
+  progress(`${c.name}: p50 ${p50.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms, ${perSecond.toFixed(0)} steps/s`);
   return c;
 }
 
