@@ -88,6 +88,8 @@ export class BatchNorm extends normalizerBase(layout) implements Normalizer {
   private lastUsedBatchStats = true;
   /** Values per channel the last training forward's statistics were taken over (pooled with a reducer). */
   private lastCount = 0;
+  /** Whether the last forward pooled its statistics (then its backward must pool its sums too). */
+  private lastPooled = false;
 
   constructor(opts: BatchNormOptions) {
     super(opts);
@@ -108,7 +110,8 @@ export class BatchNorm extends normalizerBase(layout) implements Normalizer {
     const out = outputBuffer(opts.out, x.data.length, 'BatchNorm', x.data);
     const { n, c, l } = d;
     const useBatch = training || !this.trackRunningStats;
-    const reducer = useBatch ? this.reducer : null;
+    // Only training pools (PyTorch's SyncBatchNorm: need_sync = bn_training and self.training).
+    const reducer = training ? this.reducer : null;
     const m = n * l;
     if (!useBatch || m <= 1) assertFinite(x.data, x.data.length, 'BatchNorm', 'input', x.shape);
     if (useBatch && m <= 1 && reducer === null) throw this.singletonError(x.shape);
@@ -135,6 +138,7 @@ export class BatchNorm extends normalizerBase(layout) implements Normalizer {
       }
       for (let j = 0; j < c; j++) invStd[j] = 1 / Math.sqrt(variance[j] + this.eps);
       this.lastCount = count;
+      this.lastPooled = reducer !== null;
     } else {
       for (let j = 0; j < c; j++) {
         mean[j] = this.runningMean[j];
@@ -165,8 +169,14 @@ export class BatchNorm extends normalizerBase(layout) implements Normalizer {
     if (!Number.isFinite(channelGradSums(n, c, l, dy.data, this.xhat, this.sumDy, this.sumDyXhat))) {
       assertFinite(dy.data, dy.data.length, 'BatchNorm', 'dy', dy.shape);
     }
-    const reducer = this.lastUsedBatchStats ? this.reducer : null;
-    if (reducer !== null) return this.backwardPooled(reducer, dy, dx);
+    if (this.lastUsedBatchStats && this.lastPooled) {
+      if (this.reducer === null) {
+        throw new NormalizationError(
+          'BatchNorm: the last forward pooled its statistics; backward needs the reducer',
+        );
+      }
+      return this.backwardPooled(this.reducer, dy, dx);
+    }
     channelBackwardFromSums(
       n,
       c,

@@ -28,7 +28,8 @@ function pooledAlready(moments: Float64Array | null, sums: Float64Array | null):
 
 /**
  * Replica `exchange.replica` of a synchronized BatchNorm: every replica calls `forward` then `backward` once per
- * training step, in step order; inference-mode forwards use the running statistics and exchange nothing. With the
+ * training step, in step order; inference-mode forwards exchange nothing (they use the running statistics, or
+ * this replica's own batch when the layer keeps none, as PyTorch's SyncBatchNorm). With the
  * same parameters everywhere, N replicas' outputs and input gradients equal one BatchNorm's over their
  * concatenated batches, their running statistics are that BatchNorm's, and the sum of their γ/β gradients is its
  * γ/β gradient (test/property/syncBatchNorm.test.ts).
@@ -51,7 +52,7 @@ export class SyncBatchNorm {
 
   async forward(x: Tensor, opts: ForwardOptions = {}): Promise<Tensor> {
     const training = opts.training ?? true;
-    if (!training && this.bn.trackRunningStats) {
+    if (!training) {
       this.pooledForward = false;
       return this.bn.forward(x, opts);
     }

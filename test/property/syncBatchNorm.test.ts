@@ -102,7 +102,7 @@ describe('synchronized BatchNorm', () => {
     );
   });
 
-  it('inference-mode forwards use the running statistics and exchange nothing', async () => {
+  it('inference-mode forwards exchange nothing (running statistics, or the own batch without them)', async () => {
     const group = new InMemoryExchange(2, 50);
     const a = new SyncBatchNorm(new BatchNorm({ channels: 2 }), group.member(0));
     const plain = new BatchNorm({ channels: 2 });
@@ -110,6 +110,16 @@ describe('synchronized BatchNorm', () => {
     // The peer never calls: a training forward would time out, an inference one must not wait.
     expect(Array.from((await a.forward(x, { training: false })).data)).toEqual(
       Array.from(plain.forward(x, { training: false }).data),
+    );
+    // Without running statistics, inference normalizes this replica's own batch (PyTorch: no sync outside training).
+    const noStats = new SyncBatchNorm(
+      new BatchNorm({ channels: 2, trackRunningStats: false }),
+      group.member(1),
+    );
+    expect(Array.from((await noStats.forward(x, { training: false })).data)).toEqual(
+      Array.from(
+        new BatchNorm({ channels: 2, trackRunningStats: false }).forward(x, { training: false }).data,
+      ),
     );
     const err = await a.forward(x).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SyncError);
