@@ -10,7 +10,8 @@ export type ErrorCode =
   | 'KAFKA'
   | 'NON_FINITE_UPDATE'
   | 'METRICS'
-  | 'DATASET';
+  | 'DATASET'
+  | 'SYNC';
 
 export interface StreamnormErrorOptions {
   cause?: unknown;
@@ -102,5 +103,15 @@ export class KafkaAuthError extends KafkaError {
 export class DatasetError extends StreamnormError {
   constructor(message: string, options?: StreamnormErrorOptions) {
     super('DATASET', message, options);
+  }
+}
+
+/**
+ * Synchronized BatchNorm could not pool a step: a peer's contribution did not arrive in time (`retriable`), or
+ * contributions disagree (different channel counts, a replica index out of range: not retriable).
+ */
+export class SyncError extends StreamnormError {
+  constructor(message: string, options?: StreamnormErrorOptions) {
+    super('SYNC', message, options);
   }
 }

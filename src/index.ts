@@ -30,6 +30,10 @@ export {
   type StandardScalerOptions,
   type MinMaxScalerOptions,
 } from './normalizers/index.js';
+export { poolGradientSums, poolMoments, type StatisticsReducer } from './normalizers/index.js';
+export { SyncBatchNorm } from './scale/syncBatchNorm.js';
+export { InMemoryExchange, type StepExchange, type SyncPhase } from './scale/stepExchange.js';
+export { KafkaExchange, type KafkaExchangeOptions } from './scale/kafkaExchange.js';
 export * from './models/index.js';
 export * from './streams/index.js';
 export * from './metrics/index.js';

@@ -15,6 +15,7 @@ import type { Moments, StatisticsMerge } from './moments.js';
 import { type Dims, assertFinite, ensure, outputBuffer, readDims, readGrad, shapeText } from './input.js';
 import type { ForwardOptions, Normalizer } from './normalizer.js';
 import { normalizerBase } from './normalizerBase.js';
+import { type StatisticsReducer, momentsLength } from './statisticsReducer.js';
 import {
   type LayoutInput,
   type StateOf,
@@ -56,6 +57,12 @@ export type BatchNormState = StateOf<typeof layout>;
  * running statistics start at (0, 1) and move only in training, `momentum = null` is a cumulative
  * average, and training on one value per channel throws instead of silently emitting zeros.
  *
+ * Synchronized BatchNorm is this class with a {@link StatisticsReducer} in `reducer`: in training its batch
+ * statistics and its backward sums are pooled across replicas, so the replicas compute what one BatchNorm computes
+ * over their concatenated batches (γ/β gradients stay local, as in PyTorch's SyncBatchNorm: the data-parallel
+ * gradient all-reduce sums them). A replica may then hold a single value per channel; only the pooled count must
+ * exceed 1.
+ *
  * @example
  * const bn = new BatchNorm({ channels: 2 });
  * const y = bn.forward(tensor([1, 2, 3, 5], [2, 2]));
@@ -67,6 +74,8 @@ export class BatchNorm extends normalizerBase(layout) implements Normalizer {
   /** Running unbiased variance per channel. */
   readonly runningVar: Float64Array;
   numBatchesTracked = 0;
+  /** Pools training-mode statistics across replicas (synchronized BatchNorm); null = this batch alone. Not state. */
+  reducer: StatisticsReducer | null = null;
 
   private xhat: Float64Array = new Float64Array(0);
   private readonly invStd: Float64Array;
@@ -77,6 +86,10 @@ export class BatchNorm extends normalizerBase(layout) implements Normalizer {
   private readonly sumDyXhat: Float64Array;
   private last: Dims | null = null;
   private lastUsedBatchStats = true;
+  /** Values per channel the last training forward's statistics were taken over (pooled with a reducer). */
+  private lastCount = 0;
+  /** Whether the last forward pooled its statistics (then its backward must pool its sums too). */
+  private lastPooled = false;
 
   constructor(opts: BatchNormOptions) {
     super(opts);
@@ -97,13 +110,11 @@ export class BatchNorm extends normalizerBase(layout) implements Normalizer {
     const out = outputBuffer(opts.out, x.data.length, 'BatchNorm', x.data);
     const { n, c, l } = d;
     const useBatch = training || !this.trackRunningStats;
+    // Only training pools (PyTorch's SyncBatchNorm: need_sync = bn_training and self.training).
+    const reducer = training ? this.reducer : null;
     const m = n * l;
     if (!useBatch || m <= 1) assertFinite(x.data, x.data.length, 'BatchNorm', 'input', x.shape);
-    if (useBatch && m <= 1) {
-      throw new NormalizationError(
-        `BatchNorm: Expected more than 1 value per channel when training, got input size ${shapeText(x.shape)}`,
-      );
-    }
+    if (useBatch && m <= 1 && reducer === null) throw this.singletonError(x.shape);
     const size = n * c * l;
     const xs = x.data;
     const mean = this.mean;
@@ -113,10 +124,11 @@ export class BatchNorm extends normalizerBase(layout) implements Normalizer {
       if (!Number.isFinite(channelMoments(n, c, l, xs, mean, variance))) {
         assertFinite(xs, size, 'BatchNorm', 'input', x.shape);
       }
+      const count = reducer === null ? m : this.pool(reducer, m, x.shape);
       if (training && this.trackRunningStats) {
         this.numBatchesTracked++;
         const f = this.momentum ?? 1 / this.numBatchesTracked;
-        const unbias = m / (m - 1);
+        const unbias = count / (count - 1);
         const rm = this.runningMean;
         const rv = this.runningVar;
         for (let j = 0; j < c; j++) {
@@ -125,6 +137,8 @@ export class BatchNorm extends normalizerBase(layout) implements Normalizer {
         }
       }
       for (let j = 0; j < c; j++) invStd[j] = 1 / Math.sqrt(variance[j] + this.eps);
+      this.lastCount = count;
+      this.lastPooled = reducer !== null;
     } else {
       for (let j = 0; j < c; j++) {
         mean[j] = this.runningMean[j];
@@ -155,6 +169,14 @@ export class BatchNorm extends normalizerBase(layout) implements Normalizer {
     if (!Number.isFinite(channelGradSums(n, c, l, dy.data, this.xhat, this.sumDy, this.sumDyXhat))) {
       assertFinite(dy.data, dy.data.length, 'BatchNorm', 'dy', dy.shape);
     }
+    if (this.lastUsedBatchStats && this.lastPooled) {
+      if (this.reducer === null) {
+        throw new NormalizationError(
+          'BatchNorm: the last forward pooled its statistics; backward needs the reducer',
+        );
+      }
+      return this.backwardPooled(this.reducer, dy, dx);
+    }
     channelBackwardFromSums(
       n,
       c,
@@ -171,6 +193,109 @@ export class BatchNorm extends normalizerBase(layout) implements Normalizer {
       this.sumDyXhat,
     );
     return { data: dx, shape: [...dy.shape] };
+  }
+
+  /**
+   * This replica's forward contribution to synchronized BatchNorm for batch `x` (`[count, means, M2s]`, see
+   * {@link StatisticsReducer}), without normalizing or touching any state: what an asynchronous transport sends
+   * before the forward that pools it (`SyncBatchNorm` in src/scale).
+   */
+  localMoments(x: Tensor): Float64Array {
+    const { n, c, l } = readDims(x, 'BatchNorm', this.channels, false);
+    if (!Number.isFinite(channelMoments(n, c, l, x.data, this.mean, this.variance))) {
+      assertFinite(x.data, x.data.length, 'BatchNorm', 'input', x.shape);
+    }
+    return this.contribution(n * l);
+  }
+
+  /** This replica's backward contribution (`[Σdy, Σdy·x̂]` per channel) for `dy` of the last forward. */
+  localGradientSums(dy: Tensor): Float64Array {
+    const { n, c, l } = readGrad(dy, 'BatchNorm', this.last, false);
+    if (!Number.isFinite(channelGradSums(n, c, l, dy.data, this.xhat, this.sumDy, this.sumDyXhat))) {
+      assertFinite(dy.data, dy.data.length, 'BatchNorm', 'dy', dy.shape);
+    }
+    const local = new Float64Array(2 * c);
+    local.set(this.sumDy.subarray(0, c), 0);
+    local.set(this.sumDyXhat.subarray(0, c), c);
+    return local;
+  }
+
+  /** `[m, mean, M2 = m·variance]` from the moments in `mean` and `variance`. */
+  private contribution(m: number): Float64Array {
+    const c = this.channels;
+    const local = new Float64Array(momentsLength(c));
+    local[0] = m;
+    for (let j = 0; j < c; j++) {
+      local[1 + j] = this.mean[j];
+      local[1 + c + j] = this.variance[j] * m;
+    }
+    return local;
+  }
+
+  /**
+   * Replaces this batch's moments (in `mean`, `variance`) by the pooled ones and returns the pooled count.
+   * Local moments go out as count, mean and M2 = count·variance, merged by the reducer with Chan's formula.
+   */
+  private pool(reducer: StatisticsReducer, m: number, shape: readonly number[]): number {
+    const c = this.channels;
+    const local = this.contribution(m);
+    const pooled = reducer.poolMoments(local);
+    if (pooled.length !== local.length) {
+      throw new NormalizationError(
+        `BatchNorm: reducer returned ${pooled.length} moments, expected ${local.length}`,
+      );
+    }
+    const count = pooled[0];
+    if (!(count > 1)) throw this.singletonError(shape, count);
+    for (let j = 0; j < c; j++) {
+      this.mean[j] = pooled[1 + j];
+      const v = pooled[1 + c + j] / count;
+      this.variance[j] = v > 0 ? v : 0;
+    }
+    return count;
+  }
+
+  /** Backward with pooled Σdy and Σdy·x̂; dγ and dβ are this replica's own sums (PyTorch's SyncBatchNorm). */
+  private backwardPooled(reducer: StatisticsReducer, dy: Tensor, dx: Float64Array): Tensor {
+    const { n, c, l } = this.last!;
+    this.grads.gamma?.set(this.sumDyXhat.subarray(0, c));
+    this.grads.beta?.set(this.sumDy.subarray(0, c));
+    const local = new Float64Array(2 * c);
+    local.set(this.sumDy.subarray(0, c), 0);
+    local.set(this.sumDyXhat.subarray(0, c), c);
+    const pooled = reducer.poolGradients(local);
+    if (pooled.length !== local.length) {
+      throw new NormalizationError(
+        `BatchNorm: reducer returned ${pooled.length} sums, expected ${local.length}`,
+      );
+    }
+    const sumDy = pooled.subarray(0, c);
+    const sumDyXhat = pooled.subarray(c, 2 * c);
+    const gamma = this.params.gamma ?? null;
+    channelBackwardFromSums(
+      n,
+      c,
+      l,
+      dy.data,
+      this.xhat,
+      this.invStd,
+      gamma,
+      true,
+      dx,
+      null,
+      null,
+      sumDy,
+      sumDyXhat,
+      this.lastCount,
+    );
+    return { data: dx, shape: [...dy.shape] };
+  }
+
+  private singletonError(shape: readonly number[], pooled?: number): NormalizationError {
+    const over = pooled === undefined ? '' : ` (pooled over replicas: ${pooled})`;
+    return new NormalizationError(
+      `BatchNorm: Expected more than 1 value per channel when training, got input size ${shapeText(shape)}${over}`,
+    );
   }
 }
 

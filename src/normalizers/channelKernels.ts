@@ -228,7 +228,8 @@ export function channelGradSums(
 /**
  * Backward of a per-channel normalization from the sums of {@link channelGradSums}. With batch
  * statistics: dx = γ·invStd·(dy − mean(dy) − x̂·mean(dy·x̂)) per channel; with fixed (running) statistics
- * dx = γ·invStd·dy. Sets dγ = Σ dy·x̂ and dβ = Σ dy when given.
+ * dx = γ·invStd·dy. Sets dγ = Σ dy·x̂ and dβ = Σ dy when given. `m` is the number of values the statistics
+ * were taken over: N·L here, all replicas' when the sums were pooled (synchronized BatchNorm).
  */
 export function channelBackwardFromSums(
   n: number,
@@ -244,10 +245,10 @@ export function channelBackwardFromSums(
   dbeta: Float64Array | null,
   sumDy: Float64Array,
   sumDyXhat: Float64Array,
+  m: number = n * l,
 ): void {
   if (dgamma !== null) dgamma.set(sumDyXhat.subarray(0, c));
   if (dbeta !== null) dbeta.set(sumDy.subarray(0, c));
-  const m = n * l;
   for (let i = 0, o = 0; i < n; i++) {
     for (let j = 0; j < c; j++, o += l) {
       const scale = (gamma === null ? 1 : gamma[j]) * invStd[j];

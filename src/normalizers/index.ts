@@ -48,6 +48,7 @@ export {
   type StatisticsMerge,
   type WeightedStatistics,
 } from './moments.js';
+export { momentsLength, poolGradientSums, poolMoments, type StatisticsReducer } from './statisticsReducer.js';
 export {
   weightStandardize,
   weightStandardizeBackward,
