@@ -285,7 +285,13 @@ describe('Grafana provisioning and compose wiring', () => {
     ) as typeof host;
     expect(host.scrape_configs[0].job_name).toBe('streamnorm');
     expect(host.scrape_configs[0].static_configs[0].targets).toEqual(['127.0.0.1:9464']);
-    expect(inCompose.scrape_configs[0].static_configs[0].targets).toEqual(['streamnorm:9464']);
+    // compose: every replica of the streamnorm service, found through Docker's DNS (compose --scale)
+    const dns = (
+      inCompose.scrape_configs[0] as unknown as {
+        dns_sd_configs: { names: string[]; type: string; port: number }[];
+      }
+    ).dns_sd_configs[0];
+    expect([dns.names, dns.type, dns.port]).toEqual([['streamnorm'], 'A', 9464]);
     expect(compose).toContain('--metrics-host');
     expect(compose).toContain('9464');
     expect(DATASOURCES.datasources[0].url).toBe('http://prometheus:9090');
