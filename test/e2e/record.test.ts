@@ -132,6 +132,37 @@ describe('streamnorm record', () => {
     }
   });
 
+  it('--from end records only what arrives after it started', async () => {
+    const running = record('end.jsonl', '--from', 'end', '--partitions', '1', '--max-events', '2');
+    let exited = false;
+    void running.then(() => (exited = true));
+    // one new message a second into partition 1 until the recorder has two (bounded: 90 at most)
+    const producer = createProducer(kafka, { allowAutoTopicCreation: false });
+    await producer.connect();
+    try {
+      for (let i = 0; i < 90 && !exited; i++) {
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: [
+            { partition: 1, value: JSON.stringify({ id: `late-${i}`, ts: Date.now(), x: [1, i], y: 1 }) },
+          ],
+        });
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    } finally {
+      await producer.disconnect();
+    }
+    const r = await running;
+    expect(r.code, r.stderr).toBe(0);
+    const lines = readLines(join(dir, 'end.jsonl'));
+    expect(lines).toHaveLength(2);
+    expect(lines.every((l) => l.partition === 1 && l.value.id.startsWith('late-'))).toBe(true);
+    expect(Number(lines[0].offset)).toBeGreaterThanOrEqual(PER_PARTITION);
+    expect(Number(lines[1].offset)).toBe(Number(lines[0].offset) + 1);
+    expect(lines[0].headers).toBeUndefined();
+  });
+
   it('without --group, no consumer group is left on the broker', async () => {
     const after = await groups(kafka);
     const left = after.filter((g) => !groupsBefore.includes(g));
