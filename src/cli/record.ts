@@ -199,6 +199,7 @@ export function registerRecord(program: Command): void {
       const started = Date.now();
       let idle: NodeJS.Timeout | undefined;
       let connected = false;
+      let failed = false;
       try {
         await consumer.connect();
         connected = true;
@@ -260,6 +261,9 @@ export function registerRecord(program: Command): void {
           Math.min(250, flags.idleMs),
         );
         await finished;
+      } catch (err) {
+        failed = true;
+        throw err;
       } finally {
         clearInterval(idle);
         process.removeListener('SIGINT', onSignal);
@@ -268,7 +272,12 @@ export function registerRecord(program: Command): void {
         await new Promise<void>((resolve, reject) =>
           out.end((err?: Error | null) => (err ? reject(err) : resolve())),
         );
-        if (ownGroup && connected) await deleteGroup(kafka, groupId);
+        // a failure to delete the group must not hide the failure that ended the recording
+        if (ownGroup && connected)
+          await deleteGroup(kafka, groupId).catch((err: unknown) => {
+            if (!failed) throw err;
+            log.warn({ groupId, err }, 'record: could not delete its consumer group');
+          });
       }
       // the file is whole and on disk before the group says it was read
       const fh = await open(flags.out, 'r');
