@@ -6,7 +6,8 @@
  * Environment: STREAMNORM_CONFIG (config file), STREAMNORM_BROKERS or KAFKA_BROKERS, STREAMNORM_TOPIC,
  * STREAMNORM_OUTPUT_TOPIC, STREAMNORM_GROUP, STREAMNORM_METRICS_PORT, STREAMNORM_METRICS_HOST,
  * STREAMNORM_METRICS_{USERNAME,PASSWORD,PASSWORD_FILE,TLS_CERT,TLS_KEY,TLS_CA,READY_WINDOW_MS,READY_MAX_LAG},
- * STREAMNORM_CHECKPOINT_DIR, STREAMNORM_LOG_LEVEL, STREAMNORM_KAFKA_<KEY> (Kafka client settings, e.g.
+ * STREAMNORM_CHECKPOINT_DIR, STREAMNORM_CHECKPOINT_INTERVAL_MS, STREAMNORM_CHECKPOINT_KEEP, STREAMNORM_STATE,
+ * STREAMNORM_LOG_LEVEL, STREAMNORM_KAFKA_<KEY> (Kafka client settings, e.g.
  * STREAMNORM_KAFKA_SASL_PASSWORD; see kafkaSettings.ts).
  *
  * @example config.yaml
@@ -138,6 +139,12 @@ export const configSchema = z
     group: z.string().min(1).optional(),
     clientId: z.string().min(1).optional(),
     checkpointDir: z.string().min(1).optional(),
+    /** `run`: checkpoint at most this long after un-saved progress (default 1000 ms). */
+    checkpointIntervalMs: z.coerce.number().int().positive().optional(),
+    /** `run`: checkpoints kept, newest first (default 2: the newest and the previous; at least 2). */
+    checkpointKeep: z.coerce.number().int().min(2).optional(),
+    /** `run`: where checkpoints live, 'file' or 'kafka' (default 'kafka' for a replica of a group, else 'file'). */
+    state: z.enum(['file', 'kafka']).optional(),
     metrics: z
       .object({
         port: port.optional(),
@@ -216,6 +223,9 @@ const flagNames: Record<string, string> = {
   group: '--group',
   clientId: '--client-id',
   checkpointDir: '--checkpoint-dir',
+  checkpointIntervalMs: '--checkpoint-interval-ms',
+  checkpointKeep: '--checkpoint-keep',
+  state: '--state',
   'metrics.port': '--metrics-port',
   'metrics.host': '--metrics-host',
   'metrics.username': '--metrics-username',
@@ -236,6 +246,9 @@ const envNames: Record<string, string> = {
   outputTopic: 'STREAMNORM_OUTPUT_TOPIC',
   group: 'STREAMNORM_GROUP',
   checkpointDir: 'STREAMNORM_CHECKPOINT_DIR',
+  checkpointIntervalMs: 'STREAMNORM_CHECKPOINT_INTERVAL_MS',
+  checkpointKeep: 'STREAMNORM_CHECKPOINT_KEEP',
+  state: 'STREAMNORM_STATE',
   logLevel: 'STREAMNORM_LOG_LEVEL',
   'metrics.port': 'STREAMNORM_METRICS_PORT',
   'metrics.host': 'STREAMNORM_METRICS_HOST',
@@ -330,6 +343,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
   if (env.STREAMNORM_OUTPUT_TOPIC) raw.outputTopic = env.STREAMNORM_OUTPUT_TOPIC;
   if (env.STREAMNORM_GROUP) raw.group = env.STREAMNORM_GROUP;
   if (env.STREAMNORM_CHECKPOINT_DIR) raw.checkpointDir = env.STREAMNORM_CHECKPOINT_DIR;
+  if (env.STREAMNORM_CHECKPOINT_INTERVAL_MS) raw.checkpointIntervalMs = env.STREAMNORM_CHECKPOINT_INTERVAL_MS;
+  if (env.STREAMNORM_CHECKPOINT_KEEP) raw.checkpointKeep = env.STREAMNORM_CHECKPOINT_KEEP;
+  if (env.STREAMNORM_STATE) raw.state = env.STREAMNORM_STATE;
   if (env.STREAMNORM_LOG_LEVEL) raw.logLevel = env.STREAMNORM_LOG_LEVEL;
   const metrics: Record<string, unknown> = {};
   if (env.STREAMNORM_METRICS_PORT) metrics.port = env.STREAMNORM_METRICS_PORT;

@@ -215,8 +215,13 @@ export function registerReplay(program: Command): void {
             bufferCount(flags.speed === 'max' ? 500 : 1),
             // in order, one request at a time, each under the broker's default 1 MB batch limit
             mergeMap(async (batch) => {
-              for (const part of chunkByBytes(batch.map((m) => ({ key: m.key ?? '', value: valueText(m) }))))
-                await publisher.publish(part);
+              // the recorded headers go out again with their messages
+              const records = batch.map((m) => ({
+                key: m.key ?? '',
+                value: valueText(m),
+                ...(m.headers === undefined ? {} : { headers: m.headers }),
+              }));
+              for (const part of chunkByBytes(records)) await publisher.publish(part);
               return batch.length;
             }, 1),
             tap((n) => {

@@ -10,10 +10,23 @@ import { startMetricsServer } from '../metrics/server.js';
 import { createRegistry } from '../metrics/createRegistry.js';
 import { trackEventLoopDelay } from '../metrics/eventLoopDelay.js';
 import type { ModelState } from '../models/types.js';
-import { FileCheckpointStore, defaultCheckpointDir } from '../streams/checkpointStore.js';
+import { readFileSync } from 'node:fs';
+import {
+  FileCheckpointStore,
+  checkCheckpointFits,
+  defaultCheckpointDir,
+  parseCheckpoint,
+  type Checkpoint,
+} from '../streams/checkpointStore.js';
 import { createEventDecoder, type XShape } from '../streams/decodeEvents.js';
 import { liveMetricsHooks, pipelineMetricsFor } from '../streams/instrument.js';
-import { createConsumer, ensureTopic, type KafkaClient } from '../streams/kafka/client.js';
+import {
+  createConsumer,
+  endOffsets,
+  ensureTopic,
+  withAdmin,
+  type KafkaClient,
+} from '../streams/kafka/client.js';
 import { runLivePipeline } from '../streams/livePipeline.js';
 import { PREDICTION_PRODUCER } from '../streams/toKafka.js';
 import type { RunningScore } from '../streams/prequential.js';
@@ -33,6 +46,7 @@ import { port, positiveInt } from './options.js';
 import { DEFAULT_MAX_ABS } from '../streams/fitSchema.js';
 import { buildModels, defaultVariants, parseVariantList } from './variants.js';
 import { ScaleOut } from '../scale/scaleOut.js';
+import { findSavepoint } from './savepoint.js';
 
 /** Reads the topic from the beginning with a throwaway group until the first valid event, and returns its shape. */
 export async function peekShape(kafka: KafkaClient, topic: string, log: Logger): Promise<XShape> {
@@ -83,7 +97,17 @@ export interface LiveTarget {
   replicaId?: string;
   /** With `state: 'kafka'`: audit log of the event ids each durable checkpoint covers. */
   learnedIds?: string;
+  /** Checkpoint at most this long after un-saved progress (default 1000 ms). */
+  checkpointIntervalMs?: number;
+  /** Local checkpoints kept, newest first (default 2; FileCheckpointStore `keep`). */
+  checkpointKeep?: number;
+  /** Start from this savepoint (a name in the checkpoint directory, or a file) instead of the latest checkpoint. */
+  fromSavepoint?: string;
 }
+
+/** What a refused savepoint tells the user to do. */
+const SAVEPOINT_ADVICE =
+  'choose a savepoint taken from this topic with these variants (streamnorm savepoint --list), or run without --from-savepoint';
 
 /** `--acks`: `all` or `-1` (every in-sync replica), `leader` or `1`. */
 function acksOption(v: string): 'all' | 'leader' {
@@ -107,6 +131,55 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
   const registry = createRegistry();
   const metrics = pipelineMetricsFor(registry);
   const onFallback = (): void => metrics.checkpointFallback('live');
+  const fileStore = (): FileCheckpointStore =>
+    new FileCheckpointStore(dir, {
+      ...(t.checkpointKeep === undefined ? {} : { keep: t.checkpointKeep }),
+      onFallback: (f) => {
+        log.warn(
+          { path: f.path, movedTo: f.movedTo, reason: f.reason, sequence: f.sequence },
+          'newest checkpoint unusable: resuming from the previous one',
+        );
+        onFallback();
+      },
+    });
+  // --from-savepoint: that savepoint's models and offsets instead of the latest checkpoint, checked first
+  let savepoint: { checkpoint: Checkpoint; path: string; advice: string } | undefined;
+  if (t.fromSavepoint !== undefined) {
+    const path = findSavepoint(dir, t.fromSavepoint);
+    const checkpoint = parseCheckpoint(readFileSync(path), path);
+    checkCheckpointFits(
+      checkpoint,
+      {
+        topic: t.topic,
+        endOffsets: await endOffsets(kafka, t.topic),
+        ...(t.variants === undefined
+          ? {}
+          : {
+              variantNames: t.variants.map((v) => v.name),
+              variants: Object.fromEntries(t.variants.map((v) => [v.name, v])),
+            }),
+        schema: { classes: t.classes, dim: t.dim },
+      },
+      path,
+      SAVEPOINT_ADVICE,
+    );
+    savepoint = { checkpoint, path, advice: SAVEPOINT_ADVICE };
+    // The consumer positions a partition when its first batch arrives; the group's committed offsets (past the
+    // savepoint's) would deliver none from a topic with nothing new, so the group is moved back first.
+    const partitions = Object.entries(checkpoint.offsets)
+      .map(([key, offset]) => ({ key, i: key.lastIndexOf(':'), offset }))
+      .filter(({ key, i }) => key.slice(0, i) === t.topic)
+      .map(({ key, i, offset }) => ({ partition: Number(key.slice(i + 1)), offset }));
+    if (partitions.length > 0)
+      await withAdmin(kafka, (admin) =>
+        admin.setOffsets({ groupId: t.group, topic: t.topic, partitions }),
+      ).catch((err: unknown) => {
+        throw new ConfigError(
+          `--from-savepoint: cannot move group '${t.group}' to the savepoint's offsets (${err instanceof Error ? err.message : String(err)}); stop the group's other consumers first`,
+          { cause: err },
+        );
+      });
+  }
   // --state kafka: this process is one replica of the group's models (src/scale/scaleOut.ts).
   const scale =
     t.state === 'kafka'
@@ -121,17 +194,7 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
       : null;
   if (scale !== null) await scale.start();
   const saved =
-    scale !== null
-      ? await scale.store.load()
-      : await new FileCheckpointStore(dir, {
-          onFallback: (f) => {
-            log.warn(
-              { path: f.path, movedTo: f.movedTo, reason: f.reason, sequence: f.sequence },
-              'newest checkpoint unusable: resuming from the previous one',
-            );
-            onFallback();
-          },
-        }).load();
+    savepoint?.checkpoint ?? (scale !== null ? await scale.store.load() : await fileStore().load());
   // The stream's schema, fixed before the first event: flags/config, else the checkpoint's, else the first
   // valid event's shape (peeked) and the default of 2 classes.
   const savedSchema = saved?.schema ?? null;
@@ -142,8 +205,13 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
   if (saved !== null) {
     variants = t.variants ?? Object.keys(saved.models).map((name) => ({ name }));
     log.info(
-      { dir, sequence: saved.sequence, variants: variants.map((v) => v.name) },
-      'resuming from checkpoint',
+      {
+        dir,
+        sequence: saved.sequence,
+        variants: variants.map((v) => v.name),
+        ...(savepoint === undefined ? {} : { savepoint: savepoint.path }),
+      },
+      savepoint === undefined ? 'resuming from checkpoint' : 'starting from savepoint',
     );
   } else {
     shape = await peekShape(kafka, t.topic, log);
@@ -193,7 +261,9 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
         const models = buildModels(variants, shape, classes, states);
         return scale === null ? models : scale.wrap(models);
       },
-      checkpoint: scale?.store ?? dir,
+      checkpoint: scale?.store ?? fileStore(),
+      ...(savepoint === undefined ? {} : { resumeFrom: savepoint }),
+      ...(t.checkpointIntervalMs === undefined ? {} : { checkpointEvery: { ms: t.checkpointIntervalMs } }),
       ...(scale === null ? {} : { checkpointMeta: () => scale.checkpointMeta(), positionsFromGroup: true }),
       onCheckpointFallback: onFallback,
       schema: { ...(shape === null ? {} : { x: shape }), label: { classes } },
@@ -284,6 +354,9 @@ interface RunFlags extends KafkaFlags, MetricsSecurityFlags {
   state?: 'file' | 'kafka';
   replicaId?: string;
   learnedIds?: string;
+  checkpointIntervalMs?: number;
+  checkpointKeep?: number;
+  fromSavepoint?: string;
 }
 
 function nonNegativeNumber(v: string): number {
@@ -368,6 +441,20 @@ export function registerRun(program: Command): void {
       '--checkpoint-dir <dir>',
       'checkpoint directory (default checkpoints/<group>/<topic>, both made safe path segments)',
     )
+    .option(
+      '--checkpoint-interval-ms <ms>',
+      'checkpoint at most this long after un-saved progress (default 1000; or STREAMNORM_CHECKPOINT_INTERVAL_MS)',
+      positiveInt,
+    )
+    .option(
+      '--checkpoint-keep <k>',
+      'keep the k newest checkpoints, older ones under <dir>/history (default 2: the newest and the previous, which a damaged newest falls back to)',
+      positiveInt,
+    )
+    .option(
+      '--from-savepoint <name|path>',
+      'start from this savepoint (see streamnorm savepoint) instead of the latest checkpoint: its models and offsets; refused (exit 6) when it is of another topic or other variants. Give it once: every later checkpoint goes on from there',
+    )
     .option('--max-events <n>', 'stop gracefully after learning n events', positiveInt)
     .option(
       '--classes <n>',
@@ -391,7 +478,7 @@ export function registerRun(program: Command): void {
     )
     .option(
       '--state <where>',
-      "checkpoints: 'file' (local, --checkpoint-dir; default) or 'kafka' (the group's compacted state topic, with replicas of one model across the group: docs/scale-out.md)",
+      "checkpoints: 'file' (local, --checkpoint-dir) or 'kafka' (the group's compacted state topic, with replicas of one model across the group: docs/scale-out.md); default 'kafka' when --replica-id makes this process a replica, else 'file' (or STREAMNORM_STATE)",
       (v: string) => {
         if (v !== 'file' && v !== 'kafka')
           throw new InvalidArgumentError(`expected 'file' or 'kafka', got '${v}'`);
@@ -417,6 +504,9 @@ export function registerRun(program: Command): void {
           outputTopic: flags.outputTopic,
           group: flags.group,
           checkpointDir: flags.checkpointDir,
+          checkpointIntervalMs: flags.checkpointIntervalMs,
+          checkpointKeep: flags.checkpointKeep,
+          state: flags.state,
           logLevel: flags.logLevel as never,
           kafka: kafkaPropertiesFromFlags(flags),
           ...(flags.batch === undefined ? {} : { batch: flags.batch }),
@@ -445,8 +535,14 @@ export function registerRun(program: Command): void {
       const classes = flags.classes ?? cfg.classes;
       if (classes !== undefined && classes < 2)
         throw new ConfigError(`--classes: expected an integer >= 2, got ${classes}`);
-      if (flags.state !== 'kafka' && (flags.replicaId !== undefined || flags.learnedIds !== undefined))
+      // A replica of the group's models (--replica-id) keeps its state in Kafka unless told otherwise.
+      const state = cfg.state ?? (flags.replicaId !== undefined ? 'kafka' : 'file');
+      if (state !== 'kafka' && (flags.replicaId !== undefined || flags.learnedIds !== undefined))
         throw new ConfigError('--replica-id and --learned-ids need --state kafka');
+      if (state === 'kafka' && (flags.fromSavepoint !== undefined || cfg.checkpointKeep !== undefined))
+        throw new ConfigError(
+          '--from-savepoint and --checkpoint-keep are for local checkpoints (--state file); the state topic keeps the latest state of each replica',
+        );
       const dim = flags.dim ?? cfg.dim;
       const clip = flags.clip ?? cfg.clip;
       await runLive(
@@ -462,7 +558,12 @@ export function registerRun(program: Command): void {
           ...(cfg.outputTopic === undefined ? {} : { outputTopic: cfg.outputTopic }),
           ...(flags.maxEvents === undefined ? {} : { maxEvents: flags.maxEvents }),
           ...(flags.maxWaitMs === undefined ? {} : { maxWaitMs: flags.maxWaitMs }),
-          ...(flags.state === undefined ? {} : { state: flags.state }),
+          state,
+          ...(cfg.checkpointIntervalMs === undefined
+            ? {}
+            : { checkpointIntervalMs: cfg.checkpointIntervalMs }),
+          ...(cfg.checkpointKeep === undefined ? {} : { checkpointKeep: cfg.checkpointKeep }),
+          ...(flags.fromSavepoint === undefined ? {} : { fromSavepoint: flags.fromSavepoint }),
           ...(flags.replicaId === undefined ? {} : { replicaId: flags.replicaId }),
           ...(flags.learnedIds === undefined ? {} : { learnedIds: flags.learnedIds }),
         },

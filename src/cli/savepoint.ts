@@ -17,6 +17,33 @@ export function savepointPath(dir: string, name: string): string {
   return join(dir, 'savepoints', `${name}.json`);
 }
 
+/** Names of the savepoints in a checkpoint directory, sorted. */
+export function savepointNames(dir: string): string[] {
+  const sp = join(dir, 'savepoints');
+  return existsSync(sp)
+    ? readdirSync(sp)
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => f.slice(0, -5))
+        .sort()
+    : [];
+}
+
+/**
+ * The file `run --from-savepoint REF` starts from: the savepoint named REF in `dir`, or REF as a path (a
+ * savepoint file, or any checkpoint file). A usage error lists the savepoints there are when neither exists.
+ */
+export function findSavepoint(dir: string, ref: string): string {
+  if (NAME.test(ref) && !ref.startsWith('.')) {
+    const named = savepointPath(dir, ref);
+    if (existsSync(named)) return named;
+  }
+  if ((ref.includes('/') || ref.endsWith('.json')) && existsSync(ref)) return ref;
+  const names = savepointNames(dir);
+  throw new ConfigError(
+    `--from-savepoint: no savepoint '${ref}' in ${dir} and no such file (${names.length === 0 ? 'it has no savepoints' : `savepoints: ${names.join(', ')}`})`,
+  );
+}
+
 interface SavepointFlags {
   checkpointDir: string;
   name?: string;
@@ -45,12 +72,7 @@ export function registerSavepoint(program: Command): void {
         throw new ConfigError('savepoint needs exactly one of --name NAME, --restore NAME or --list');
       if (flags.list) {
         const sp = join(dir, 'savepoints');
-        const names = existsSync(sp)
-          ? readdirSync(sp)
-              .filter((f) => f.endsWith('.json'))
-              .map((f) => f.slice(0, -5))
-              .sort()
-          : [];
+        const names = savepointNames(dir);
         for (const n of names) {
           const cp = parseCheckpoint(readFileSync(join(sp, `${n}.json`)), n);
           process.stdout.write(

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join, relative, resolve, isAbsolute } from 'node:path';
 import { CheckpointError, CheckpointRefusedError } from '../errors.js';
 import type { ModelState } from '../models/types.js';
@@ -73,7 +73,16 @@ export interface CheckpointFallback {
 export interface FileCheckpointStoreOptions {
   /** Called when the newest checkpoint is damaged or missing and the previous one is loaded (log it, count it). */
   onFallback?: (f: CheckpointFallback) => void;
+  /**
+   * How many of the newest checkpoints to keep (default 2: `checkpoint.json` and `checkpoint.prev.json`, the
+   * one a damaged newest falls back to; at least 2). Above 2, every checkpoint is also kept as
+   * `history/checkpoint-<sequence>.json` and the history is pruned to the `keep` newest after each save.
+   */
+  keep?: number;
 }
+
+/** Default and least {@link FileCheckpointStoreOptions.keep}: the newest checkpoint and the previous one. */
+export const MIN_CHECKPOINT_KEEP = 2;
 
 /** Format version of the payload; a file of another version is refused (never read as something else). */
 export const CHECKPOINT_VERSION = 2;
@@ -100,6 +109,8 @@ const SIZE_KEYS = new Set([
 const FORMAT = 'streamnorm-checkpoint';
 const FILE = 'checkpoint.json';
 const PREVIOUS = 'checkpoint.prev.json';
+const HISTORY = 'history';
+const HISTORY_FILE = /^checkpoint-(\d+)\.json$/;
 
 interface Header {
   format: string;
@@ -155,6 +166,9 @@ export class FileCheckpointStore implements CheckpointStore {
   readonly dir: string;
   readonly path: string;
   readonly previousPath: string;
+  /** Where checkpoints beyond the newest two are kept when `keep` > 2. */
+  readonly historyDir: string;
+  readonly keep: number;
   private chain: Promise<unknown> = Promise.resolve();
   private sequence: number | null = null;
   private tmpCounter = 0;
@@ -166,7 +180,33 @@ export class FileCheckpointStore implements CheckpointStore {
     this.dir = dir;
     this.path = join(dir, FILE);
     this.previousPath = join(dir, PREVIOUS);
+    this.historyDir = join(dir, HISTORY);
+    this.keep = options.keep ?? MIN_CHECKPOINT_KEEP;
+    if (!Number.isSafeInteger(this.keep) || this.keep < MIN_CHECKPOINT_KEEP)
+      throw new CheckpointError(
+        `checkpoint keep must be an integer >= ${MIN_CHECKPOINT_KEEP} (the newest checkpoint and the previous one, which a damaged newest falls back to), got ${String(options.keep)}`,
+        { retriable: false },
+      );
     this.onFallback = options.onFallback;
+  }
+
+  /** Sequences of the checkpoints kept in {@link historyDir}, newest first (empty when `keep` is 2). */
+  async history(): Promise<number[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.historyDir);
+    } catch {
+      return [];
+    }
+    return names
+      .map((n) => HISTORY_FILE.exec(n))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => b - a);
+  }
+
+  historyPath(sequence: number): string {
+    return join(this.historyDir, `checkpoint-${String(sequence).padStart(12, '0')}.json`);
   }
 
   save(input: CheckpointInput): Promise<Checkpoint> {
@@ -289,22 +329,36 @@ export class FileCheckpointStore implements CheckpointStore {
       } finally {
         await fh.close();
       }
+      if (this.keep > MIN_CHECKPOINT_KEEP) {
+        // the same (already synced) file under its sequence in the history: a hard link, a copy where the
+        // file system has none; written before the renames, so the history never misses a checkpoint
+        await mkdir(this.historyDir, { recursive: true, mode: 0o700 });
+        const kept = this.historyPath(cp.sequence);
+        await unlink(kept).catch(() => undefined);
+        await link(tmp, kept).catch(() => copyFile(tmp, kept));
+        await syncDir(this.historyDir);
+      }
       await rename(this.path, this.previousPath).catch((err: unknown) => {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       });
       await rename(tmp, this.path);
-      const dh = await open(this.dir, 'r');
-      try {
-        await dh.sync();
-      } finally {
-        await dh.close();
-      }
+      await syncDir(this.dir);
     } catch (err) {
       await unlink(tmp).catch(() => undefined);
       throw new CheckpointError(`cannot write checkpoint ${this.path}`, { cause: err, retriable: true });
     }
     this.sequence = cp.sequence;
+    if (this.keep > MIN_CHECKPOINT_KEEP) await this.prune(cp.sequence);
     return cp;
+  }
+
+  /**
+   * Deletes history files beyond the `keep` newest. Only after the new checkpoint is in place, and never the
+   * one just written (it is the newest); a crash here leaves extra files, which the next save prunes.
+   */
+  private async prune(justWritten: number): Promise<void> {
+    const old = (await this.history()).filter((s) => s !== justWritten).slice(this.keep - 1);
+    await Promise.all(old.map((s) => unlink(this.historyPath(s)).catch(() => undefined)));
   }
 
   /** Remove temporary files left by a crash in the middle of a save (they are never read). */
@@ -318,6 +372,15 @@ export class FileCheckpointStore implements CheckpointStore {
     const stale = names.filter((n) => n.startsWith(`${FILE}.`) && n.endsWith('.tmp'));
     await Promise.all(stale.map((n) => unlink(join(this.dir, n)).catch(() => undefined)));
     return stale.length;
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const dh = await open(dir, 'r');
+  try {
+    await dh.sync();
+  } finally {
+    await dh.close();
   }
 }
 
@@ -392,10 +455,10 @@ function partitionsOf(offsets: Record<string, string>, topic: string | null): nu
   return out.sort((a, b) => a - b);
 }
 
-function refuse(path: string, what: string): CheckpointRefusedError {
-  return new CheckpointRefusedError(
-    `checkpoint ${path} is refused: ${what}; move it away (or use another --checkpoint-dir) to start the models over`,
-  );
+const START_OVER = 'move it away (or use another --checkpoint-dir) to start the models over';
+
+function refuseWith(path: string, what: string, advice = START_OVER): CheckpointRefusedError {
+  return new CheckpointRefusedError(`checkpoint ${path} is refused: ${what}; ${advice}`);
 }
 
 /**
@@ -415,7 +478,7 @@ function checkState(state: unknown, where: string, path: string): void {
     const [v, at] = stack.pop()!;
     if (typeof v === 'number') {
       if (!Number.isFinite(v) || Math.abs(v) > MAX_STATE_MAGNITUDE)
-        throw refuse(path, `${at} = ${v} (parameters must be finite and within ±${MAX_STATE_MAGNITUDE})`);
+        throw refuseWith(path, `${at} = ${v} (parameters must be finite and within ±${MAX_STATE_MAGNITUDE})`);
     } else if (typeof v === 'string') {
       // Packed float arrays (base64): 8 bytes per value.
       stored += Math.floor((v.length * 3) / 32);
@@ -427,7 +490,7 @@ function checkState(state: unknown, where: string, path: string): void {
         if (typeof e === 'number') {
           numbers++;
           if (!Number.isFinite(e) || Math.abs(e) > MAX_STATE_MAGNITUDE)
-            throw refuse(
+            throw refuseWith(
               path,
               `${at}[${i}] = ${e} (parameters must be finite and within ±${MAX_STATE_MAGNITUDE})`,
             );
@@ -435,7 +498,7 @@ function checkState(state: unknown, where: string, path: string): void {
         else if (typeof e === 'object' || typeof e === 'string') stack.push([e, `${at}[${i}]`]);
       }
       if (numbers > 0 && nulls > 0)
-        throw refuse(path, `${at} holds null among numbers (a NaN or Infinity when it was saved)`);
+        throw refuseWith(path, `${at} holds null among numbers (a NaN or Infinity when it was saved)`);
       stored += numbers;
     } else if (v !== null && typeof v === 'object') {
       for (const [k, e] of Object.entries(v)) {
@@ -450,7 +513,7 @@ function checkState(state: unknown, where: string, path: string): void {
     for (const n of list) {
       if (n === null || n === undefined) continue;
       if (!(typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= MAX_STATE_SIZE && n <= stored + 2))
-        throw refuse(
+        throw refuseWith(
           path,
           `${at} = ${JSON.stringify(n)} does not fit the ${stored} values stored (sizes are checked before anything is allocated)`,
         );
@@ -479,7 +542,10 @@ export function checkCheckpointFits(
   cp: Checkpoint,
   expected: CheckpointExpectation,
   path = 'checkpoint',
+  /** What the refusal tells the user to do (default: move the checkpoint away to start over). */
+  advice = START_OVER,
 ): void {
+  const refuse = (p: string, what: string): CheckpointRefusedError => refuseWith(p, what, advice);
   if (cp.topic !== null && cp.topic !== expected.topic)
     throw refuse(path, `it was written for topic "${cp.topic}", this run reads "${expected.topic}"`);
   if (expected.endOffsets) {

@@ -1,4 +1,5 @@
 import type { Features } from '../models/types.js';
+import type { MessageHeaders, RecordedHeaders } from './recordedHeaders.js';
 
 /**
  * A stream event: the JSON value of a Kafka message and of a recording line's `value`.
@@ -38,6 +39,8 @@ export interface RecordedMessage {
   offset: string;
   timestamp: number;
   key: string | null;
+  /** Kafka headers (text, or `{ $binary }` for non-UTF-8 bytes); absent when the message had none. */
+  headers?: RecordedHeaders;
   /** The event object, or for a message that did not decode, the raw string. */
   value: unknown;
 }
@@ -48,6 +51,8 @@ export interface RawMessage {
   key: string | null;
   /** The raw value bytes (Kafka) or the already parsed JSON value (recording). */
   value: Buffer | string | unknown;
+  /** Kafka headers, when the message had any (record keeps them, replay --to-topic sends them again). */
+  headers?: MessageHeaders;
   receivedAt: number;
 }
 

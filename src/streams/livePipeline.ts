@@ -71,6 +71,11 @@ export interface LivePipelineOptions extends KafkaSourceEvents {
   createModels: (states: Readonly<Record<string, ModelState>> | null) => Record<string, OnlineModel>;
   /** Checkpoint directory (FileCheckpointStore) or a store. */
   checkpoint: string | CheckpointStore;
+  /**
+   * Start from this checkpoint (a savepoint) instead of the store's latest; later checkpoints still go to the
+   * store. `path` names it in a refusal, `advice` says what to do then.
+   */
+  resumeFrom?: { checkpoint: Checkpoint; path: string; advice?: string };
   /** Checkpoint every this many messages and at most this long after un-saved progress. Defaults 5000 / 1000 ms. */
   checkpointEvery?: { messages?: number; ms?: number };
   /**
@@ -170,8 +175,10 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
   const kafka =
     options.kafka ?? createKafka({ brokers: options.brokers!, clientId: options.clientId, logger });
   // Loading removes stale temporaries, verifies the file and its parameters, and falls back if it must.
-  const resumedFrom = await store.load();
-  const where = store instanceof FileCheckpointStore ? store.path : 'checkpoint';
+  const resumedFrom = options.resumeFrom?.checkpoint ?? (await store.load());
+  const where =
+    options.resumeFrom?.path ?? (store instanceof FileCheckpointStore ? store.path : 'checkpoint');
+  const advice = options.resumeFrom?.advice;
   if (resumedFrom) {
     checkCheckpointFits(
       resumedFrom,
@@ -181,6 +188,7 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
         ...(options.expectCheckpoint ?? {}),
       },
       where,
+      advice,
     );
   }
   let models: Record<string, OnlineModel>;
@@ -190,12 +198,17 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
     if (resumedFrom === null) throw err;
     const why = err instanceof Error ? err.message : String(err);
     throw new CheckpointRefusedError(
-      `checkpoint ${where} is refused: its models cannot be restored (${why}); move it away (or use another --checkpoint-dir) to start the models over`,
+      `checkpoint ${where} is refused: its models cannot be restored (${why}); ${advice ?? 'move it away (or use another --checkpoint-dir) to start the models over'}`,
       { cause: err },
     );
   }
   if (resumedFrom)
-    checkCheckpointFits(resumedFrom, { topic: options.topic, variantNames: Object.keys(models) }, where);
+    checkCheckpointFits(
+      resumedFrom,
+      { topic: options.topic, variantNames: Object.keys(models) },
+      where,
+      advice,
+    );
   const schema = streamSchema(options.schema ?? {}, resumedFrom, models);
   let shape: XShape | null = schema.x === undefined || schema.x === 'infer' ? null : schema.x;
   const storedSchema = (): Record<string, unknown> => ({

@@ -1,5 +1,6 @@
 import type { EventOrigin, RawMessage, RecordedMessage } from './event.js';
 import { boundedStringify, compactJson, memberSpans } from './jsonText.js';
+import { isRecordedHeaders, messageHeaders, recordedHeaders } from './recordedHeaders.js';
 
 /**
  * A recording line's `value` for a binary (non-UTF-8) message: `{ "$binary": "<base64>" }`. No valid event
@@ -45,12 +46,14 @@ export function recordedValue(value: unknown): unknown {
 /** A raw message as one recording line. */
 export function toRecordedMessage(m: RawMessage): RecordedMessage {
   const o = m.origin;
+  const headers = recordedHeaders(m.headers);
   return {
     topic: o.topic,
     partition: o.partition,
     offset: o.offset,
     timestamp: o.timestamp,
     key: m.key,
+    ...(headers === undefined ? {} : { headers }),
     value: recordedValue(m.value),
   };
 }
@@ -77,12 +80,14 @@ export function asRecordedMessage(v: unknown): RecordedMessage | null {
   if (!('value' in r)) return null;
   const key = r.key === undefined ? null : r.key;
   if (key !== null && typeof key !== 'string') return null;
+  if (r.headers !== undefined && !isRecordedHeaders(r.headers)) return null;
   return {
     topic: r.topic,
     partition: r.partition as number,
     offset,
     timestamp: r.timestamp,
     key,
+    ...(r.headers === undefined ? {} : { headers: r.headers }),
     value: r.value,
   };
 }
@@ -96,7 +101,13 @@ export function fromRecordedMessage(r: RecordedMessage, receivedAt: number): Raw
     timestamp: r.timestamp,
   };
   const value = isBinaryValue(r.value) ? Buffer.from(r.value.$binary, 'base64') : r.value;
-  return { origin, key: r.key, value, receivedAt };
+  return {
+    origin,
+    key: r.key,
+    value,
+    ...(r.headers === undefined ? {} : { headers: messageHeaders(r.headers) }),
+    receivedAt,
+  };
 }
 
 /**
@@ -129,9 +140,11 @@ export function recordedValueText(value: unknown): string {
 /** A raw message as one recording line (JSON, no newline). Never recurses on the value's depth. */
 export function recordingLine(m: RawMessage): string {
   const o = m.origin;
+  const headers = recordedHeaders(m.headers);
   return (
     `{"topic":${JSON.stringify(o.topic)},"partition":${o.partition},"offset":${JSON.stringify(o.offset)},` +
     `"timestamp":${JSON.stringify(o.timestamp)},"key":${m.key === null || m.key === undefined ? 'null' : JSON.stringify(m.key)},` +
+    (headers === undefined ? '' : `"headers":${JSON.stringify(headers)},`) +
     `"value":${recordedValueText(m.value)}}`
   );
 }
@@ -151,7 +164,7 @@ export function parseRecordingLine(line: string, receivedAt: number): RawMessage
   const valueSpan = spans.get('value');
   if (valueSpan === undefined) return null;
   const meta: Record<string, unknown> = {};
-  for (const k of ['topic', 'partition', 'offset', 'timestamp', 'key']) {
+  for (const k of ['topic', 'partition', 'offset', 'timestamp', 'key', 'headers']) {
     const span = spans.get(k);
     if (span === undefined) continue;
     try {
@@ -162,6 +175,7 @@ export function parseRecordingLine(line: string, receivedAt: number): RawMessage
   }
   const rec = asRecordedMessage({ ...meta, value: null });
   if (rec === null) return null;
+  const headers = rec.headers === undefined ? undefined : messageHeaders(rec.headers);
   const text = line.slice(valueSpan[0], valueSpan[1]);
   let value: unknown = text;
   if (text.charCodeAt(0) === 0x22) {
@@ -188,5 +202,5 @@ export function parseRecordingLine(line: string, receivedAt: number): RawMessage
     offset: rec.offset,
     timestamp: rec.timestamp,
   };
-  return { origin, key: rec.key, value, receivedAt };
+  return { origin, key: rec.key, value, ...(headers === undefined ? {} : { headers }), receivedAt };
 }

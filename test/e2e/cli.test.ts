@@ -10,7 +10,18 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, cliEntry, freePort, plainLines, root, runCli } from './cliHelpers.js';
 
-const subcommands = ['run', 'record', 'replay', 'produce', 'compare', 'main'];
+const subcommands = [
+  'run',
+  'record',
+  'replay',
+  'produce',
+  'compare',
+  'main',
+  'status',
+  'savepoint',
+  'export',
+  'predict',
+];
 let dir: string;
 
 beforeAll(() => {
@@ -317,5 +328,31 @@ describe('replay --variants and main', () => {
       child.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
+  });
+});
+
+describe('run --state', () => {
+  const base = ['run', '--topic', 't', '--group', 'g', '--brokers', '127.0.0.1:1', '--metrics-port', '0'];
+
+  it('a replica (--replica-id) keeps its state in Kafka by default: no usage error, it goes on to the broker', async () => {
+    const r = await runCli([...base, '--replica-id', 'r1', '--checkpoint-dir', join(dir, 'ck-state')]);
+    expectOneLine(r, 4, /cannot reach Kafka broker 127\.0\.0\.1:1\b/);
+  });
+
+  it('--state file (flag or STREAMNORM_STATE) with --replica-id is a usage error', async () => {
+    expectOneLine(
+      await runCli([...base, '--replica-id', 'r1', '--state', 'file']),
+      2,
+      /--replica-id and --learned-ids need --state kafka/,
+    );
+    expectOneLine(
+      await runCli([...base, '--replica-id', 'r1'], { env: cleanEnv({ STREAMNORM_STATE: 'file' }) }),
+      2,
+      /--replica-id and --learned-ids need --state kafka/,
+    );
+  });
+
+  it('--checkpoint-keep below 2 is a usage error naming the flag', async () => {
+    expectOneLine(await runCli([...base, '--checkpoint-keep', '1']), 2, /--checkpoint-keep/);
   });
 });

@@ -41,3 +41,28 @@ describe('did-you-mean', () => {
     expect(knownFields(['metrics'])).toEqual(expect.arrayContaining(['port', 'host']));
   });
 });
+
+describe('checkpoint and state settings of run', () => {
+  it('come from flags, the environment and the config file, flags first', () => {
+    const env = {
+      STREAMNORM_CHECKPOINT_INTERVAL_MS: '250',
+      STREAMNORM_CHECKPOINT_KEEP: '5',
+      STREAMNORM_STATE: 'kafka',
+    };
+    expect(configFromEnv(env)).toMatchObject({
+      checkpointIntervalMs: 250,
+      checkpointKeep: 5,
+      state: 'kafka',
+    });
+    const cfg = resolveConfig({ checkpointKeep: 3, state: 'file' }, undefined, env);
+    expect(cfg).toMatchObject({ checkpointIntervalMs: 250, checkpointKeep: 3, state: 'file' });
+  });
+
+  it('name the flag or the variable of a bad value', () => {
+    expect(() => resolveConfig({ checkpointKeep: 1 }, undefined, {})).toThrow(/--checkpoint-keep/);
+    expect(() => configFromEnv({ STREAMNORM_CHECKPOINT_INTERVAL_MS: 'soon' })).toThrow(
+      /STREAMNORM_CHECKPOINT_INTERVAL_MS = "soon"/,
+    );
+    expect(() => configFromEnv({ STREAMNORM_STATE: 'disk' })).toThrow(/STREAMNORM_STATE/);
+  });
+});

@@ -17,6 +17,7 @@ import {
 import { haveTool, promtool, PROMTOOL } from './tools.js';
 import { importDashboard, resolveDatasourceUid } from './grafanaImport.js';
 import { createRegistry, PipelineMetrics } from '../../../src/metrics/index.js';
+import { scaleMetrics } from '../../../src/scale/scaleMetrics.js';
 
 interface TestFile {
   tests: { alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[] }[];
@@ -189,9 +190,32 @@ describe('Grafana dashboard JSON model', () => {
     expect(panels.some((p) => p.type === 'alertlist')).toBe(true);
   });
 
+  it('has a consumer group row: events learned, staleness and owned partitions of each replica', () => {
+    const rowAt = panels.findIndex((p) => p.type === 'row' && /consumer group/i.test(p.title ?? ''));
+    expect(rowAt).toBeGreaterThanOrEqual(0);
+    const row = panels[rowAt];
+    const below = panels.filter((p) => p.type !== 'row' && p.gridPos!.y === row.gridPos!.y + 1);
+    const exprs = below.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
+    for (const name of [
+      'streamnorm_replica_learned_events_total',
+      'streamnorm_replica_staleness_seconds',
+      'streamnorm_consumer_assigned_partitions',
+    ]) {
+      const expr = exprs.find((e) => e.includes(name));
+      expect(expr, name).toBeDefined();
+      // one series per replica: each replica is one scrape target
+      expect(expr, name).toMatch(/by \(instance\)/);
+    }
+    const unit = (name: string) =>
+      below.find((p) => p.targets!.some((t) => t.expr.includes(name)))!.fieldConfig?.defaults?.unit;
+    expect(unit('streamnorm_replica_staleness_seconds')).toBe('s');
+    expect(unit('streamnorm_replica_learned_events_total')).toBe('ops');
+  });
+
   it('uses only names of the catalog (or recorded by rules.yml, or made by Prometheus)', async () => {
     const registry = createRegistry({ defaultMetrics: false });
     new PipelineMetrics(registry);
+    scaleMetrics(registry, () => 0); // a replica of a group (run --state kafka) serves these too
     expect(unknownNames(exposedNames(await registry.metrics()))).toEqual([]);
     // Not vacuous: with nothing exposed, every catalog name used is reported.
     expect(unknownNames(new Set()).length).toBeGreaterThan(20);
@@ -261,7 +285,13 @@ describe('Grafana provisioning and compose wiring', () => {
     ) as typeof host;
     expect(host.scrape_configs[0].job_name).toBe('streamnorm');
     expect(host.scrape_configs[0].static_configs[0].targets).toEqual(['127.0.0.1:9464']);
-    expect(inCompose.scrape_configs[0].static_configs[0].targets).toEqual(['streamnorm:9464']);
+    // compose: every replica of the streamnorm service, found through Docker's DNS (compose --scale)
+    const dns = (
+      inCompose.scrape_configs[0] as unknown as {
+        dns_sd_configs: { names: string[]; type: string; port: number }[];
+      }
+    ).dns_sd_configs[0];
+    expect([dns.names, dns.type, dns.port]).toEqual([['streamnorm'], 'A', 9464]);
     expect(compose).toContain('--metrics-host');
     expect(compose).toContain('9464');
     expect(DATASOURCES.datasources[0].url).toBe('http://prometheus:9090');
