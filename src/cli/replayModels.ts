@@ -11,7 +11,7 @@ import { createRegistry } from '../metrics/createRegistry.js';
 import { ReplayReadiness } from '../metrics/readiness.js';
 import { startMetricsServer, type MetricsServer, type MetricsServerOptions } from '../metrics/server.js';
 import { modelLabel } from '../models/modelFamilies.js';
-import { isSparse } from '../models/types.js';
+import { isSparse, type Task } from '../models/types.js';
 import { createEventDecoder, decodeEvents, isEnvelope, type XShape } from '../streams/decodeEvents.js';
 import type { DeadLetterSink } from '../streams/deadLetters.js';
 import type { DeadLetter, StreamEvent } from '../streams/event.js';
@@ -38,6 +38,10 @@ export interface ReplayModelsOptions {
   classes?: number;
   /** Dense vector length (`--dim`); default: the most common shape in the sample. */
   dim?: number;
+  /** Weight count of sparse (hashed) events (`--hash-dim`); default 2^18. An index >= it is a dead letter. */
+  hashDim?: number;
+  /** The labels are numbers (every variant a regressor): no class check, squared error as the loss. */
+  regression?: boolean;
   /** Called with each dead letter and the recording line it came from. */
   onDeadLetter?: (line: number | undefined, letter: DeadLetter) => void;
   /** Stop at the first dead letter with a {@link DecodeError} naming its line. */
@@ -56,6 +60,8 @@ export const MAX_SAMPLED_CLASSES = 1000;
 export interface VariantSummary {
   variant: string;
   model: string;
+  /** What the variant predicts: its loss is log loss (classification) or squared error (regression). */
+  task: Task;
   events: number;
   loss: number;
   error: number;
@@ -156,7 +162,16 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
     if (v !== undefined && !(Number.isInteger(v) && v >= min))
       throw new ConfigError(`${k} must be an integer >= ${min}, got ${v}`);
   // The schema from flags or a bounded sample; the replay itself streams.
-  const { shape, classes } = await sampleSchema(o.recording, { dim: o.dim, classes: o.classes }, o.input);
+  const sampled = await sampleSchema(o.recording, { dim: o.dim, classes: o.classes }, o.input);
+  const { classes } = sampled;
+  let shape = sampled.shape;
+  if (o.hashDim !== undefined) {
+    if (shape.kind !== 'sparse')
+      throw new ConfigError(
+        `--hash-dim: the events of ${o.recording} are ${shape.kind === 'vector' ? 'dense vectors' : 'windows'}, not sparse (hashed) vectors`,
+      );
+    shape = { kind: 'sparse', dim: o.hashDim };
+  }
   const chosen =
     o.variants ??
     (shape.kind === 'window' ? parseVariantList('batch,layer,group:4,none') : defaultVariants(shape));
@@ -198,7 +213,7 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
     last = await lastValueFrom(
       fromInputFile(o.recording, o.input, { speed: o.speed }).pipe(
         takeUntil(o.signal === undefined ? NEVER : fromEvent(o.signal, 'abort')),
-        decodeEvents({ x: shape, label: { classes } }, { deadLetters: sink }),
+        decodeEvents({ x: shape, label: o.regression === true ? {} : { classes } }, { deadLetters: sink }),
         rebatch(o.batch),
         prequential(models, { predictions: false }),
         tap((r) => {
@@ -227,6 +242,7 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
     return {
       variant: v.variant,
       model: modelLabel(m),
+      task: m.task,
       events: s.labeled,
       loss: s.loss,
       error: s.error,
@@ -250,7 +266,10 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
 
 /** An aligned table of the variants' prequential scores. */
 export function formatVariantTable(s: ReplayModelsSummary): string {
-  const header = ['variant', 'model', 'events', 'log loss', 'error', 'faded error', 'events/s', 'rejected'];
+  // the loss is log loss for classifiers, squared error for regressors (the error column: '-')
+  const tasks = new Set(s.variants.map((v) => v.task));
+  const lossName = tasks.size === 1 && tasks.has('regression') ? 'MSE' : tasks.size > 1 ? 'loss' : 'log loss';
+  const header = ['variant', 'model', 'events', lossName, 'error', 'faded error', 'events/s', 'rejected'];
   const pct = (v: number): string => (Number.isFinite(v) ? `${(100 * v).toFixed(2)}%` : '-');
   const rows = s.variants.map((v) => [
     v.variant,
