@@ -216,12 +216,23 @@ export const configSchema = z
         out: z.string().min(1).optional(),
         limit: z.number().int().positive().optional(),
         jobs: z.number().int().positive().optional(),
+        /** `--arrival`: arrival orders (iid, recorded, bursty:R, keyed:R), a list or comma-separated. */
+        arrival: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+        /** `--step-events`: events per optimizer step, or 'arrival'. */
+        stepEvents: z.union([z.number().int().positive(), z.literal('arrival')]).optional(),
+        /** `--warmup`: events left out of the after-warm-up scores. */
+        warmup: z.number().int().min(0).optional(),
         model: z
           .object({
-            hidden: z.number().int().positive().optional(),
+            /** `--model`: the net family compared (windownet, mlp, rnn). */
+            family: grammar((t) => parseModelFamily(t)).optional(),
+            hidden: z
+              .union([z.number().int().positive(), z.array(z.number().int().positive()).min(1)])
+              .optional(),
             kernel: z.number().int().positive().optional(),
             dropout: z.number().min(0).lt(1).optional(),
-            lr: z.number().positive().optional(),
+            /** `--lr`: Adam's rate, or 'auto' (the best of a grid on a tuning draw). */
+            lr: z.union([z.number().positive(), z.literal('auto')]).optional(),
             weightDecay: z.number().min(0).optional(),
             singletonPolicy: z.enum(['error', 'running-stats', 'skip']).optional(),
           })

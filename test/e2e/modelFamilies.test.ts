@@ -200,6 +200,47 @@ describe('model families from the CLI', () => {
     ]);
   });
 
+  it.each([
+    [
+      ['--variants', 'lyer,batch'],
+      /^streamnorm: --variants: expected .* got 'lyer' \(did you mean 'layer'\?\)$/,
+    ],
+    [
+      ['--model', 'rn'],
+      /^streamnorm: --model: expected 'windownet' \| 'mlp' \| 'rnn', got 'rn' \(did you mean 'rnn'\?\)$/,
+    ],
+  ])('compare %j is refused in one line with a did-you-mean (exit 2)', async (args, message) => {
+    const r = await runCli(['compare', '--dataset', 'sensor', ...args, '--out', file('cmp-refused')]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(plainLines(r.stderr)).toHaveLength(1);
+    expect(plainLines(r.stderr)[0]).toMatch(message);
+  });
+
+  it("compare reads its newer flags from the config file's compare section", async () => {
+    const cfg = file('compare.yaml');
+    writeFileSync(
+      cfg,
+      'compare:\n' +
+        '  dataset: sensor\n  limit: 120\n  seeds: 1\n  normalizers: [layer]\n  batchSizes: [4]\n' +
+        '  arrival: [iid, bursty:4]\n  stepEvents: arrival\n  warmup: 20\n' +
+        '  model: { family: rnn, hidden: 8, lr: 0.02 }\n',
+    );
+    const out = file('cmp');
+    const r = await runCli(['compare', '--config', cfg, '--out', out, '--quiet', '--log-level', 'warn']);
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
+      meta: { model: { family: string; hidden: number }; stepEvents: unknown; warmup: number };
+      rows: { arrival: string; lr: number; status: string }[];
+    };
+    expect(res.meta.model).toMatchObject({ family: 'rnn', hidden: 8 });
+    expect(res.meta.stepEvents).toBe('arrival');
+    expect(res.meta.warmup).toBe(20);
+    expect(res.rows.map((x) => [x.arrival, x.lr, x.status])).toEqual([
+      ['iid', 0.02, 'ok'],
+      ['bursty:4', 0.02, 'ok'],
+    ]);
+  });
+
   it('run on the broker learns hashed sparse events with --model linear --optimizer ftrl --hash-dim', async () => {
     const brokers = inject('kafkaBrokers');
     const tag = `${process.pid}-${Date.now()}`;

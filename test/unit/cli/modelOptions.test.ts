@@ -230,3 +230,31 @@ describe('config file variants take the same grammar', () => {
     expect(bad({ loss: 'hinge' }).includes('\n')).toBe(false);
   });
 });
+
+describe("the config file's compare section takes compare's newer flags", () => {
+  it('arrival, step events, warm-up, the family, hidden layers and lr auto', () => {
+    const c = parseConfig(
+      {
+        compare: {
+          arrival: ['iid', 'bursty:8'],
+          stepEvents: 'arrival',
+          warmup: 100,
+          model: { family: 'mlp', hidden: [64, 64], lr: 'auto' },
+        },
+      },
+      'config file c.yaml',
+    );
+    expect(c.compare).toMatchObject({
+      arrival: ['iid', 'bursty:8'],
+      stepEvents: 'arrival',
+      warmup: 100,
+      model: { family: 'mlp', hidden: [64, 64], lr: 'auto' },
+    });
+    expect(() => parseConfig({ compare: { model: { family: 'mpl' } } }, 'config file c.yaml')).toThrow(
+      "config file c.yaml: bad value for compare.model.family: expected 'linear' | 'windownet' | 'mlp' | 'rnn', got 'mpl' (did you mean 'mlp'?)",
+    );
+    expect(() => parseConfig({ compare: { stepEvent: 8 } }, 'config file c.yaml')).toThrow(
+      /unknown field compare\.stepEvent \(did you mean 'stepEvents'\?\)/,
+    );
+  });
+});
