@@ -66,6 +66,8 @@ export interface VariantSummary {
   loss: number;
   error: number;
   fadedError: number;
+  /** Mean absolute error of a regressor's predictions (NaN for classifiers). */
+  mae: number;
   eventsPerSecond: number;
   rejectedUpdates: number;
 }
@@ -209,19 +211,28 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
   let deadLetters = 0;
   let last: PrequentialResult | undefined;
   const seconds: Record<string, number> = {};
+  // Regression: the mean absolute error beside the MSE (the prequential loss), from the predictions.
+  const absErrorSum: Record<string, number> = {};
+  const regression = Object.values(models).some((m) => m.task === 'regression');
   try {
     last = await lastValueFrom(
       fromInputFile(o.recording, o.input, { speed: o.speed }).pipe(
         takeUntil(o.signal === undefined ? NEVER : fromEvent(o.signal, 'abort')),
         decodeEvents({ x: shape, label: o.regression === true ? {} : { classes } }, { deadLetters: sink }),
         rebatch(o.batch),
-        prequential(models, { predictions: false }),
+        prequential(models, { predictions: regression }),
         tap((r) => {
           instrumenter.observe(r);
           readiness.progress(r.messages);
           seen += r.messages;
           deadLetters += r.deadLetters.length;
-          for (const v of r.variants) seconds[v.variant] = (seconds[v.variant] ?? 0) + v.processingSeconds;
+          for (const v of r.variants) {
+            seconds[v.variant] = (seconds[v.variant] ?? 0) + v.processingSeconds;
+            if (v.task !== 'regression') continue;
+            let sum = absErrorSum[v.variant] ?? 0;
+            for (const p of v.predictions) if (p.y !== undefined) sum += Math.abs(p.y - p.predicted);
+            absErrorSum[v.variant] = sum;
+          }
           progress.update(seen);
         }),
       ),
@@ -247,6 +258,7 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
       loss: s.loss,
       error: s.error,
       fadedError: s.fadedError,
+      mae: m.task === 'regression' && s.labeled > 0 ? (absErrorSum[v.variant] ?? 0) / s.labeled : NaN,
       eventsPerSecond: s.events / Math.max(seconds[v.variant] ?? 0, 1e-9),
       rejectedUpdates: v.rejectedUpdates,
     };
@@ -266,19 +278,32 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
 
 /** An aligned table of the variants' prequential scores. */
 export function formatVariantTable(s: ReplayModelsSummary): string {
-  // the loss is log loss for classifiers, squared error for regressors (the error column: '-')
+  // the loss is log loss for classifiers, squared error for regressors; a regression's error is the MAE
   const tasks = new Set(s.variants.map((v) => v.task));
-  const lossName = tasks.size === 1 && tasks.has('regression') ? 'MSE' : tasks.size > 1 ? 'loss' : 'log loss';
-  const header = ['variant', 'model', 'events', lossName, 'error', 'faded error', 'events/s', 'rejected'];
   const pct = (v: number): string => (Number.isFinite(v) ? `${(100 * v).toFixed(2)}%` : '-');
+  const fixed = (v: number): string => (Number.isFinite(v) ? v.toFixed(4) : '-');
+  const speed = (v: VariantSummary): string =>
+    v.eventsPerSecond >= 1000 ? `${(v.eventsPerSecond / 1000).toFixed(1)}k` : v.eventsPerSecond.toFixed(0);
+  const regressionOnly = tasks.size === 1 && tasks.has('regression');
+  const header = regressionOnly
+    ? ['variant', 'model', 'events', 'MSE', 'MAE', 'events/s', 'rejected']
+    : [
+        'variant',
+        'model',
+        'events',
+        tasks.size > 1 ? 'loss' : 'log loss',
+        'error',
+        'faded error',
+        'events/s',
+        'rejected',
+      ];
   const rows = s.variants.map((v) => [
     v.variant,
     v.model,
     String(v.events),
-    Number.isFinite(v.loss) ? v.loss.toFixed(4) : '-',
-    pct(v.error),
-    pct(v.fadedError),
-    v.eventsPerSecond >= 1000 ? `${(v.eventsPerSecond / 1000).toFixed(1)}k` : v.eventsPerSecond.toFixed(0),
+    fixed(v.loss),
+    ...(regressionOnly ? [fixed(v.mae)] : [pct(v.error), pct(v.fadedError)]),
+    speed(v),
     String(v.rejectedUpdates),
   ]);
   const all = [header, ...rows];

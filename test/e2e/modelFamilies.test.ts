@@ -108,7 +108,7 @@ describe('model families from the CLI', () => {
     expect(plainLines(r.stderr).join('\n')).toMatch(/1 dead letter.*bad_label 1/);
   });
 
-  it('replay --task regression learns numbers and reports the MSE', async () => {
+  it('replay --task regression learns numbers and reports the MSE and MAE', async () => {
     const r = await runCli([
       'replay',
       '--input',
@@ -121,13 +121,15 @@ describe('model families from the CLI', () => {
       'warn',
     ]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^variant\s+model\s+events\s+MSE\s+error/m);
-    const [, model, events, mse, error] = row(r.stdout, 'linear');
+    expect(r.stdout).toMatch(/^variant\s+model\s+events\s+MSE\s+MAE\s+events\/s/m);
+    const [, model, events, mse, mae] = row(r.stdout, 'linear');
     expect(model).toBe('LinearModel');
     expect(Number(events)).toBe(N);
     // y = 2·x0 − x1 + noise has variance ≈ 5/3; a model that learned predicts far better than its mean
     expect(Number(mse)).toBeLessThan(0.5);
-    expect(error).toBe('-');
+    // mean |e| ≤ √(mean e²) (Jensen), up to the printed rounding
+    expect(Number(mae)).toBeGreaterThan(0);
+    expect(Number(mae)).toBeLessThanOrEqual(Math.sqrt(Number(mse)) + 1e-3);
   });
 
   it('replay --model mlp --hidden 32 learns an Mlp with one hidden layer of 32', async () => {
