@@ -298,4 +298,56 @@ describe('model families from the CLI', () => {
       regularizer: { l1: 1e-4, l2: 1e-4 },
     });
   });
+
+  it('run on the broker learns a regression with --task regression: numeric labels are events, not dead letters', async () => {
+    const brokers = inject('kafkaBrokers');
+    const tag = `${process.pid}-${Date.now()}`;
+    const topic = `e2e-families-regression-${tag}`;
+    const p = await runCli([
+      'replay',
+      '--input',
+      file('regression.jsonl'),
+      '--to-topic',
+      topic,
+      '--brokers',
+      brokers,
+    ]);
+    expect(p.code, p.stderr).toBe(0);
+    const ck = join(dir, 'ck-regression');
+    const r = await runCli(
+      [
+        'run',
+        '--topic',
+        topic,
+        '--group',
+        `e2e-families-reg-${tag}`,
+        '--task',
+        'regression',
+        '--optimizer',
+        'sgd:0.1',
+        '--batch',
+        '5',
+        '--max-events',
+        String(N),
+        '--metrics-port',
+        String(await freePort()),
+        '--checkpoint-dir',
+        ck,
+        '--log-level',
+        'warn',
+      ],
+      { env: cleanEnv({ KAFKA_BROKERS: brokers }), timeoutMs: 170_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^variant\s+learned\s+MSE\s+error/m);
+    const [, learned, mse, error] = row(r.stdout, 'linear');
+    expect(learned).toBe(String(N));
+    // far below the labels' variance (≈ 5/3), however the batches were cut by time
+    expect(Number(mse)).toBeLessThan(1.2);
+    expect(error).toBe('-');
+    const saved = parseCheckpoint(readFileSync(join(ck, 'checkpoint.json')));
+    expect((saved.models.linear as unknown as { options: object }).options).toMatchObject({
+      loss: 'squared',
+    });
+  });
 });
