@@ -36,6 +36,7 @@ import {
 } from './options.js';
 import { readInputEvents } from '../streams/inputEvents.js';
 import { createProgress } from './progress.js';
+import { forFlag, parseHidden, parseModelFamily, parseNormalizer } from './modelOptions.js';
 
 interface CompareFlags extends InputFlags {
   input?: string;
@@ -145,12 +146,14 @@ export function registerCompare(program: Command): void {
         throw new DatasetError(`--recording: no such file ${recording}`);
       if (flags.limit !== undefined) warnDeprecated('--limit', '--max-events');
       const limit = flags.maxEvents ?? flags.limit ?? c.limit;
-      const family = flags.model;
-      if (family !== undefined) {
-        const f = modelFamily(family);
-        if (!netFamilyNames().includes(f.name))
-          throw new ConfigError(`--model: expected ${netFamilyNames().join(' | ')}, got '${family}'`);
-      }
+      const m = c.model ?? {};
+      // one grammar with run and replay (modelOptions.ts), narrowed to the nets a comparison runs
+      const family =
+        flags.model !== undefined
+          ? forFlag('--model', (t) => parseModelFamily(t, netFamilyNames()))(flags.model)
+          : m.family === undefined
+            ? undefined
+            : forFlag('compare.model.family', (t) => parseModelFamily(t, netFamilyNames()))(m.family);
       // A dataset that ships in several input kinds (spam: sparse or dense hashed vectors; mnist: vectors or
       // [28, 28] windows) is loaded as the first kind the model family reads (any net family by default).
       const input =
@@ -197,6 +200,11 @@ export function registerCompare(program: Command): void {
         .split(',')
         .map((s) => s.trim())
         .filter((s) => s.length > 0);
+      const checkNormalizer = forFlag(
+        flags.normalizers === undefined ? 'compare.normalizers' : '--variants',
+        parseNormalizer,
+      );
+      for (const n of normalizers) checkNormalizer(n);
       const batchText =
         flags.batchSizes ??
         (Array.isArray(c.batchSizes) ? c.batchSizes.join(',') : c.batchSizes) ??
@@ -208,7 +216,6 @@ export function registerCompare(program: Command): void {
           `--singleton-policy: expected 'error' | 'running-stats' | 'skip', got '${policy}'`,
         );
       }
-      const m = c.model ?? {};
       const lrText = flags.lr;
       let lr: number | 'auto' | undefined = m.lr;
       if (lrText !== undefined) {
@@ -216,7 +223,7 @@ export function registerCompare(program: Command): void {
         else if (/^\d*\.?\d+(e-?\d+)?$/i.test(lrText.trim()) && Number(lrText) > 0) lr = Number(lrText);
         else throw new ConfigError(`--lr: expected a rate > 0 or 'auto', got '${lrText}'`);
       }
-      const hidden = flags.hidden === undefined ? m.hidden : parseHidden(flags.hidden);
+      const hidden = flags.hidden === undefined ? m.hidden : forFlag('--hidden', parseHidden)(flags.hidden);
       const model = {
         ...(family !== undefined && { family }),
         ...(hidden !== undefined && { hidden }),
@@ -230,8 +237,11 @@ export function registerCompare(program: Command): void {
       const out = flags.out ?? c.out ?? 'compare-results';
       const jobs = flags.jobs ?? c.jobs;
       validateGrid(normalizers, seeds, jobs);
-      const arrivals = parseArrivalList(flags.arrival ?? 'iid').map(formatArrival);
-      const stepEvents = flags.stepEvents === undefined ? undefined : parseStepEvents(flags.stepEvents);
+      const arrivalText =
+        flags.arrival ?? (Array.isArray(c.arrival) ? c.arrival.join(',') : c.arrival) ?? 'iid';
+      const arrivals = parseArrivalList(arrivalText).map(formatArrival);
+      const stepEvents = flags.stepEvents === undefined ? c.stepEvents : parseStepEvents(flags.stepEvents);
+      const warmup = flags.warmup ?? c.warmup;
       checkWritableDir(out);
       const total =
         normalizers.length *
@@ -247,7 +257,7 @@ export function registerCompare(program: Command): void {
         seeds,
         ...(stepEvents === undefined ? {} : { stepEvents }),
         ...(lr === undefined ? {} : { lr }),
-        ...(flags.warmup === undefined ? {} : { warmup: flags.warmup }),
+        ...(warmup === undefined ? {} : { warmup }),
         ...(jobs === undefined ? {} : { jobs }),
         model,
         onStart: (cells) => {
@@ -298,15 +308,6 @@ function netFamilyNames(): string[] {
   return modelFamilies
     .filter((f) => f.traits.tasks.includes('classification') && f.name !== 'linear')
     .map((f) => f.name);
-}
-
-/** `--hidden 64,64`: one size, or one per layer. */
-function parseHidden(text: string): number | number[] {
-  const parts = text.split(',').map((t) => t.trim());
-  const sizes = parts.map((t) => (/^\d+$/.test(t) ? Number(t) : NaN));
-  if (parts.length === 0 || sizes.some((n) => !(n >= 1)))
-    throw new ConfigError(`--hidden: expected positive integers separated by commas, got '${text}'`);
-  return sizes.length === 1 ? sizes[0] : sizes;
 }
 
 /**

@@ -28,10 +28,18 @@ import { extname } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { ConfigError, DatasetError } from '../errors.js';
-import { modelFamilyNames } from '../models/modelFamilies.js';
+import { lossNames } from '../models/losses/createLoss.js';
 import { isNormalizerSpec, normalizerGrammar } from '../normalizers/descriptors.js';
 import { redact, redactBroker } from '../redact.js';
 import { didYouMean } from './suggest.js';
+import {
+  GrammarError,
+  oneOf,
+  parseModelFamily,
+  parseOptimizer,
+  parseRegularizer,
+  taskNames,
+} from './modelOptions.js';
 import { kafkaPropertiesFromEnv, kafkaPropertyProblem } from './kafkaSettings.js';
 
 /** Kafka's default port, which kcat, librdkafka and Kafka's own tools assume when an address has none. */
@@ -64,18 +72,39 @@ const brokers = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).
 });
 const port = z.coerce.number().int().min(0).max(65535);
 /** A normalizer spec, checked against the normalizer descriptors when the config is parsed. */
-const normalizerSpec = z.string().refine(isNormalizerSpec, () => ({
+const normalizerSpec = z.string().refine(isNormalizerSpec, (s) => ({
   message: `expected ${normalizerGrammar()
     .map((g) => `'${g}'`)
-    .join(' | ')}`,
+    .join(' | ')}${didYouMean(
+    s.split(':')[0],
+    normalizerGrammar().map((g) => g.split(':')[0]),
+  )}`,
 }));
+
+/** A string in one of the model grammars (modelOptions.ts), parsed when the config is: flags and files agree. */
+function grammar<T>(parse: (text: string) => T) {
+  return z.string().transform((text, ctx): T => {
+    try {
+      return parse(text);
+    } catch (e) {
+      if (!(e instanceof GrammarError)) throw e;
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: e.message });
+      return z.NEVER;
+    }
+  });
+}
 
 /** A model variant as a config file (or --variant) describes it; the model module builds it. */
 export const variantSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected 1-64 characters of [A-Za-z0-9_.:-]'),
-    model: z.enum(modelFamilyNames).optional(),
+    model: grammar((t) => parseModelFamily(t)).optional(),
     normalizer: normalizerSpec.optional(),
+    /** The model family's options, in the grammar of the CLI flags (docs/models.md). */
+    task: grammar((t) => oneOf(t, taskNames)).optional(),
+    loss: grammar((t) => oneOf(t, lossNames)).optional(),
+    regularizer: grammar(parseRegularizer).optional(),
+    optimizer: grammar(parseOptimizer).optional(),
     hidden: z.union([z.number().int().positive(), z.array(z.number().int().positive())]).optional(),
     kernel: z.number().int().positive().optional(),
     dropout: z.union([z.number().min(0).lt(1), z.array(z.number().min(0).lt(1))]).optional(),
@@ -194,12 +223,23 @@ export const configSchema = z
         out: z.string().min(1).optional(),
         limit: z.number().int().positive().optional(),
         jobs: z.number().int().positive().optional(),
+        /** `--arrival`: arrival orders (iid, recorded, bursty:R, keyed:R), a list or comma-separated. */
+        arrival: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+        /** `--step-events`: events per optimizer step, or 'arrival'. */
+        stepEvents: z.union([z.number().int().positive(), z.literal('arrival')]).optional(),
+        /** `--warmup`: events left out of the after-warm-up scores. */
+        warmup: z.number().int().min(0).optional(),
         model: z
           .object({
-            hidden: z.number().int().positive().optional(),
+            /** `--model`: the net family compared (windownet, mlp, rnn). */
+            family: grammar((t) => parseModelFamily(t)).optional(),
+            hidden: z
+              .union([z.number().int().positive(), z.array(z.number().int().positive()).min(1)])
+              .optional(),
             kernel: z.number().int().positive().optional(),
             dropout: z.number().min(0).lt(1).optional(),
-            lr: z.number().positive().optional(),
+            /** `--lr`: Adam's rate, or 'auto' (the best of a grid on a tuning draw). */
+            lr: z.union([z.number().positive(), z.literal('auto')]).optional(),
             weightDecay: z.number().min(0).optional(),
             singletonPolicy: z.enum(['error', 'running-stats', 'skip']).optional(),
           })
@@ -259,7 +299,8 @@ function objectShape(t: z.ZodTypeAny): Record<string, z.ZodTypeAny> | null {
   let cur: z.ZodTypeAny = t;
   for (let i = 0; i < 8; i++) {
     if (cur instanceof z.ZodObject) return cur.shape as Record<string, z.ZodTypeAny>;
-    if (cur instanceof z.ZodOptional || cur instanceof z.ZodNullable) cur = cur.unwrap() as z.ZodTypeAny;
+    if (cur instanceof z.ZodArray) cur = cur.element as z.ZodTypeAny;
+    else if (cur instanceof z.ZodOptional || cur instanceof z.ZodNullable) cur = cur.unwrap() as z.ZodTypeAny;
     else if (cur instanceof z.ZodDefault) cur = cur._def.innerType as z.ZodTypeAny;
     else if (cur instanceof z.ZodEffects) cur = cur.innerType() as z.ZodTypeAny;
     else return null;
@@ -271,6 +312,7 @@ function objectShape(t: z.ZodTypeAny): Record<string, z.ZodTypeAny> | null {
 export function knownFields(path: readonly (string | number)[]): string[] {
   let shape = objectShape(configSchema);
   for (const p of path) {
+    if (typeof p === 'number') continue; // an item of the array just unwrapped
     const next = shape?.[String(p)];
     shape = next === undefined ? null : objectShape(next);
   }

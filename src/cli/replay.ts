@@ -30,6 +30,12 @@ import {
 import { formatVariantTable, replayIntoModels } from './replayModels.js';
 import { parseVariantList } from './variants.js';
 import {
+  addModelOptions,
+  streamIsRegression,
+  variantsWithModelFlags,
+  type ModelFlags,
+} from './modelOptions.js';
+import {
   addMetricsSecurityOptions,
   metricsSecurityFromFlags,
   metricsServerSecurity,
@@ -37,7 +43,7 @@ import {
 } from './metricsOptions.js';
 import type { RebatchPolicy } from '../streams/rebatch.js';
 
-interface ReplayFlags extends KafkaFlags, InputFlags, MetricsSecurityFlags {
+interface ReplayFlags extends KafkaFlags, InputFlags, MetricsSecurityFlags, ModelFlags {
   recording?: string;
   input?: string;
   toTopic?: string;
@@ -103,7 +109,7 @@ export function registerReplay(program: Command): void {
     .option('--metrics-host <host>', 'metrics bind address (default 127.0.0.1)')
     .option('--classes <n>', 'number of classes (default: from a sample of the file)', positiveInt)
     .option('--dim <n>', 'vector length (default: the most common shape in a sample)', positiveInt);
-  addInputOptions(cmd)
+  addInputOptions(addModelOptions(cmd))
     .option('--config <file>', 'config file (YAML or JSON)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | silent')
     .option('--quiet', 'no progress and no table')
@@ -111,6 +117,7 @@ export function registerReplay(program: Command): void {
       'after',
       '\nExamples:\n' +
         '  streamnorm replay --input events.jsonl --variants linear,layer\n' +
+        '  streamnorm replay --input events.jsonl --model linear --loss hinge --regularizer l1:1e-4\n' +
         '  streamnorm replay --input data.csv --csv-columns x=1..8,y=9,key=0 --dead-letters bad.jsonl\n' +
         '  streamnorm replay --input recording.jsonl --to-topic events --brokers localhost\n',
     )
@@ -134,14 +141,20 @@ export function registerReplay(program: Command): void {
       const log = createLogger(cfg.logLevel ?? 'info');
       if (flags.toTopic !== undefined && variantsFlag !== undefined)
         throw new ConfigError('replay takes --to-topic TOPIC or --variants, not both');
+      if (flags.toTopic !== undefined && flags.model !== undefined)
+        throw new ConfigError('replay takes --to-topic TOPIC or --model, not both');
       if (!existsSync(file)) throw new DatasetError(`--input: no such file ${file}`);
       const input = inputSpecFromFlags(flags);
       const report = new DeadLetterReport('replay', file, flags.deadLetters);
       if (flags.toTopic === undefined) {
         const variants =
-          typeof variantsFlag === 'string'
-            ? parseVariantList(variantsFlag, '--variants')
-            : (cfg.variants ?? null);
+          variantsWithModelFlags(
+            flags,
+            typeof variantsFlag === 'string' ? parseVariantList(variantsFlag, '--variants') : undefined,
+            cfg.variants,
+            '--variants',
+          ) ?? null;
+        const regression = streamIsRegression(variants ?? undefined, flags.classes);
         // Ctrl-C: stop reading, score what was read, print the partial table, exit 130
         const abort = new AbortController();
         const onSigint = (): void => abort.abort();
@@ -166,6 +179,8 @@ export function registerReplay(program: Command): void {
             quiet: flags.quiet,
             ...(flags.classes === undefined ? {} : { classes: flags.classes }),
             ...(flags.dim === undefined ? {} : { dim: flags.dim }),
+            ...(flags.hashDim === undefined ? {} : { hashDim: flags.hashDim }),
+            ...(regression ? { regression } : {}),
             strict: flags.strict === true,
             signal: abort.signal,
             onDeadLetter: (line, letter) => report.add(line, letter),

@@ -11,7 +11,7 @@ import { createRegistry } from '../metrics/createRegistry.js';
 import { ReplayReadiness } from '../metrics/readiness.js';
 import { startMetricsServer, type MetricsServer, type MetricsServerOptions } from '../metrics/server.js';
 import { modelLabel } from '../models/modelFamilies.js';
-import { isSparse } from '../models/types.js';
+import { isSparse, type Task } from '../models/types.js';
 import { createEventDecoder, decodeEvents, isEnvelope, type XShape } from '../streams/decodeEvents.js';
 import type { DeadLetterSink } from '../streams/deadLetters.js';
 import type { DeadLetter, StreamEvent } from '../streams/event.js';
@@ -38,6 +38,10 @@ export interface ReplayModelsOptions {
   classes?: number;
   /** Dense vector length (`--dim`); default: the most common shape in the sample. */
   dim?: number;
+  /** Weight count of sparse (hashed) events (`--hash-dim`); default 2^18. An index >= it is a dead letter. */
+  hashDim?: number;
+  /** The labels are numbers (every variant a regressor): no class check, squared error as the loss. */
+  regression?: boolean;
   /** Called with each dead letter and the recording line it came from. */
   onDeadLetter?: (line: number | undefined, letter: DeadLetter) => void;
   /** Stop at the first dead letter with a {@link DecodeError} naming its line. */
@@ -56,10 +60,14 @@ export const MAX_SAMPLED_CLASSES = 1000;
 export interface VariantSummary {
   variant: string;
   model: string;
+  /** What the variant predicts: its loss is log loss (classification) or squared error (regression). */
+  task: Task;
   events: number;
   loss: number;
   error: number;
   fadedError: number;
+  /** Mean absolute error of a regressor's predictions (NaN for classifiers). */
+  mae: number;
   eventsPerSecond: number;
   rejectedUpdates: number;
 }
@@ -156,7 +164,16 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
     if (v !== undefined && !(Number.isInteger(v) && v >= min))
       throw new ConfigError(`${k} must be an integer >= ${min}, got ${v}`);
   // The schema from flags or a bounded sample; the replay itself streams.
-  const { shape, classes } = await sampleSchema(o.recording, { dim: o.dim, classes: o.classes }, o.input);
+  const sampled = await sampleSchema(o.recording, { dim: o.dim, classes: o.classes }, o.input);
+  const { classes } = sampled;
+  let shape = sampled.shape;
+  if (o.hashDim !== undefined) {
+    if (shape.kind !== 'sparse')
+      throw new ConfigError(
+        `--hash-dim: the events of ${o.recording} are ${shape.kind === 'vector' ? 'dense vectors' : 'windows'}, not sparse (hashed) vectors`,
+      );
+    shape = { kind: 'sparse', dim: o.hashDim };
+  }
   const chosen =
     o.variants ??
     (shape.kind === 'window' ? parseVariantList('batch,layer,group:4,none') : defaultVariants(shape));
@@ -194,19 +211,28 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
   let deadLetters = 0;
   let last: PrequentialResult | undefined;
   const seconds: Record<string, number> = {};
+  // Regression: the mean absolute error beside the MSE (the prequential loss), from the predictions.
+  const absErrorSum: Record<string, number> = {};
+  const regression = Object.values(models).some((m) => m.task === 'regression');
   try {
     last = await lastValueFrom(
       fromInputFile(o.recording, o.input, { speed: o.speed }).pipe(
         takeUntil(o.signal === undefined ? NEVER : fromEvent(o.signal, 'abort')),
-        decodeEvents({ x: shape, label: { classes } }, { deadLetters: sink }),
+        decodeEvents({ x: shape, label: o.regression === true ? {} : { classes } }, { deadLetters: sink }),
         rebatch(o.batch),
-        prequential(models, { predictions: false }),
+        prequential(models, { predictions: regression }),
         tap((r) => {
           instrumenter.observe(r);
           readiness.progress(r.messages);
           seen += r.messages;
           deadLetters += r.deadLetters.length;
-          for (const v of r.variants) seconds[v.variant] = (seconds[v.variant] ?? 0) + v.processingSeconds;
+          for (const v of r.variants) {
+            seconds[v.variant] = (seconds[v.variant] ?? 0) + v.processingSeconds;
+            if (v.task !== 'regression') continue;
+            let sum = absErrorSum[v.variant] ?? 0;
+            for (const p of v.predictions) if (p.y !== undefined) sum += Math.abs(p.y - p.predicted);
+            absErrorSum[v.variant] = sum;
+          }
           progress.update(seen);
         }),
       ),
@@ -227,10 +253,12 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
     return {
       variant: v.variant,
       model: modelLabel(m),
+      task: m.task,
       events: s.labeled,
       loss: s.loss,
       error: s.error,
       fadedError: s.fadedError,
+      mae: m.task === 'regression' && s.labeled > 0 ? (absErrorSum[v.variant] ?? 0) / s.labeled : NaN,
       eventsPerSecond: s.events / Math.max(seconds[v.variant] ?? 0, 1e-9),
       rejectedUpdates: v.rejectedUpdates,
     };
@@ -250,16 +278,32 @@ export async function replayIntoModels(o: ReplayModelsOptions): Promise<ReplayMo
 
 /** An aligned table of the variants' prequential scores. */
 export function formatVariantTable(s: ReplayModelsSummary): string {
-  const header = ['variant', 'model', 'events', 'log loss', 'error', 'faded error', 'events/s', 'rejected'];
+  // the loss is log loss for classifiers, squared error for regressors; a regression's error is the MAE
+  const tasks = new Set(s.variants.map((v) => v.task));
   const pct = (v: number): string => (Number.isFinite(v) ? `${(100 * v).toFixed(2)}%` : '-');
+  const fixed = (v: number): string => (Number.isFinite(v) ? v.toFixed(4) : '-');
+  const speed = (v: VariantSummary): string =>
+    v.eventsPerSecond >= 1000 ? `${(v.eventsPerSecond / 1000).toFixed(1)}k` : v.eventsPerSecond.toFixed(0);
+  const regressionOnly = tasks.size === 1 && tasks.has('regression');
+  const header = regressionOnly
+    ? ['variant', 'model', 'events', 'MSE', 'MAE', 'events/s', 'rejected']
+    : [
+        'variant',
+        'model',
+        'events',
+        tasks.size > 1 ? 'loss' : 'log loss',
+        'error',
+        'faded error',
+        'events/s',
+        'rejected',
+      ];
   const rows = s.variants.map((v) => [
     v.variant,
     v.model,
     String(v.events),
-    Number.isFinite(v.loss) ? v.loss.toFixed(4) : '-',
-    pct(v.error),
-    pct(v.fadedError),
-    v.eventsPerSecond >= 1000 ? `${(v.eventsPerSecond / 1000).toFixed(1)}k` : v.eventsPerSecond.toFixed(0),
+    fixed(v.loss),
+    ...(regressionOnly ? [fixed(v.mae)] : [pct(v.error), pct(v.fadedError)]),
+    speed(v),
     String(v.rejectedUpdates),
   ]);
   const all = [header, ...rows];

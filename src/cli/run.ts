@@ -47,6 +47,12 @@ import { DEFAULT_MAX_ABS } from '../streams/fitSchema.js';
 import { buildModels, defaultVariants, parseVariantList } from './variants.js';
 import { ScaleOut } from '../scale/scaleOut.js';
 import { findSavepoint } from './savepoint.js';
+import {
+  addModelOptions,
+  streamIsRegression,
+  variantsWithModelFlags,
+  type ModelFlags,
+} from './modelOptions.js';
 
 /** Reads the topic from the beginning with a throwaway group until the first valid event, and returns its shape. */
 export async function peekShape(kafka: KafkaClient, topic: string, log: Logger): Promise<XShape> {
@@ -89,6 +95,8 @@ export interface LiveTarget {
   dim?: number;
   /** Clip of the default models' standardized inputs; 0 = raw inputs. */
   clip?: number;
+  /** The labels are numbers (every variant a regressor, `--task regression`): no classes, squared error. */
+  regression?: boolean;
   /** Input bound (fitSchema). */
   maxAbs?: number;
   /** Where checkpoints live: local files (default) or the group's compacted state topic (scale-out). */
@@ -266,7 +274,7 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
       ...(t.checkpointIntervalMs === undefined ? {} : { checkpointEvery: { ms: t.checkpointIntervalMs } }),
       ...(scale === null ? {} : { checkpointMeta: () => scale.checkpointMeta(), positionsFromGroup: true }),
       onCheckpointFallback: onFallback,
-      schema: { ...(shape === null ? {} : { x: shape }), label: { classes } },
+      schema: { ...(shape === null ? {} : { x: shape }), label: t.regression === true ? {} : { classes } },
       maxAbs: t.maxAbs ?? DEFAULT_MAX_ABS,
       variantSpecs: specs,
       expectCheckpoint: {
@@ -296,7 +304,7 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
     const summary = await handle.done;
     metrics.consumerConnectedChanged(false, t.group);
     readiness.connected(false);
-    printScores(summary.scores, summary.messages, summary.checkpoints);
+    printScores(summary.scores, summary.messages, summary.checkpoints, t.regression === true);
     log.info(
       { messages: summary.messages, checkpoints: summary.checkpoints, offsets: summary.offsets },
       'stopped',
@@ -308,14 +316,19 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
   }
 }
 
-function printScores(scores: Record<string, RunningScore>, messages: number, checkpoints: number): void {
+function printScores(
+  scores: Record<string, RunningScore>,
+  messages: number,
+  checkpoints: number,
+  regression = false,
+): void {
   const rows = Object.entries(scores).map(([v, s]) => [
     v,
     String(s.labeled),
     Number.isFinite(s.loss) ? s.loss.toFixed(4) : '-',
     Number.isFinite(s.error) ? `${(100 * s.error).toFixed(2)}%` : '-',
   ]);
-  const header = ['variant', 'learned', 'log loss', 'error'];
+  const header = ['variant', 'learned', regression ? 'MSE' : 'log loss', 'error'];
   const all = [header, ...rows];
   const w = header.map((_, c) => Math.max(...all.map((r) => r[c].length)));
   const line = (r: string[]): string =>
@@ -326,7 +339,7 @@ function printScores(scores: Record<string, RunningScore>, messages: number, che
   );
 }
 
-interface RunFlags extends KafkaFlags, MetricsSecurityFlags {
+interface RunFlags extends KafkaFlags, MetricsSecurityFlags, ModelFlags {
   brokers?: string;
   topic?: string;
   outputTopic?: string;
@@ -374,7 +387,7 @@ function positiveNumber(v: string): number {
 }
 
 export function registerRun(program: Command): void {
-  addMetricsSecurityOptions(addKafkaOptions(program.command('run')))
+  addModelOptions(addMetricsSecurityOptions(addKafkaOptions(program.command('run'))))
     .description(
       'consume a Kafka topic: predict then learn per batch with one or more variants, publish predictions, checkpoint, serve metrics',
     )
@@ -531,10 +544,19 @@ export function registerRun(program: Command): void {
       requireSetting(cfg.brokers, '--brokers', 'brokers', 'KAFKA_BROKERS');
       const topic = requireSetting(cfg.topic, '--topic', 'topic', 'STREAMNORM_TOPIC');
       const group = requireSetting(cfg.group, '--group', 'group', 'STREAMNORM_GROUP');
-      const variants = flags.variant !== undefined ? parseVariantList(flags.variant) : cfg.variants;
+      // --model and its options (modelOptions.ts): one variant, or options for each of --variants / config's
+      const variants = variantsWithModelFlags(
+        flags,
+        flags.variant !== undefined ? parseVariantList(flags.variant) : undefined,
+        cfg.variants,
+        '--variants',
+      );
       const classes = flags.classes ?? cfg.classes;
       if (classes !== undefined && classes < 2)
         throw new ConfigError(`--classes: expected an integer >= 2, got ${classes}`);
+      const regression = streamIsRegression(variants, classes);
+      if (flags.hashDim !== undefined && flags.dim !== undefined && flags.hashDim !== flags.dim)
+        throw new ConfigError(`--hash-dim and --dim name the same weight count; give one`);
       // A replica of the group's models (--replica-id) keeps its state in Kafka unless told otherwise.
       const state = cfg.state ?? (flags.replicaId !== undefined ? 'kafka' : 'file');
       if (state !== 'kafka' && (flags.replicaId !== undefined || flags.learnedIds !== undefined))
@@ -543,13 +565,14 @@ export function registerRun(program: Command): void {
         throw new ConfigError(
           '--from-savepoint and --checkpoint-keep are for local checkpoints (--state file); the state topic keeps the latest state of each replica',
         );
-      const dim = flags.dim ?? cfg.dim;
+      const dim = flags.hashDim ?? flags.dim ?? cfg.dim;
       const clip = flags.clip ?? cfg.clip;
       await runLive(
         cfg,
         {
           ...(variants === undefined ? {} : { variants }),
           ...(classes === undefined ? {} : { classes }),
+          ...(regression ? { regression } : {}),
           ...(dim === undefined ? {} : { dim }),
           ...(clip === undefined ? {} : { clip }),
           ...(flags.maxAbs === undefined ? {} : { maxAbs: flags.maxAbs }),

@@ -7,7 +7,7 @@ export function closestName(input: string, candidates: readonly string[]): strin
   let bestD = Infinity;
   const lower = input.toLowerCase();
   for (const c of candidates) {
-    const d = distance(lower, c.toLowerCase());
+    const d = Math.min(distance(lower, c.toLowerCase()), swapped(lower, c.toLowerCase()) ? 1 : Infinity);
     if (d < bestD) {
       bestD = d;
       best = c;
@@ -21,4 +21,12 @@ export function closestName(input: string, candidates: readonly string[]): strin
 export function didYouMean(input: string, candidates: readonly string[]): string {
   const c = closestName(input, candidates);
   return c === null ? '' : ` (did you mean '${c}'?)`;
+}
+
+/** Whether `a` is `b` with two adjacent letters swapped ('mpl' for 'mlp'): one typo, not two edits. */
+function swapped(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  return i + 1 < a.length && a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
 }

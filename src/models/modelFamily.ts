@@ -1,5 +1,8 @@
 import type { Rng } from '../core/rng.js';
 import { ModelError } from '../errors.js';
+import type { LossName } from './losses/loss.js';
+import type { OptimizerConfig } from './optim/optimizer.js';
+import type { RegularizerConfig } from './regularizers/regularizer.js';
 import type { Features, ModelState, OnlineModel, Task } from './types.js';
 
 /** The input a family takes: dense vectors `[d]`, sparse vectors, or windows `[C, L]`. */
@@ -34,6 +37,14 @@ export interface FlatVariantOptions {
   l2?: number;
   singletonPolicy?: 'error' | 'running-stats' | 'skip';
   seed?: number;
+  /** What the labels are: classes (default) or numbers; only families whose traits list the task take it. */
+  task?: Task;
+  /** The loss of a linear model ('squared' means regression); nets always learn softmax cross-entropy. */
+  loss?: LossName;
+  /** A regularizer: any for a linear model, `{ l1?, l2? }` for a net (`l1` / `l2` above say the same). */
+  regularizer?: RegularizerConfig | null;
+  /** The optimizer; `lr` supplies its rate (FTRL's alpha) when it names none. */
+  optimizer?: OptimizerConfig;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Rng } from '../../core/rng.js';
 import { ModelError } from '../../errors.js';
 import { LinearModel, type LinearModelOptions, type LinearModelState } from './linearModel.js';
 import { type ModelConformanceCase, type ModelFamily, inputMismatch } from '../modelFamily.js';
+import type { OptimizerConfig } from '../optim/optimizer.js';
 import { sampleDense, sampleSparse } from '../sampleInputs.js';
 
 const D = 6;
@@ -28,12 +29,27 @@ function linearCase(
   };
 }
 
+/** The binary classification losses (labels 0 and 1). */
+const BINARY: readonly string[] = ['logistic', 'hinge', 'exponential'];
+
+/** `{ optimizer }` with `lr` as its rate when it names none (FTRL's rate is alpha); plain SGD at `lr` without one. */
+function optimizerWithRate(
+  o: OptimizerConfig | undefined,
+  lr: number | undefined,
+): { optimizer: OptimizerConfig } | null {
+  if (o === undefined) return lr === undefined ? null : { optimizer: { type: 'sgd', lr } };
+  if (lr === undefined) return { optimizer: o };
+  if (o.type === 'ftrl') return { optimizer: { ...o, alpha: o.alpha ?? lr } };
+  return { optimizer: { ...o, lr: o.lr ?? lr } };
+}
+
 const real = (rng: Rng): number => rng.normal();
 const bit = (rng: Rng): number => rng.int(2);
 
 /**
  * The LinearModel family: dense or sparse vectors, every loss (regression or classification by the loss),
- * regularizer and optimizer. A CLI variant is a logistic model (softmax for more than two classes) with an
+ * regularizer and optimizer. A CLI variant takes its loss, regularizer and optimizer from the flat options;
+ * by default it is a logistic model (softmax for more than two classes, squared for regression) with an
  * elastic net from `l1`/`l2` and plain SGD at `lr`.
  */
 export const linearFamily: ModelFamily<LinearModelOptions> = {
@@ -46,15 +62,28 @@ export const linearFamily: ModelFamily<LinearModelOptions> = {
   itemSyntax: 'linear',
   parseItem: (item) => (item === 'linear' ? {} : null),
   optionsFrom(v, classes) {
+    const loss = v.loss ?? (v.task === 'regression' ? 'squared' : classes > 2 ? 'softmax' : 'logistic');
+    if (v.task === 'regression' && loss !== 'squared')
+      throw new ModelError(`loss: a regression model learns the squared loss, got '${loss}'`);
+    if (v.task === 'classification' && loss === 'squared')
+      throw new ModelError(
+        `loss: 'squared' is a regression loss; a classifier takes ${BINARY.join(', ')} or softmax`,
+      );
+    if (classes > 2 && BINARY.includes(loss))
+      throw new ModelError(
+        `loss: '${loss}' is binary, the stream has ${classes} classes (use the softmax loss, or 2 classes)`,
+      );
     const regularizer =
-      v.l1 !== undefined || v.l2 !== undefined
-        ? { ...(v.l1 === undefined ? {} : { l1: v.l1 }), ...(v.l2 === undefined ? {} : { l2: v.l2 }) }
-        : null;
+      v.regularizer !== undefined
+        ? v.regularizer
+        : v.l1 !== undefined || v.l2 !== undefined
+          ? { ...(v.l1 === undefined ? {} : { l1: v.l1 }), ...(v.l2 === undefined ? {} : { l2: v.l2 }) }
+          : null;
     return {
-      loss: classes > 2 ? 'softmax' : 'logistic',
+      loss,
       regularizer,
-      ...(v.lr === undefined ? {} : { optimizer: { type: 'sgd', lr: v.lr } }),
-      ...(classes > 2 ? { classes } : {}),
+      ...(optimizerWithRate(v.optimizer, v.lr) ?? {}),
+      ...(loss === 'softmax' ? { classes } : {}),
     };
   },
   create(options, shape) {

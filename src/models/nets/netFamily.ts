@@ -1,4 +1,6 @@
+import { ModelError } from '../../errors.js';
 import type { FlatVariantOptions } from '../modelFamily.js';
+import type { NetOptimizerSpec } from '../optim/paramOptimizer.js';
 import type { OnlineModel } from '../types.js';
 import { type NetOptions, type NetState, SoftmaxNet } from './softmaxNet.js';
 
@@ -7,17 +9,34 @@ import { type NetOptions, type NetState, SoftmaxNet } from './softmaxNet.js';
  * named (it trains the same at every arrival batch size), seed 1, Adam at `lr` when a rate is given.
  */
 export function netOptionsFrom(v: FlatVariantOptions, classes: number): NetOptions {
+  if (v.loss !== undefined)
+    throw new ModelError(`loss: only a linear model takes a loss (a net learns softmax cross-entropy)`);
+  if (v.task === 'regression') throw new ModelError(`task: the nets are classifiers (use a linear model)`);
+  const reg = v.regularizer ?? null;
+  if (reg !== null && ('lp' in reg || 'l0' in reg))
+    throw new ModelError(`regularizer: a net takes l1, l2 or elastic, not ${'lp' in reg ? 'lp' : 'l0'}`);
+  const l1 = reg !== null && 'l1' in reg && reg.l1 !== undefined ? reg.l1 : v.l1;
+  const l2 = reg !== null && 'l2' in reg && reg.l2 !== undefined ? reg.l2 : v.l2;
+  const optimizer = netOptimizer(v);
   return {
     ...(v.dropout === undefined ? {} : { dropout: v.dropout }),
     ...(v.weightDecay === undefined ? {} : { weightDecay: v.weightDecay }),
-    ...(v.l1 === undefined ? {} : { l1: v.l1 }),
-    ...(v.l2 === undefined ? {} : { l2: v.l2 }),
+    ...(l1 === undefined ? {} : { l1 }),
+    ...(l2 === undefined ? {} : { l2 }),
     ...(v.singletonPolicy === undefined ? {} : { singletonPolicy: v.singletonPolicy }),
-    ...(v.lr === undefined ? {} : { optimizer: { type: 'adam' as const, lr: v.lr } }),
+    ...(optimizer === undefined ? {} : { optimizer }),
     normalizer: v.normalizer ?? 'layer',
     classes,
     seed: v.seed ?? 1,
   };
+}
+
+/** Adam at `lr` when only a rate is given; a named optimizer at its own rate, else `lr`, else 0.01. */
+function netOptimizer(v: FlatVariantOptions): NetOptimizerSpec | undefined {
+  const o = v.optimizer;
+  if (o === undefined) return v.lr === undefined ? undefined : { type: 'adam', lr: v.lr };
+  if (o.type === 'ftrl') throw new ModelError(`optimizer: a net takes sgd, adagrad or adam, not ftrl`);
+  return { ...o, lr: o.lr ?? v.lr ?? 0.01 };
 }
 
 /**
