@@ -27,6 +27,31 @@ describe('results report', () => {
     expect(lines.find((l) => l.startsWith('| batch size 1'))).toMatch(/\| not run \|$/);
   });
 
+  it('fills the recurrent and GN + WS rows from their own runs, each normalizer against BN with its interval', () => {
+    const relabel = (from: string, to: string) => {
+      const r = sampleResult();
+      r.rows = r.rows.map((x) => (x.normalizer === from ? { ...x, normalizer: to } : x));
+      r.meta.normalizers = r.meta.normalizers.map((n) => (n === from ? to : n));
+      return r;
+    };
+    const rnnResult = sampleResult();
+    rnnResult.meta.model = { family: 'rnn' };
+    const t = drawbacksTable(
+      new Map([
+        ['rnn', { name: 'rnn', description: 'digits as sequences', result: rnnResult }],
+        ['gnws', { name: 'gnws', description: '', result: relabel('layer', 'group:4+ws') }],
+      ]),
+    );
+    const rnn = t.split('\n').find((l) => l.startsWith('| unfriendly to recurrent nets')) as string;
+    expect(rnn).toContain('rnn');
+    expect(rnn).toContain('batch 4: BN 30.0 % ± 5.0, LN 16.0 % ± 5.0 (LN − BN −10.0 ± 3.0 pp)');
+    expect(rnn).toContain('majority baseline 50.0 %');
+    expect(rnn).not.toMatch(/not run/);
+    const gn = t.split('\n').find((l) => l.startsWith('| alternatives: Group Norm')) as string;
+    expect(gn).toContain('batch 1: BN 40.0 % ± 5.0, GN+WS 15.0 % ± 5.0 (GN+WS − BN −10.0 ± 3.0 pp)');
+    expect(gn).not.toMatch(/not run/);
+  });
+
   it('reports the singleton policies at batch size 1 from their own runs, a failing policy by its reason', () => {
     const failing = sampleResult();
     failing.rows = failing.rows.map((r) =>
