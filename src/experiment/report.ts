@@ -89,6 +89,27 @@ export function errorTable(run: ReportRun): string {
   }
   const base = rowsOf(run);
   const b = base.length === 0 ? m.baselineError : base.reduce((a, r) => a + r.baselineError, 0) / base.length;
+  const withEpisodes = base.filter((r) => r.episodeRecall !== undefined);
+  if (withEpisodes.length > 0) {
+    const h = (v: number | null | undefined, d: number): string =>
+      v === null || v === undefined || !Number.isFinite(v) ? '' : ` ± ${v.toFixed(d)}`;
+    out.push(
+      '',
+      'Event-level scores of the anomaly stream: the share of its anomaly episodes detected (any event of an episode predicted anomalous) and normal events predicted anomalous per 1,000 events, mean ± 95 % t-interval:',
+      '',
+      '| arrival | normalizer | batch | error (%) | episode recall | false alarms /1k |',
+      '| --- | --- | --- | ---: | ---: | ---: |',
+    );
+    for (const r of withEpisodes) {
+      const recall = r.episodeRecall as number;
+      out.push(
+        `| ${r.arrival} | ${r.normalizer} | ${r.batchSize} | ${(100 * r.error).toFixed(1)}${ci(r.errorCi95)} | ` +
+          `${Number.isFinite(recall) ? recall.toFixed(2) : '-'}${h(r.episodeRecallCi95, 2)} | ` +
+          `${(r.falseAlarmsPer1000 ?? NaN).toFixed(1)}${h(r.falseAlarmsPer1000Ci95, 1)} |`,
+      );
+    }
+    out.push('', `The stream holds ${withEpisodes[0].episodes} anomaly episodes.`);
+  }
   out.push('');
   out.push(
     `Prequential error (%), mean ± 95 % t-interval over ${m.seeds} seeds; always answering the majority class scores **${pct(b)}**. ` +

@@ -101,6 +101,27 @@ describe('results report', () => {
     expect(t).toContain('majority class scores **50.0 %**');
   });
 
+  it('adds per-episode recall and false alarms per 1,000 events under an anomaly run', () => {
+    const anomaly = sampleResult();
+    anomaly.rows = anomaly.rows.map((r) =>
+      r.status === 'ok'
+        ? {
+            ...r,
+            episodes: 2,
+            episodeRecall: 0.5,
+            episodeRecallCi95: 0.25,
+            falseAlarmsPer1000: 12.34,
+            falseAlarmsPer1000Ci95: 1.5,
+          }
+        : r,
+    );
+    const t = errorTable({ ...run, result: anomaly });
+    expect(t).toContain('episode recall');
+    expect(t).toContain('| iid | batch | 1 | 40.0 ± 5.0 | 0.50 ± 0.25 | 12.3 ± 1.5 |');
+    expect(t).toContain('2 anomaly episodes');
+    expect(errorTable(run)).not.toContain('episode recall');
+  });
+
   it('replaces the marked README section and refuses a text without markers', () => {
     const text = 'a\n<!-- results:start -->\nSTALE TEXT\n<!-- results:end -->\nb\n';
     const out = replaceMarked(text, resultsSection([run], 'docs/results/', 'npm run results'));
