@@ -259,6 +259,15 @@ export function drawbacksTable(runs: Map<string, ReportRun>): string {
   return lines.join('\n');
 }
 
+/** A warning when every row's error (interval included) lies above the majority-class baseline. */
+function beatenByBaseline(rows: CompareRowOk[]): string {
+  if (rows.length === 0) return '';
+  const allWorse = rows.every((r) => r.error - (r.errorCi95 ?? 0) > r.baselineError);
+  if (!allWorse) return '';
+  const base = rows.reduce((a, r) => a + r.baselineError, 0) / rows.length;
+  return ` Every row here errs more than always answering the majority class (${pct(base)}), intervals included: no model here beats the baseline, so read the rows for the differences between normalizers only.`;
+}
+
 /** The reading: per run and arrival order, which normalizers the intervals separate from BN, and where none does. */
 export function reportReading(runs: ReportRun[]): string[] {
   const out: string[] = [];
@@ -279,7 +288,8 @@ export function reportReading(runs: ReportRun[]): string[] {
           (worse.length === 0
             ? 'none is worse than BN with such an interval'
             : `worse than BN: ${worse.map(name).join(', ')}`) +
-          (level.length === 0 ? '.' : `; ${level.length} comparison(s) are level within their intervals.`),
+          (level.length === 0 ? '.' : `; ${level.length} comparison(s) are level within their intervals.`) +
+          beatenByBaseline(rowsOf(run).filter((r) => r.arrival === arrival)),
       );
     }
   }

@@ -81,6 +81,14 @@ describe('results report', () => {
     expect(lines[0]).toContain('1 comparison(s) are level');
   });
 
+  it('says when every row of an arrival order is worse than always answering the majority class', () => {
+    const res = sampleResult();
+    res.rows = res.rows.map((x) => (x.status === 'ok' ? { ...x, baselineError: 0.1 } : x));
+    const lines = reportReading([{ ...run, result: res }]);
+    expect(lines[0]).toContain('Every row here errs more than always answering the majority class (10.0 %)');
+    expect(reportReading([run])[0]).not.toContain('majority class');
+  });
+
   it('explains why only where the intervals show the pattern', () => {
     const why = reportWhy([run]);
     expect(why).toEqual([
