@@ -17,6 +17,10 @@ const known: [string, string][] = [
   ],
   ['mnist', 'handwritten digits as 784-dim vectors (Mlp, one hidden layer of 64)'],
   [
+    'sensor',
+    'real sensor-network windows [2 × 16] (humidity, temperature per mote), 75 anomalous windows in 2 episodes; scored per event and per episode (WindowNet, family defaults)',
+  ],
+  [
     'gnws',
     'GroupNorm with and without Weight Standardization of the conv before it, against BN at small batches (WindowNet, synthetic windows)',
   ],
