@@ -88,6 +88,7 @@ export async function run(): Promise<SuiteResult> {
     notes: [
       'cell times include the train-eval gap measurement for batch, batchrenorm and online (one extra training-mode forward per batch, with a state snapshot)',
       `machine: ${availableParallelism()} cores; other processes on the machine inflate wall-clock figures`,
+      `cells: median of ${REPEATS} run(s) (BENCH_COMPARE_REPEATS); grid: ${SEEDS} seeds (BENCH_COMPARE_SEEDS), the default arrival (iid) and step (the largest batch), the sensor stream's episode scores included`,
     ],
   };
 }

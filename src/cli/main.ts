@@ -64,7 +64,7 @@ interface MainFlags extends MetricsSecurityFlags {
 }
 
 /** What main compares side by side by default, and the variants it runs with --kafka. */
-const COMPARED = 'batch,layer,instance,group:4,batchrenorm,online,none';
+const COMPARED = 'batch,layer,instance,group:4,batchrenorm:start50:warmup500,online,none';
 const LIVE = 'batch,layer,group:4,none';
 
 export function registerMain(program: Command): void {

@@ -25,6 +25,7 @@ import { isNormalizerSpec, normalizerTraits } from '../normalizers/descriptors.j
 import type { Classifier, Features } from '../models/types.js';
 import { poissonSizes } from '../streams/rebatch.js';
 import type { StreamEvent } from '../streams/event.js';
+import { EpisodeTally, type EpisodeCounts, type EpisodeIndex } from './episodeTally.js';
 
 /** A fixed arrival batch size, or random sizes 1 + Poisson(mean − 1) (the live `rebatch` policy). */
 export type BatchSizeSpec = { kind: 'fixed'; size: number } | { kind: 'poisson'; mean: number };
@@ -135,6 +136,8 @@ export interface CellResult {
   singletonRunningStats: number;
   singletonPolicy: string;
   rejectedUpdates: number;
+  /** Anomaly streams: episodes detected and false alarms (class 1 predicted = flagged), when scored. */
+  episodes?: EpisodeCounts;
   failed?: string;
 }
 
@@ -191,7 +194,8 @@ type TrainingPredictor = Classifier & {
 /**
  * Runs one cell on its events (already drawn and arranged in arrival order). Never throws for a model
  * failure: the cell comes back with `failed` set, so one broken combination does not take the grid down.
- * `warmup`: the number of leading events excluded from the `AfterWarmup` scores.
+ * `warmup`: the number of leading events excluded from the `AfterWarmup` scores. `episodes`: the anomaly
+ * episodes of the draw (binary streams), to score per-episode recall and false alarms.
  */
 export function runCell(
   events: readonly StreamEvent[],
@@ -200,6 +204,7 @@ export function runCell(
   task: CellTask,
   modelOptions: CompareModelOptions = {},
   warmup = 0,
+  episodes?: EpisodeIndex,
 ): CellResult {
   const res: CellResult = {
     normalizer: task.normalizer,
@@ -262,6 +267,7 @@ export function runCell(
   const n = events.length;
   const lateFrom = Math.floor((3 * n) / 4);
   const binary = classes === 2;
+  const tally = binary && episodes !== undefined ? new EpisodeTally(episodes) : undefined;
   const scores: number[] = [];
   const labels: number[] = [];
   const X: Features[] = [];
@@ -293,6 +299,7 @@ export function runCell(
           scores.push(P[i][1]);
           labels.push(Y[i]);
         }
+        tally?.observe(events[start + i].id, Y[i], best === 1);
       }
       if (measureGap) {
         const Pt = model.predictProbaMany(X, { training: true });
@@ -321,6 +328,7 @@ export function runCell(
       start += size;
     }
     if (binary) res.auprc = averagePrecision(scores, labels);
+    if (tally !== undefined) res.episodes = tally.result();
   } catch (err) {
     res.failed = (err as Error).message;
   }

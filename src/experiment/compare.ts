@@ -38,6 +38,7 @@ import {
   type StepEvents,
 } from './cell.js';
 import { DrawCache, drawsPerSeed } from './draw.js';
+import { anomalyDatasets } from './episodeTally.js';
 import { describeSource, inferClasses, inferShape, type EventSource } from './source.js';
 import type { CompareResult, CompareRow, CompareRowOk } from './types.js';
 
@@ -64,6 +65,11 @@ export interface CompareOptions {
   lrGrid?: readonly number[];
   /** Leading events left out of the `AfterWarmup` scores; default a fifth of the stream, at most 1,000. */
   warmup?: number;
+  /**
+   * Score anomaly episodes (per-episode recall, false alarms per 1,000 events) of a binary stream; default
+   * on for the bundled anomaly streams (`anomalyDatasets`: sensor).
+   */
+  episodes?: boolean;
   /** Worker threads (default: available cores; 1 runs in this thread). */
   jobs?: number;
   model?: CompareModelOptions;
@@ -120,6 +126,22 @@ function priorEntropy(c: CellResult): number {
   let h = 0;
   for (const [, t] of c.perClass) if (t > 0) h -= (t / c.events) * Math.log(t / c.events);
   return h;
+}
+
+/** The per-episode scores over seeds, when the cells scored episodes (anomaly streams). */
+function episodeFields(mine: CellResult[]): Partial<CompareRowOk> {
+  const counts = mine.map((c) => c.episodes);
+  if (counts.some((e) => e === undefined)) return {};
+  const eps = counts as NonNullable<CellResult['episodes']>[];
+  const recall = eps.map((e) => (e.episodes === 0 ? NaN : e.detected / e.episodes));
+  const alarms = eps.map((e) => (1000 * e.falseAlarms) / e.events);
+  return {
+    episodes: mean(eps.map((e) => e.episodes)),
+    episodeRecall: mean(recall),
+    episodeRecallCi95: ci(recall),
+    falseAlarmsPer1000: mean(alarms),
+    falseAlarmsPer1000Ci95: ci(alarms),
+  };
 }
 
 /**
@@ -190,6 +212,7 @@ export function aggregateCells(
           baselineError: mean(mine.map(majorityError)),
           baselineLoss: mean(mine.map(priorEntropy)),
           ...(mine[0].auprc === undefined ? {} : { auprc: mean(mine.map((c) => c.auprc as number)) }),
+          ...episodeFields(mine),
           eventsPerSecond: mean(mine.map((c) => c.events / Math.max(c.seconds, 1e-9))),
           trainEvalGap: mean(mine.map((c) => (c.gapCount === 0 ? 0 : c.gapSum / c.gapCount))),
           trainEvalKl: mean(mine.map((c) => (c.gapCount === 0 ? 0 : c.klSum / c.gapCount))),
@@ -294,6 +317,7 @@ interface WorkerSetup {
   shape: number[];
   classes: number;
   warmup: number;
+  episodes: boolean;
 }
 
 /**
@@ -380,6 +404,7 @@ async function runTasks(
           t,
           setup.model,
           setup.warmup,
+          setup.episodes ? cache.episodes(t.seed) : undefined,
         ),
       );
   } else {
@@ -429,7 +454,10 @@ export async function runCompare(opts: CompareOptions): Promise<CompareResult> {
   const warmup = opts.warmup ?? defaultWarmup(first.length);
   const fixedLr = opts.lr === 'auto' ? undefined : (opts.lr ?? model.lr ?? defaultCompareModel.lr);
   const grid = opts.lrGrid ?? defaultLrGrid;
-  const setup: WorkerSetup = { source: opts.source, model, shape, classes, warmup };
+  const episodes =
+    classes === 2 &&
+    (opts.episodes ?? ('dataset' in opts.source && anomalyDatasets.includes(opts.source.dataset)));
+  const setup: WorkerSetup = { source: opts.source, model, shape, classes, warmup, episodes };
   const combos: { normalizer: string; batch: BatchSizeSpec; arrival: string }[] = [];
   for (const arrival of arrivals)
     for (const normalizer of opts.normalizers)

@@ -6,6 +6,7 @@
  */
 import type { StreamEvent } from '../streams/event.js';
 import { arrange, parseArrival } from './arrival.js';
+import { episodeIndex, type EpisodeIndex } from './episodeTally.js';
 import { loadSourceEvents, type EventSource } from './source.js';
 
 /** Bundled datasets whose events depend on a seed (a generator or a seeded shuffle). */
@@ -29,6 +30,7 @@ export function loadDraw(source: EventSource, dataSeed: number): StreamEvent[] {
 export class DrawCache {
   private seed: number | undefined;
   private events: StreamEvent[] | undefined;
+  private index: EpisodeIndex | undefined;
 
   constructor(private readonly source: EventSource) {}
 
@@ -37,9 +39,17 @@ export class DrawCache {
     const key = drawsPerSeed(this.source) ? dataSeed : 0;
     if (this.events === undefined || this.seed !== key) {
       this.events = loadDraw(this.source, dataSeed);
+      this.index = undefined;
       this.seed = key;
     }
     return this.events;
+  }
+
+  /** The anomaly episodes of `dataSeed`'s draw, in its recorded order (label 1 = anomalous). */
+  episodes(dataSeed: number): EpisodeIndex {
+    const events = this.base(dataSeed);
+    this.index ??= episodeIndex(events);
+    return this.index;
   }
 
   /** The draw of `dataSeed` in the arrival order `arrival` (the order's own randomness seeded by `dataSeed`). */

@@ -89,12 +89,67 @@ export function errorTable(run: ReportRun): string {
   }
   const base = rowsOf(run);
   const b = base.length === 0 ? m.baselineError : base.reduce((a, r) => a + r.baselineError, 0) / base.length;
+  const withEpisodes = base.filter((r) => r.episodeRecall !== undefined);
+  if (withEpisodes.length > 0) {
+    const h = (v: number | null | undefined, d: number): string =>
+      v === null || v === undefined || !Number.isFinite(v) ? '' : ` ± ${v.toFixed(d)}`;
+    out.push(
+      '',
+      'Event-level scores of the anomaly stream: the share of its anomaly episodes detected (any event of an episode predicted anomalous) and normal events predicted anomalous per 1,000 events, mean ± 95 % t-interval:',
+      '',
+      '| arrival | normalizer | batch | error (%) | episode recall | false alarms /1k |',
+      '| --- | --- | --- | ---: | ---: | ---: |',
+    );
+    for (const r of withEpisodes) {
+      const recall = r.episodeRecall as number;
+      out.push(
+        `| ${r.arrival} | ${r.normalizer} | ${r.batchSize} | ${(100 * r.error).toFixed(1)}${ci(r.errorCi95)} | ` +
+          `${Number.isFinite(recall) ? recall.toFixed(2) : '-'}${h(r.episodeRecallCi95, 2)} | ` +
+          `${(r.falseAlarmsPer1000 ?? NaN).toFixed(1)}${h(r.falseAlarmsPer1000Ci95, 1)} |`,
+      );
+    }
+    out.push('', `The stream holds ${withEpisodes[0].episodes} anomaly episodes.`);
+  }
   out.push('');
   out.push(
     `Prequential error (%), mean ± 95 % t-interval over ${m.seeds} seeds; always answering the majority class scores **${pct(b)}**. ` +
       `${m.stepEvents === 'arrival' ? 'One optimizer step per arrival batch' : `One optimizer step per ${m.stepEvents} events at every batch size`}, Adam lr ${m.lr === 'auto' ? 'tuned per row' : m.lr}.`,
   );
   return out.join('\n');
+}
+
+/** "mnist, 2000 events of [28, 28] (rnn), iid arrival, one step per 8 events, lr 0.01, 10 seeds". */
+function runSetting(run: ReportRun): string {
+  const m = run.result.meta;
+  const family = typeof m.model.family === 'string' ? ` (${m.model.family})` : '';
+  const steps =
+    m.stepEvents === 'arrival' ? 'one step per arrival batch' : `one step per ${m.stepEvents} events`;
+  return `${m.source.replace(/^dataset /, '')}, ${m.events} events of [${m.shape.join(', ')}]${family}, iid arrival, ${steps}, lr ${m.lr}, ${m.seeds} seeds`;
+}
+
+/**
+ * Per batch size: BN's error and each other normalizer's with its paired difference to BN, then the
+ * majority baseline; a normalizer without a row at that size is named as missing.
+ */
+function againstBatch(run: ReportRun, arrival: string, others: [string, string][]): string {
+  const bs = sizes(run);
+  if (bs.length === 0) return 'not run';
+  const perBatch = bs.map((b) => {
+    const bn = find(run, 'batch', arrival, b)[0];
+    if (bn === undefined) return `batch ${b}: no BN result (failed or not run)`;
+    const parts = others
+      .filter(([n]) => run.result.meta.normalizers.includes(n))
+      .map(([n, label]) => {
+        const r = find(run, n, arrival, b)[0];
+        return r === undefined
+          ? `${label}: no result (failed or not run)`
+          : `${label} ${pct(r.error)}${ci(r.errorCi95)} (${label} − BN ${pp(r.errorDiffVsBatch ?? NaN)}${ci(r.errorDiffVsBatchCi95)} pp)`;
+      });
+    return `batch ${b}: BN ${pct(bn.error)}${ci(bn.errorCi95)}, ${parts.join(', ')}`;
+  });
+  const ok = rowsOf(run);
+  const base = ok.reduce((a, r) => a + r.baselineError, 0) / Math.max(1, ok.length);
+  return `${perBatch.join('; ')}; majority baseline ${pct(base)}`;
 }
 
 /**
@@ -176,16 +231,41 @@ export function drawbacksTable(runs: Map<string, ReportRun>): string {
   lines.push(`| costs training time | events per second of predict + learn | synthetic: ${speed(syn)} |`);
   const rnn = runs.get('rnn');
   lines.push(
-    `| unfriendly to recurrent nets | BN per time step against LayerNorm in a recurrent net | ${rnn === undefined ? 'not run in this report (the rnn model family is added separately; `compare --model rnn` runs it)' : small(rnn, 'iid')} |`,
+    `| unfriendly to recurrent nets | ${rnn === undefined ? 'BN per time step against LayerNorm in a recurrent net' : `${runSetting(rnn)}: BN per time step (each step its own batch statistics and running estimates) against LayerNorm, and no normalizer`} | ${
+      rnn === undefined
+        ? 'not run in this report (`npm run results` runs it into docs/results/rnn)'
+        : againstBatch(rnn, 'iid', [
+            ['layer', 'LN'],
+            ['none', 'none'],
+          ])
+    } |`,
   );
   const gnws = runs.get('gnws');
+  const gnSpecs = (gnws?.result.meta.normalizers ?? []).filter((n) => /^group:\d+(\+ws)?$/.test(n));
   lines.push(
-    `| alternatives: Group Norm + Weight Standardization | group:G+ws against BN | ${gnws === undefined ? 'not run in this report (`group:G+ws` is added separately)' : small(gnws, 'iid')} |`,
+    `| alternatives: Group Norm + Weight Standardization | ${gnws === undefined ? 'group:G+ws against BN' : `${runSetting(gnws)}: ${gnSpecs.join(', ')} (Weight Standardization of the conv before the GroupNorm) against BN at small arrival batches`} | ${
+      gnws === undefined
+        ? 'not run in this report (`npm run results` runs it into docs/results/gnws)'
+        : againstBatch(
+            gnws,
+            'iid',
+            gnSpecs.map((n) => [n, n.endsWith('+ws') ? 'GN+WS' : 'GN']),
+          )
+    } |`,
   );
   lines.push(
     '| distributed training (synchronous BN across workers) | — | filled in by the scale-out issue |',
   );
   return lines.join('\n');
+}
+
+/** A warning when every row's error (interval included) lies above the majority-class baseline. */
+function beatenByBaseline(rows: CompareRowOk[]): string {
+  if (rows.length === 0) return '';
+  const allWorse = rows.every((r) => r.error - (r.errorCi95 ?? 0) > r.baselineError);
+  if (!allWorse) return '';
+  const base = rows.reduce((a, r) => a + r.baselineError, 0) / rows.length;
+  return ` Every row here errs more than always answering the majority class (${pct(base)}), intervals included: no model here beats the baseline, so read the rows for the differences between normalizers only.`;
 }
 
 /** The reading: per run and arrival order, which normalizers the intervals separate from BN, and where none does. */
@@ -208,7 +288,8 @@ export function reportReading(runs: ReportRun[]): string[] {
           (worse.length === 0
             ? 'none is worse than BN with such an interval'
             : `worse than BN: ${worse.map(name).join(', ')}`) +
-          (level.length === 0 ? '.' : `; ${level.length} comparison(s) are level within their intervals.`),
+          (level.length === 0 ? '.' : `; ${level.length} comparison(s) are level within their intervals.`) +
+          beatenByBaseline(rowsOf(run).filter((r) => r.arrival === arrival)),
       );
     }
   }

@@ -33,6 +33,11 @@ export const csvColumns = [
   'baselineError',
   'baselineLoss',
   'auprc',
+  'episodes',
+  'episodeRecall',
+  'episodeRecallCi95',
+  'falseAlarmsPer1000',
+  'falseAlarmsPer1000Ci95',
   'errorDiffVsBatch',
   'errorDiffVsBatchCi95',
   'lossDiffVsBatch',
@@ -86,6 +91,10 @@ function hasAuprc(result: CompareResult): boolean {
   return result.rows.some((r) => isOkRow(r) && r.auprc !== undefined);
 }
 
+function hasEpisodes(result: CompareResult): boolean {
+  return result.rows.some((r) => isOkRow(r) && r.episodeRecall !== undefined);
+}
+
 function header(result: CompareResult): string[] {
   const h = [
     'arrival',
@@ -100,6 +109,7 @@ function header(result: CompareResult): string[] {
   ];
   h.push('log loss');
   if (hasAuprc(result)) h.push('AUC-PR');
+  if (hasEpisodes(result)) h.push('episode recall', 'false alarms /1k');
   h.push('gap TV / KL', 'events/s', 'singleton');
   return h;
 }
@@ -124,6 +134,17 @@ function tableCells(r: CompareRow, result: CompareResult): string[] {
   ];
   if (hasAuprc(result))
     cells.push(r.auprc === undefined || !Number.isFinite(r.auprc) ? '-' : num(r.auprc, 3));
+  if (hasEpisodes(result)) {
+    const recall = r.episodeRecall;
+    cells.push(
+      recall === undefined || !Number.isFinite(recall)
+        ? '-'
+        : withCi(num(recall, 2), r.episodeRecallCi95, (h) => num(h, 2)),
+      r.falseAlarmsPer1000 === undefined
+        ? '-'
+        : withCi(num(r.falseAlarmsPer1000, 1), r.falseAlarmsPer1000Ci95, (h) => num(h, 1)),
+    );
+  }
   cells.push(
     r.trainEvalGap === 0 ? '0' : `${num(r.trainEvalGap)} / ${num(r.trainEvalKl)}`,
     rate(r.eventsPerSecond),
@@ -185,6 +206,11 @@ export const columnNotes: [string, string][] = [
   ['bal. error', '1 − mean per-class recall (honest when one class is rare)'],
   ['log loss', 'mean prequential cross-entropy (nats) ± 95 % t-interval'],
   ['AUC-PR', 'average precision of class 1 (binary streams)'],
+  [
+    'episode recall',
+    'anomaly streams: share of anomaly episodes (runs of anomalous events of one key in the recorded stream) with at least one event predicted anomalous, whatever the arrival order; mean ± 95 % t-interval',
+  ],
+  ['false alarms /1k', 'anomaly streams: normal events predicted anomalous, per 1,000 events'],
   [
     'gap TV / KL',
     'difference between predictions with batch statistics (training mode) and running statistics (inference mode): total variation / KL divergence; 0 for per-sample normalizers',

@@ -60,6 +60,16 @@ export interface CompareRowOk extends CompareRowKey {
   /** Average precision (area under the precision-recall curve) of class 1, binary streams only. */
   auprc?: number;
   /**
+   * Anomaly streams (the sensor stream): anomaly episodes of the recorded stream (runs of anomalous events
+   * of one key), the share detected (any of an episode's events predicted anomalous), and predicted
+   * anomalies among normal events per 1,000 events; means over seeds with 95 % t half-widths.
+   */
+  episodes?: number;
+  episodeRecall?: number;
+  episodeRecallCi95?: number | null;
+  falseAlarmsPer1000?: number;
+  falseAlarmsPer1000Ci95?: number | null;
+  /**
    * Paired differences against BatchNorm at the same batch size, arrival order and seeds (this row minus
    * BatchNorm's, negative = better than BatchNorm), with 95 % t half-widths over the seed pairs.
    */

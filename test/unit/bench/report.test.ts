@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fmt, renderReport } from '../../../bench/report.js';
+import { fmt, keptSections, renderReport } from '../../../bench/report.js';
 
 describe('bench report', () => {
   it('formats numbers to three significant digits with grouped thousands', () => {
@@ -34,5 +34,28 @@ describe('bench report', () => {
     expect(md).toContain('| ts dense | 2.5 ms | 1,000 | 2,500 ns | 400,000 |');
     expect(md).toContain('| c \\| dense | 900 ns |  |  |  |');
     expect(md).toContain('- C loop compiled with -O2');
+  });
+
+  it('keeps the sections of suites that were not rerun, as they were, and replaces the rerun ones', () => {
+    const old = renderReport(
+      [
+        { suite: 'kafka', date: 'D1', node: 'v20', cases: [{ name: 'kcat', medianNs: 9e8 }] },
+        { suite: 'compare', date: 'D0', node: 'v20', cases: [{ name: 'grid', medianNs: 1e9 }] },
+      ],
+      'bench/results',
+    );
+    const kept = keptSections(old, ['compare']);
+    expect([...kept.keys()]).toEqual(['kafka']);
+    const md = renderReport(
+      [{ suite: 'compare', date: 'D2', node: 'v20', cases: [{ name: 'grid', medianNs: 2e9 }] }],
+      'bench/results',
+      kept,
+    );
+    expect(md).toContain('Run D1 on Node v20. Reproduce: `npm run bench kafka`.');
+    expect(md).toContain('| kcat | 900 ms |');
+    expect(md).toContain('Run D2 on Node v20.');
+    expect(md).not.toContain('Run D0');
+    expect(md.indexOf('## compare')).toBeLessThan(md.indexOf('## kafka'));
+    expect(md.match(/^## /gm)).toHaveLength(2);
   });
 });

@@ -195,6 +195,34 @@ describe('runCompare', () => {
     expect(inThread.meta.warmup).toBe(24);
   });
 
+  it("the sensor stream's rows carry per-episode recall and false alarms, the same whether threaded or not", async () => {
+    // the first 5,000 sensor windows hold both anomaly episodes (mote 1: 4656–4888, mote 4: 4695–4755)
+    const opts = {
+      source: { dataset: 'sensor', options: { limit: 5000 } },
+      normalizers: ['layer'],
+      batchSizes: parseBatchSizes('64'),
+      arrivals: ['recorded', 'iid'],
+      seeds: 2,
+      model: { hidden: 4 },
+    };
+    const res = await runCompare({ ...opts, jobs: 1 });
+    const threaded = await runCompare({ ...opts, jobs: 2 });
+    for (const [i, r] of res.rows.map(ok).entries()) {
+      expect(r.episodes).toBe(2);
+      // each seed detects 0, 1 or 2 of the 2 episodes: the mean over 2 seeds is a multiple of 1/4
+      expect(Number.isInteger(4 * r.episodeRecall!)).toBe(true);
+      expect(r.episodeRecall).toBeGreaterThanOrEqual(0);
+      expect(r.episodeRecall).toBeLessThanOrEqual(1);
+      expect(r.falseAlarmsPer1000).toBeGreaterThanOrEqual(0);
+      // every error is a missed anomaly or a false alarm: false alarms ≤ errors
+      expect(r.falseAlarmsPer1000! / 1000).toBeLessThanOrEqual(r.error + 1e-12);
+      expect(ok(threaded.rows[i]).episodeRecall).toBe(r.episodeRecall);
+      expect(ok(threaded.rows[i]).falseAlarmsPer1000).toBe(r.falseAlarmsPer1000);
+    }
+    const synth = await runCompare({ ...opts, source: smallSynthetic, arrivals: ['iid'], seeds: 1, jobs: 1 });
+    expect(ok(synth.rows[0]).episodeRecall).toBeUndefined();
+  });
+
   it('--step-events N: every arrival batch size takes the same number of optimizer steps (counted by the model)', async () => {
     const res = await runCompare({
       source: smallSynthetic,
@@ -421,6 +449,30 @@ describe('aggregateCells: intervals on a known case', () => {
     expect(bn.baselineError).toBeCloseTo(0.4, 12);
     expect(bn.baselineLoss).toBeCloseTo(-(0.4 * Math.log(0.4) + 0.6 * Math.log(0.6)), 12);
     expect(bn.errorDiffVsBatch).toBeUndefined();
+    expect(bn.episodeRecall).toBeUndefined();
+  });
+
+  it('episode recall and false alarms per 1,000 events over seeds', () => {
+    const withEpisodes = (seed: number, detected: number, falseAlarms: number): CellResult => ({
+      ...cell('layer', seed, 10, 50),
+      episodes: { events: 100, episodes: 4, detected, falseAlarms },
+    });
+    const [row] = aggregateCells(
+      [withEpisodes(1, 1, 0), withEpisodes(2, 2, 1), withEpisodes(3, 3, 2)],
+      ['layer'],
+      [{ kind: 'fixed', size: 4 }],
+      ['iid'],
+      8,
+      14,
+      () => 0.01,
+    );
+    const r = ok(row);
+    // recall 0.25, 0.5, 0.75: mean 0.5, sd 0.25; false alarms 0, 10, 20 per 1,000: mean 10, sd 10
+    expect(r.episodes).toBe(4);
+    expect(r.episodeRecall).toBeCloseTo(0.5, 12);
+    expect(r.episodeRecallCi95).toBeCloseTo((4.302652729911275 * 0.25) / Math.sqrt(3), 9);
+    expect(r.falseAlarmsPer1000).toBeCloseTo(10, 12);
+    expect(r.falseAlarmsPer1000Ci95).toBeCloseTo((4.302652729911275 * 10) / Math.sqrt(3), 6);
   });
 });
 

@@ -27,6 +27,31 @@ describe('results report', () => {
     expect(lines.find((l) => l.startsWith('| batch size 1'))).toMatch(/\| not run \|$/);
   });
 
+  it('fills the recurrent and GN + WS rows from their own runs, each normalizer against BN with its interval', () => {
+    const relabel = (from: string, to: string) => {
+      const r = sampleResult();
+      r.rows = r.rows.map((x) => (x.normalizer === from ? { ...x, normalizer: to } : x));
+      r.meta.normalizers = r.meta.normalizers.map((n) => (n === from ? to : n));
+      return r;
+    };
+    const rnnResult = sampleResult();
+    rnnResult.meta.model = { family: 'rnn' };
+    const t = drawbacksTable(
+      new Map([
+        ['rnn', { name: 'rnn', description: 'digits as sequences', result: rnnResult }],
+        ['gnws', { name: 'gnws', description: '', result: relabel('layer', 'group:4+ws') }],
+      ]),
+    );
+    const rnn = t.split('\n').find((l) => l.startsWith('| unfriendly to recurrent nets')) as string;
+    expect(rnn).toContain('rnn');
+    expect(rnn).toContain('batch 4: BN 30.0 % ± 5.0, LN 16.0 % ± 5.0 (LN − BN −10.0 ± 3.0 pp)');
+    expect(rnn).toContain('majority baseline 50.0 %');
+    expect(rnn).not.toMatch(/not run/);
+    const gn = t.split('\n').find((l) => l.startsWith('| alternatives: Group Norm')) as string;
+    expect(gn).toContain('batch 1: BN 40.0 % ± 5.0, GN+WS 15.0 % ± 5.0 (GN+WS − BN −10.0 ± 3.0 pp)');
+    expect(gn).not.toMatch(/not run/);
+  });
+
   it('reports the singleton policies at batch size 1 from their own runs, a failing policy by its reason', () => {
     const failing = sampleResult();
     failing.rows = failing.rows.map((r) =>
@@ -56,6 +81,14 @@ describe('results report', () => {
     expect(lines[0]).toContain('1 comparison(s) are level');
   });
 
+  it('says when every row of an arrival order is worse than always answering the majority class', () => {
+    const res = sampleResult();
+    res.rows = res.rows.map((x) => (x.status === 'ok' ? { ...x, baselineError: 0.1 } : x));
+    const lines = reportReading([{ ...run, result: res }]);
+    expect(lines[0]).toContain('Every row here errs more than always answering the majority class (10.0 %)');
+    expect(reportReading([run])[0]).not.toContain('majority class');
+  });
+
   it('explains why only where the intervals show the pattern', () => {
     const why = reportWhy([run]);
     expect(why).toEqual([
@@ -74,6 +107,27 @@ describe('results report', () => {
     expect(t).toContain('| iid | batch | 40.0 ± 5.0 | 30.0 ± 5.0 | 20.0 ± 5.0 |');
     expect(t).toContain('failed: seed 2');
     expect(t).toContain('majority class scores **50.0 %**');
+  });
+
+  it('adds per-episode recall and false alarms per 1,000 events under an anomaly run', () => {
+    const anomaly = sampleResult();
+    anomaly.rows = anomaly.rows.map((r) =>
+      r.status === 'ok'
+        ? {
+            ...r,
+            episodes: 2,
+            episodeRecall: 0.5,
+            episodeRecallCi95: 0.25,
+            falseAlarmsPer1000: 12.34,
+            falseAlarmsPer1000Ci95: 1.5,
+          }
+        : r,
+    );
+    const t = errorTable({ ...run, result: anomaly });
+    expect(t).toContain('episode recall');
+    expect(t).toContain('| iid | batch | 1 | 40.0 ± 5.0 | 0.50 ± 0.25 | 12.3 ± 1.5 |');
+    expect(t).toContain('2 anomaly episodes');
+    expect(errorTable(run)).not.toContain('episode recall');
   });
 
   it('replaces the marked README section and refuses a text without markers', () => {

@@ -3,7 +3,11 @@ import { Rng } from '../../../src/core/rng.js';
 import { WindowNet } from '../../../src/models/nets/windowNet.js';
 import { BatchNorm } from '../../../src/normalizers/batchNorm.js';
 import { BatchRenorm, parseBatchRenormSpec } from '../../../src/normalizers/batchRenorm.js';
-import { createNormalizer, isNormalizerSpec } from '../../../src/normalizers/descriptors.js';
+import {
+  createNormalizer,
+  defaultNormalizerSpecs,
+  isNormalizerSpec,
+} from '../../../src/normalizers/descriptors.js';
 import { randomTensor } from './gradCheck.js';
 
 describe('Batch Renorm spec grammar and warm-up schedule (Ioffe 2017)', () => {
@@ -126,5 +130,15 @@ describe('Batch Renorm spec grammar and warm-up schedule (Ioffe 2017)', () => {
     a.learnMany(X.slice(8), Y.slice(8));
     b.learnMany(X.slice(8), Y.slice(8));
     expect(b.state()).toEqual(a.state());
+  });
+});
+
+describe("compare's default Batch Renorm", () => {
+  it('is the warm-up form (plain BatchNorm first, then the clips ramp up, as Ioffe 2017 trains it)', () => {
+    const specs = defaultNormalizerSpecs().filter((s) => s.startsWith('batchrenorm'));
+    expect(specs).toEqual(['batchrenorm:start50:warmup500']);
+    expect(parseBatchRenormSpec(specs[0])).toMatchObject({
+      schedule: { rMaxEnd: 3, dMaxEnd: 5, startStep: 50, warmupSteps: 500, dWarmupSteps: 500 },
+    });
   });
 });
