@@ -23,7 +23,7 @@ import {
   exposedNames,
   loadDashboard,
   repoPath,
-  unknownNames,
+  unknownNamesSingleProcess,
 } from '../unit/metrics/promql.js';
 import { variants } from '../unit/metrics/pipeline.js';
 import { haveTool, PROMETHEUS, PROMTOOL, promtool } from '../unit/metrics/tools.js';
@@ -322,6 +322,6 @@ describe.runIf(haveTool(PROMETHEUS) && haveTool(PROMTOOL))('Prometheus scraping 
     const lint = promtool(['check', 'metrics'], text);
     expect(lint.stdout + lint.stderr).toBe('');
     expect(lint.status).toBe(0);
-    expect(unknownNames(exposedNames(text))).toEqual([]);
+    expect(unknownNamesSingleProcess(exposedNames(text))).toEqual([]);
   });
 });
