@@ -11,7 +11,8 @@
  * - `floor-publish`: consume + parse + publish one prediction-sized message per event, sends overlapped
  *   (up to `maxInFlight` requests of `batchRecords` records, acks as `run` by default: PREDICTION_PRODUCER):
  *   the floor under a consumer that publishes;
- * - `run-32`, `run-arrival`: `streamnorm run --batch 32|arrival` (default logistic model), no output topic;
+ * - `run-32`, `run-arrival`: `streamnorm run --batch 32|arrival` (default logistic model, default
+ *   `--max-wait-ms`), no output topic;
  * - `run-32-publish`, `run-arrival-publish`: the same with `--output-topic` (default producer settings).
  * `run` rates come from its own `streamnorm_events_total{outcome="learned"}` counter and its CPU from its
  * `process_cpu_*_seconds_total`, scraped every 100 ms, from the first learned event to the last (start-up, the
@@ -405,6 +406,7 @@ function latencyCase(label: string, ms: number[]): Case {
 export async function run(): Promise<SuiteResult> {
   progress('building dist/ (the CLI runs from it)');
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  const loadAtStart = loadavg();
   const broker = benchBroker();
   const b = broker.brokers;
   const kafka = createKafka({ brokers: b, logger: silentLogger, clientId: 'bench' });
@@ -485,7 +487,7 @@ export async function run(): Promise<SuiteResult> {
       `run = node dist/cli/index.js run (default logistic model, default producer settings: ${JSON.stringify(PREDICTION_PRODUCER)}); rates from its streamnorm_events_total{outcome="learned"} counter, CPU from its process_cpu_*_seconds_total, between the first and last scrape (${SCRAPE_MS} ms apart) that saw learning`,
       `target p99 < 50 ms at ${RATE}/s with predictions published (--batch 32): got ${p99} ms`,
       'kcat time is process wall time including connection setup',
-      `the machine is shared (load average ${loadavg()} at the end): numbers are one run's, not tuned`,
+      `the machine is shared (load average ${loadAtStart} at the start, ${loadavg()} at the end; 2 cores): numbers are one run's, not tuned`,
       `NODE_OPTIONS=${JSON.stringify(process.env.NODE_OPTIONS ?? '')} (inherited by the run children; deploy/ runs with --max-semi-space-size=64)`,
     ];
     if (!eps.kcat) notes.push('kcat not installed: no kcat case');

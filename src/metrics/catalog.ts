@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { observeRepeated } from './observeRepeated.js';
 import { ConfigError } from '../errors.js';
 import type { WeightStats } from '../models/types.js';
 import { readinessFromChecks, type ReadinessReport } from './readiness.js';
@@ -371,9 +372,14 @@ export class PipelineMetrics {
       this.processingSeconds.observe(labels, Math.max(0, b.processingSeconds));
     }
     if (b.latenciesSeconds !== undefined) {
-      for (let i = 0; i < b.latenciesSeconds.length; i++) {
-        const s = b.latenciesSeconds[i];
-        if (Number.isFinite(s)) this.eventToPredictionSeconds.observe(labels, Math.max(0, s));
+      // Runs of equal latencies (one fetched run's events, predicted together) are observed at once.
+      const l = b.latenciesSeconds;
+      for (let i = 0; i < l.length;) {
+        const s = l[i];
+        let j = i + 1;
+        while (j < l.length && l[j] === s) j++;
+        if (Number.isFinite(s)) observeRepeated(this.eventToPredictionSeconds, labels, Math.max(0, s), j - i);
+        i = j;
       }
     }
     // A non-finite running loss is never exported: it would poison every rule over the series.

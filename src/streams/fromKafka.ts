@@ -118,6 +118,18 @@ export interface FromKafkaOptions extends KafkaSourceEvents {
    */
   arrivalBatches?: boolean;
   /**
+   * With `arrivalBatches`, the most messages in one handed-over array (default: no limit, a whole fetched run).
+   * A pipeline that rebatches anyway (a count policy) takes runs of a few hundred: each operator's cost is paid
+   * per run instead of per message, and the pump still yields to the event loop between runs.
+   */
+  maxRun?: number;
+  /**
+   * Called when the pump has handed over everything fetched and every partition's read position has reached
+   * the high watermark of its last fetch: nothing more is there to read right now, so a partial batch waiting
+   * for more events may as well go (a quiet topic's tail, a steady trickle).
+   */
+  onCaughtUp?: () => void;
+  /**
    * Messages held downstream after they were acknowledged (e.g. predictions not yet published), counted
    * against `maxInFlight` of every partition, so what waits to be written stays bounded too. Call
    * {@link KafkaSource.released} when it drops.
@@ -155,6 +167,8 @@ interface PartitionState {
   paused: boolean;
   /** Whether this assignment's position was checked (reset on every group join). */
   positioned: boolean;
+  /** High watermark of the last fetched batch (null before the first). */
+  highWatermark: number | null;
   waiters: Array<() => void>;
 }
 
@@ -163,7 +177,9 @@ interface PartitionState {
  * give the pipeline control over offsets. Subscribing connects and starts consuming.
  */
 export class KafkaSource<T extends RawMessage | RawMessage[] = RawMessage> extends Observable<T> {
-  private readonly opts: Required<Pick<FromKafkaOptions, 'maxInFlight' | 'ackWaitMs' | 'yieldEveryMs'>> &
+  private readonly opts: Required<
+    Pick<FromKafkaOptions, 'maxInFlight' | 'ackWaitMs' | 'yieldEveryMs' | 'maxRun'>
+  > &
     FromKafkaOptions;
   private readonly parts = new Map<string, PartitionState>();
   private consumer: Consumer | null = null;
@@ -214,10 +230,13 @@ export class KafkaSource<T extends RawMessage | RawMessage[] = RawMessage> exten
       throw new ConfigError('fromKafka needs `kafka` or `brokers`');
     if (typeof options.groupId !== 'string' || options.groupId.length === 0)
       throw new ConfigError(`groupId must be a non-empty string, got ${JSON.stringify(options.groupId)}`);
+    const maxRun = options.maxRun ?? Infinity;
+    if (!(maxRun === Infinity || (Number.isInteger(maxRun) && maxRun >= 1)))
+      throw new ConfigError(`maxRun must be an integer >= 1, got ${maxRun}`);
     const yieldEveryMs = options.yieldEveryMs ?? 10;
     if (!Number.isFinite(yieldEveryMs) || yieldEveryMs < 0)
       throw new ConfigError(`yieldEveryMs must be a finite number >= 0, got ${yieldEveryMs}`);
-    this.opts = { ...options, maxInFlight, ackWaitMs, yieldEveryMs };
+    this.opts = { ...options, maxInFlight, ackWaitMs, yieldEveryMs, maxRun };
     this.logger = options.logger ?? streamLogger();
   }
 
@@ -353,6 +372,7 @@ export class KafkaSource<T extends RawMessage | RawMessage[] = RawMessage> exten
         resolved: null,
         paused: false,
         positioned: false,
+        highWatermark: null,
         waiters: [],
       };
       this.parts.set(key, st);
@@ -496,6 +516,7 @@ export class KafkaSource<T extends RawMessage | RawMessage[] = RawMessage> exten
     const live = (): boolean => this.open() && this.subscriber === sub && isRunning() && !isStale();
     const messages = batch.messages;
     if (!live() || messages.length === 0) return;
+    st.highWatermark = Number(batch.highWatermark);
 
     // On each assignment, read from where the model is (the checkpoint, or what was handed over since).
     const tracker = st.tracker;
@@ -578,7 +599,9 @@ export class KafkaSource<T extends RawMessage | RawMessage[] = RawMessage> exten
       let sinceCheck = 0;
       while (this.chunks.length > 0 && this.open()) {
         if (this.opts.arrivalBatches === true) {
-          this.nextRun(this.chunks.shift()!);
+          const c = this.chunks[0];
+          this.nextRun(c, Math.min(c.end, c.next + this.opts.maxRun));
+          if (c.next === c.end) this.chunks.shift();
           if (performance.now() - sliceStart >= this.opts.yieldEveryMs) {
             await new Promise<void>((resolve) => setImmediate(resolve));
             sliceStart = performance.now();
@@ -605,19 +628,30 @@ export class KafkaSource<T extends RawMessage | RawMessage[] = RawMessage> exten
       this.pumping = false;
     }
     if (this.chunks.length > 0 && this.open()) this.schedulePump();
+    else if (this.opts.onCaughtUp !== undefined && this.open() && this.caughtUp()) this.opts.onCaughtUp();
   }
 
-  /** Hands over a queued run as one array (`arrivalBatches`). */
-  private nextRun(c: QueuedChunk): void {
+  /** Every partition read up to the high watermark of its last fetch, and nothing queued. */
+  private caughtUp(): boolean {
+    if (this.chunks.length > 0) return false;
+    for (const st of this.parts.values()) {
+      const next = st.tracker.fetchedNext;
+      if (st.highWatermark !== null && next !== null && next < st.highWatermark) return false;
+    }
+    return true;
+  }
+
+  /** Hands over a queued run `[c.next, end)` as one array (`arrivalBatches`). */
+  private nextRun(c: QueuedChunk, end: number): void {
     const st = c.st;
-    const run: RawMessage[] = new Array(c.end - c.next);
-    for (let j = c.next; j < c.end; j++) {
+    const run: RawMessage[] = new Array(end - c.next);
+    for (let j = c.next; j < end; j++) {
       const m = c.messages[j];
       st.tracker.emit(Number(m.offset));
       run[j - c.next] = rawMessage(st, m, c.receivedAt);
     }
     this.counters.emitted += run.length;
-    c.next = c.end;
+    c.next = end;
     (this.subscriber as Subscriber<RawMessage[]>).next(run);
   }
 

@@ -242,14 +242,21 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
       })
     : null;
 
+  const flushBatch$ = new Subject<void>();
   const source: KafkaSource<RawMessage | RawMessage[]> = fromKafka({
     ...options,
     kafka,
     maxInFlight,
-    // With the arrival policy, one emission per fetched run: an arrival batch is what a fetch brought, and each
-    // operator's cost is paid per run. Other policies take messages one by one, so the pump yields to the
-    // event loop (checkpoint writes, heartbeats) every few milliseconds, however slow the models.
-    arrivalBatches: policy === 'arrival',
+    // One emission per fetched run, so each operator's cost is paid per run, not per message. With the arrival
+    // policy a run is what a fetch brought (the arrival batch); other policies cut runs into their own batches
+    // anyway, so a run is one batch's worth and the pump yields to the event loop (checkpoint writes,
+    // heartbeats) between runs every few milliseconds, however slow the models.
+    arrivalBatches: true,
+    ...(policy === 'arrival' ? {} : { maxRun: runLength(policy) }),
+    // A count or Poisson batch with a bounded wait goes as soon as nothing more is there to read: a quiet
+    // topic's event is learned and predicted at once rather than after the idle gap (without a bound the cut
+    // stays a pure function of the event sequence, and nothing is flushed).
+    ...(flushesWhenCaughtUp(policy) ? { onCaughtUp: () => flushBatch$.next() } : {}),
     ackWaitMs: options.ackWaitMs ?? 500,
     // Predictions waiting to be written count toward the bound, so a slow output topic pauses the input.
     ...(publisher === null ? {} : { heldDownstream: () => publisher.held }),
@@ -265,7 +272,6 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
   let checkpoints = 0;
   const lastScores: Record<string, RunningScore> = { ...(resumedFrom?.scores ?? {}) };
   let commitChain: Promise<void> = Promise.resolve();
-  const flushBatch$ = new Subject<void>();
   const flushCheckpoint$ = new Subject<void>();
   /** Messages learned since the very first start; a checkpoint ack covering them is what a flush waits for. */
   let learned = resumedFrom?.messages ?? 0;
@@ -447,6 +453,24 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
     resumedFrom,
     lastCheckpoint: () => last,
   };
+}
+
+/**
+ * Messages per handed-over run when the policy rebatches: one batch's worth, so a run completes at most one
+ * batch (plus the one it finishes) and a slow model still lets the event loop in between batches, as with
+ * messages handed over one by one, while each operator's per-emission cost is paid once per batch.
+ */
+function runLength(policy: RebatchPolicy): number {
+  if (typeof policy !== 'object') return 1;
+  if ('count' in policy) return policy.count;
+  if ('poisson' in policy) return Math.max(1, Math.ceil(policy.poisson));
+  return policy.maxCount ?? 32;
+}
+
+/** Whether a partial batch is flushed once the source has caught up: count or Poisson with a bounded wait. */
+function flushesWhenCaughtUp(policy: RebatchPolicy): boolean {
+  if (typeof policy !== 'object' || !('count' in policy || 'poisson' in policy)) return false;
+  return policy.maxWaitMs !== undefined || policy.maxAgeMs !== undefined;
 }
 
 /**

@@ -47,7 +47,7 @@ class ScriptedConsumer {
   }
 
   /** One fetched batch of `count` messages from `from`, as kafkajs hands it to eachBatch. */
-  batch(from: number, count: number): Promise<void> {
+  batch(from: number, count: number, highWatermark = from + count): Promise<void> {
     const messages = Array.from({ length: count }, (_, i) => ({
       offset: String(from + i),
       timestamp: '1700000000000',
@@ -57,7 +57,7 @@ class ScriptedConsumer {
       attributes: 0,
     }));
     const payload = {
-      batch: { topic: 't', partition: 0, highWatermark: String(from + count), messages },
+      batch: { topic: 't', partition: 0, highWatermark: String(highWatermark), messages },
       resolveOffset: (o: string) => void (this.resolved = o),
       heartbeat: async () => undefined,
       isRunning: () => true,
@@ -206,6 +206,58 @@ describe('KafkaSource arrival batches and downstream holds', () => {
     expect(source.stats()).toMatchObject({ emitted: 10, inFlight: 10 });
     source.ackAll(runs.flat().map((m) => m.origin));
     expect(source.positions()).toEqual({ 't:0': '10' });
+  });
+
+  it('with maxRun, cuts each fetched run into arrays of at most maxRun, in offset order', async () => {
+    const consumer = new ScriptedConsumer();
+    const kafka = { consumer: () => consumer } as unknown as KafkaClient;
+    const source = fromKafka({
+      kafka,
+      topic: 't',
+      groupId: 'g',
+      logger: silentLogger,
+      arrivalBatches: true,
+      maxRun: 4,
+    });
+    const runs: RawMessage[][] = [];
+    source.subscribe({ next: (run) => runs.push(run) });
+    for (let i = 0; i < 100 && consumer.eachBatch === null; i++) await turn();
+    await consumer.batch(0, 10);
+    for (let i = 0; i < 5; i++) await turn();
+    expect(runs.map((r) => r.length)).toEqual([4, 4, 2]);
+    expect(runs.flat().map((m) => Number(m.origin.offset))).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    expect(() => fromKafka({ kafka, topic: 't', groupId: 'g', maxRun: 0 })).toThrow(/maxRun/);
+  });
+
+  it('calls onCaughtUp once everything fetched is handed over and the fetch reached the high watermark', async () => {
+    const consumer = new ScriptedConsumer();
+    const kafka = { consumer: () => consumer } as unknown as KafkaClient;
+    let caughtUp = 0;
+    let seenWhenCaughtUp = -1;
+    const runs: RawMessage[][] = [];
+    const source = fromKafka({
+      kafka,
+      topic: 't',
+      groupId: 'g',
+      logger: silentLogger,
+      arrivalBatches: true,
+      onCaughtUp: () => {
+        caughtUp++;
+        seenWhenCaughtUp = runs.flat().length;
+      },
+    });
+    source.subscribe({ next: (run) => runs.push(run) });
+    for (let i = 0; i < 100 && consumer.eachBatch === null; i++) await turn();
+    // More is in the log than this fetch brought: not caught up.
+    await consumer.batch(0, 5, 20);
+    for (let i = 0; i < 5; i++) await turn();
+    expect(runs.flat()).toHaveLength(5);
+    expect(caughtUp).toBe(0);
+    // The rest, up to the high watermark: caught up, after every message was handed over.
+    await consumer.batch(5, 15, 20);
+    for (let i = 0; i < 5; i++) await turn();
+    expect(caughtUp).toBe(1);
+    expect(seenWhenCaughtUp).toBe(20);
   });
 
   it('a run is cut at the room under maxInFlight', async () => {
