@@ -5,7 +5,12 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderChart } from '../src/experiment/chart.js';
-import { replaceMarked, resultsSection, type ReportRun } from '../src/experiment/report.js';
+import {
+  replaceMarked,
+  resultsSection,
+  type DistributedResult,
+  type ReportRun,
+} from '../src/experiment/report.js';
 import type { CompareResult } from '../src/experiment/types.js';
 
 const root = join(import.meta.dirname, '..');
@@ -43,6 +48,11 @@ const load = (name: string): CompareResult =>
 const extras: ReportRun[] = extra
   .filter((name) => existsSync(join(dir, name, 'results.json')))
   .map((name) => ({ name, description: '', result: load(name) }));
+/** The distributed row (`npm run results:distributed`), when it was run. */
+const distributedJson = join(dir, 'distributed', 'results.json');
+const distributed = existsSync(distributedJson)
+  ? (JSON.parse(readFileSync(distributedJson, 'utf8')) as DistributedResult)
+  : undefined;
 if (runs.length === 0) throw new Error(`no results.json under ${dir}: run the comparisons first`);
 // The charts again from the JSON, so they follow the current renderer without re-running the comparisons.
 for (const run of runs) {
@@ -52,12 +62,15 @@ for (const run of runs) {
 const command = 'npm run results';
 writeFileSync(
   join(dir, 'README.md'),
-  `# Normalization under the arrival patterns Kafka delivers\n\n${resultsSection(runs, '', command, extras)}`,
+  `# Normalization under the arrival patterns Kafka delivers\n\n${resultsSection(runs, '', command, extras, distributed)}`,
 );
 const readme = join(root, 'README.md');
 writeFileSync(
   readme,
-  replaceMarked(readFileSync(readme, 'utf8'), resultsSection(runs, 'docs/results/', command, extras)),
+  replaceMarked(
+    readFileSync(readme, 'utf8'),
+    resultsSection(runs, 'docs/results/', command, extras, distributed),
+  ),
 );
 process.stdout.write(
   `wrote ${join(dir, 'README.md')} and the README results section from ${runs.map((r) => r.name).join(', ')}\n`,

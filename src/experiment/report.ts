@@ -4,6 +4,7 @@
  * printed with its 95 % interval; a claim is made only where an interval excludes 0, and a drawback whose
  * experiment did not run says so instead of borrowing a number.
  */
+import type { DistributedExperimentOptions, DistributedRow } from './distributed.js';
 import { isOkRow, type CompareResult, type CompareRowOk } from './types.js';
 
 /** One comparison of the report: its name (a folder under docs/results) and what the stream is. */
@@ -156,7 +157,13 @@ function againstBatch(run: ReportRun, arrival: string, others: [string, string][
  * The table "BatchNorm's drawbacks (the design's theory summary) → the experiment → the measured result".
  * `runs` by name: `synthetic` (windows), `mnist` (vectors), and, when they were run, `rnn`, `gnws`.
  */
-export function drawbacksTable(runs: Map<string, ReportRun>): string {
+/** What `npm run results:distributed` writes to docs/results/distributed/results.json. */
+export interface DistributedResult {
+  options: DistributedExperimentOptions;
+  rows: DistributedRow[];
+}
+
+export function drawbacksTable(runs: Map<string, ReportRun>, distributed?: DistributedResult): string {
   const syn = runs.get('synthetic');
   const mn = runs.get('mnist');
   const lines: string[] = [
@@ -253,10 +260,41 @@ export function drawbacksTable(runs: Map<string, ReportRun>): string {
           )
     } |`,
   );
-  lines.push(
-    '| distributed training (synchronous BN across workers) | — | filled in by the scale-out issue |',
-  );
+  lines.push(distributedLine(distributed));
   return lines.join('\n');
+}
+
+const DISTRIBUTED_NAMES: Record<string, string> = {
+  batch: 'BN per replica',
+  syncbatch: 'SyncBN',
+  'group:4': 'GN',
+  layer: 'LN',
+};
+
+/** The drawbacks table's distributed row, from `npm run results:distributed` (src/experiment/distributed.ts). */
+function distributedLine(d: DistributedResult | undefined): string {
+  const head = '| distributed training (synchronous BN across workers) |';
+  if (d === undefined)
+    return `${head} per-replica BN against SyncBN on partition-skewed streams | not run in this report (\`npm run results:distributed\` runs it into docs/results/distributed) |`;
+  const o = d.options;
+  const experiment =
+    `${o.replicas} data-parallel replicas × batch ${o.batch}, each reading one partition of a stream of ${o.events} events ` +
+    `(${o.classes} Gaussian classes); skew = probability an event lands in its class's partition (0 = iid); ` +
+    `${o.seeds} seeds: BN per replica, SyncBN (batch statistics over all replicas' events of the step), GN and LN ` +
+    `against one process's BN at batch ${o.replicas * o.batch} (\`npm run results:distributed\`)`;
+  const bySkew = o.skews.map((skew) => {
+    const rows = d.rows.filter((r) => r.skew === skew);
+    const parts = rows
+      .filter((r) => DISTRIBUTED_NAMES[r.normalizer] !== undefined)
+      .map(
+        (r) =>
+          `${DISTRIBUTED_NAMES[r.normalizer]} ${pct(r.error)}${ci(r.errorCi95)} (${pp(r.errorMinusReference)}${ci(r.errorMinusReferenceCi95)} pp)`,
+      );
+    const ref = rows.find((r) => r.normalizer.startsWith('batch (one process'));
+    const refText = ref === undefined ? '' : `one process ${pct(ref.error)}${ci(ref.errorCi95)}; `;
+    return `skew ${skew}: ${refText}${parts.join(', ')}`;
+  });
+  return `${head} ${experiment} | ${bySkew.join('; ')}; in parentheses each minus the one-process BN, paired |`;
 }
 
 /** A warning when every row's error (interval included) lies above the majority-class baseline. */
@@ -355,6 +393,7 @@ export function resultsSection(
   linkBase: string,
   command: string,
   extras: ReportRun[] = [],
+  distributed?: DistributedResult,
 ): string {
   const byName = new Map([...runs, ...extras].map((r) => [r.name, r]));
   const parts: string[] = [];
@@ -366,7 +405,7 @@ export function resultsSection(
   parts.push('');
   parts.push("### BatchNorm's drawbacks → the experiment → the measured result");
   parts.push('');
-  parts.push(drawbacksTable(byName));
+  parts.push(drawbacksTable(byName, distributed));
   parts.push('');
   parts.push('### Reading (only intervals that exclude 0 count)');
   parts.push('');

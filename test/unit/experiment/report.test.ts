@@ -52,6 +52,53 @@ describe('results report', () => {
     expect(gn).not.toMatch(/not run/);
   });
 
+  it('fills the distributed row from npm run results:distributed, each replica setting against one process with its interval', () => {
+    const row = (normalizer: string, error: number, minusRef: number) => ({
+      normalizer,
+      skew: 0.9,
+      replicas: 4,
+      batchPerReplica: 2,
+      statisticsOver: normalizer === 'syncbatch' ? 8 : 2,
+      seeds: 10,
+      error,
+      errorCi95: 0.011,
+      errorAfterWarmup: error,
+      errorAfterWarmupCi95: 0.011,
+      loss: 1,
+      lossCi95: 0.01,
+      errorMinusReference: minusRef,
+      errorMinusReferenceCi95: 0.013,
+      steps: 480,
+      events: 3860,
+    });
+    const options = {
+      replicas: 4,
+      batch: 2,
+      seeds: 10,
+      events: 4000,
+      skews: [0.9],
+      variants: ['batch@all', 'batch', 'syncbatch'],
+      features: 8,
+      classes: 4,
+      hidden: 16,
+      lr: 0.1,
+    };
+    const line = (d?: Parameters<typeof drawbacksTable>[1]) =>
+      drawbacksTable(new Map([['synthetic', run]]), d)
+        .split('\n')
+        .find((l) => l.startsWith('| distributed training')) as string;
+    expect(line()).toMatch(/not run in this report/);
+    const filled = line({
+      options,
+      rows: [row('batch (one process, batch 8)', 0.054, 0), row('batch', 0.689, 0.636), row('syncbatch', 0.054, 0)],
+    });
+    expect(filled).toContain('4 data-parallel replicas × batch 2');
+    expect(filled).toContain(
+      'skew 0.9: one process 5.4 % ± 1.1; BN per replica 68.9 % ± 1.1 (+63.6 ± 1.3 pp), SyncBN 5.4 % ± 1.1 (±0.0 ± 1.3 pp)',
+    );
+    expect(filled).not.toMatch(/not run/);
+  });
+
   it('reports the singleton policies at batch size 1 from their own runs, a failing policy by its reason', () => {
     const failing = sampleResult();
     failing.rows = failing.rows.map((r) =>
