@@ -90,7 +90,11 @@ describe('results report', () => {
     expect(line()).toMatch(/not run in this report/);
     const filled = line({
       options,
-      rows: [row('batch (one process, batch 8)', 0.054, 0), row('batch', 0.689, 0.636), row('syncbatch', 0.054, 0)],
+      rows: [
+        row('batch (one process, batch 8)', 0.054, 0),
+        row('batch', 0.689, 0.636),
+        row('syncbatch', 0.054, 0),
+      ],
     });
     expect(filled).toContain('4 data-parallel replicas × batch 2');
     expect(filled).toContain(
