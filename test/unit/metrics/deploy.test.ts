@@ -14,7 +14,7 @@ import {
   repoPath,
   unknownNames,
 } from './promql.js';
-import { haveTool, promtool, PROMTOOL } from './tools.js';
+import { haveTool, isCI, promtool, PROMTOOL } from './tools.js';
 import { importDashboard, resolveDatasourceUid } from './grafanaImport.js';
 import { createRegistry, PipelineMetrics } from '../../../src/metrics/index.js';
 import { scaleMetrics } from '../../../src/scale/scaleMetrics.js';
@@ -119,6 +119,36 @@ describe('Grafana dashboard JSON model', () => {
     expect(resolved).toBeGreaterThan(20);
     // Not vacuous: a panel with a written uid does not follow the import.
     expect(resolveDatasourceUid({ uid: 'streamnorm-prometheus' }, imported)).not.toBe('their-prometheus');
+  });
+
+  it('the import command of docs/monitoring.md builds a payload whose panels resolve to the chosen datasource', () => {
+    // The jq half of the documented `jq ... | curl .../api/dashboards/import` (no Grafana runs here): the body it
+    // posts, read back as Grafana's import does (inputs substituted, then each panel's datasource resolved).
+    const doc = readFileSync(repoPath('docs/monitoring.md'), 'utf8');
+    const block = /```sh\n(jq [\s\S]*?)\n```/.exec(doc);
+    expect(block, 'a jq import command in docs/monitoring.md').not.toBeNull();
+    const jqPart = block![1].split(/\|\s*curl/)[0].replace('YOUR-PROMETHEUS-UID', 'their-prometheus');
+    if (!existsSync('/usr/bin/jq')) {
+      if (isCI()) throw new Error('/usr/bin/jq is required under CI=true (apt-get install jq)');
+      return;
+    }
+    const r = spawnSync('bash', ['-c', jqPart], { cwd: repoPath('.'), encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const body = JSON.parse(r.stdout) as {
+      dashboard: unknown;
+      overwrite: boolean;
+      inputs: { name: string; type: string; pluginId: string; value: string }[];
+    };
+    expect(body.overwrite).toBe(true);
+    const imported = importDashboard(
+      JSON.stringify(body.dashboard),
+      Object.fromEntries(body.inputs.map((i) => [i.name, i.value])),
+    );
+    const panels = allPanels(imported).filter((x) => x.type !== 'row' && x.type !== 'alertlist');
+    expect(panels.length).toBeGreaterThan(10);
+    for (const p of panels)
+      expect(resolveDatasourceUid(p.datasource, imported), p.title).toBe('their-prometheus');
   });
 
   it('has job and instance variables from streamnorm_build_info, and every query is scoped by them', () => {
