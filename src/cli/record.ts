@@ -14,10 +14,9 @@ import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { ConfigError, KafkaError } from '../errors.js';
-import { createConsumer, withAdmin, type Admin, type KafkaClient } from '../streams/kafka/client.js';
+import { ConfigError } from '../errors.js';
+import { createConsumer, deleteGroup, withAdmin, type Admin } from '../streams/kafka/client.js';
 import { recordingLine } from '../streams/recordedMessage.js';
-import { retry } from '../streams/retry.js';
 import { requireSetting, resolveConfig } from './config.js';
 import { addKafkaOptions, kafkaPropertiesFromFlags, type KafkaFlags } from './kafkaSettings.js';
 import { cliKafka } from './kafka.js';
@@ -103,18 +102,6 @@ export async function startOffsets(
     out.set(p, c);
   }
   return out;
-}
-
-/** Deletes a consumer group, retrying while the broker still counts the member that just left. */
-async function deleteGroup(kafka: KafkaClient, groupId: string): Promise<void> {
-  await retry(() => withAdmin(kafka, (admin) => admin.deleteGroups([groupId])), {
-    retries: 5,
-    retriable: () => true,
-    exhausted: (err) =>
-      new KafkaError(`record: could not delete its consumer group '${groupId}'; delete it by hand`, {
-        cause: err,
-      }),
-  });
 }
 
 export function registerRecord(program: Command): void {
@@ -274,7 +261,7 @@ export function registerRecord(program: Command): void {
         );
         // a failure to delete the group must not hide the failure that ended the recording
         if (ownGroup && connected)
-          await deleteGroup(kafka, groupId).catch((err: unknown) => {
+          await deleteGroup(kafka, groupId, 'record').catch((err: unknown) => {
             if (!failed) throw err;
             log.warn({ groupId, err }, 'record: could not delete its consumer group');
           });

@@ -7,13 +7,16 @@
  * Why these choices: one partition, so every replica reads every contribution; raw bytes, so a contribution's bits
  * survive the trip (JSON would lose −0); a consumer group of its own per replica reading from the beginning, so a
  * peer that published before this replica's consumer joined is still read (a session id tells this run's records
- * from an earlier run's on the same topic: use a fresh session per run, and a short `retention.ms`).
+ * from an earlier run's on the same topic: use a fresh session per run). A topic this creates keeps its records
+ * for `retentionMs` (default one hour, `cleanup.policy=delete`): a contribution is read within one step's
+ * timeout, so the topic never grows past an hour of steps. Each replica deletes its consumer group on `close()`.
  */
 import { randomUUID } from 'node:crypto';
 import { SyncError } from '../errors.js';
 import {
   createConsumer,
   createProducer,
+  deleteGroup,
   ensureTopic,
   type Consumer,
   type KafkaClient,
@@ -32,7 +35,12 @@ export interface KafkaExchangeOptions {
   replica: number;
   /** How long one exchange waits for the other replicas' contributions. Default 10,000 ms. */
   timeoutMs?: number;
+  /** `retention.ms` of the topic when this creates it. Default 3,600,000 (one hour). */
+  retentionMs?: number;
 }
+
+/** Default `retention.ms` of an exchange topic: an hour, far beyond any step's timeout. */
+export const EXCHANGE_RETENTION_MS = 3_600_000;
 
 interface Pending {
   parts: (Float64Array | undefined)[];
@@ -72,6 +80,8 @@ export class KafkaExchange implements StepExchange {
     private readonly opts: KafkaExchangeOptions,
     private readonly producer: Producer,
     private readonly consumer: Consumer,
+    /** This replica's own consumer group, deleted on close so none is left behind on the broker. */
+    readonly groupId: string,
   ) {
     this.replicas = opts.replicas;
     this.replica = opts.replica;
@@ -90,14 +100,24 @@ export class KafkaExchange implements StepExchange {
     if (!Number.isFinite(timeout) || timeout <= 0) {
       throw new SyncError(`KafkaExchange: timeoutMs must be a positive number, got ${String(timeout)}`);
     }
-    await ensureTopic(opts.kafka, opts.topic, 1);
+    const retentionMs = opts.retentionMs ?? EXCHANGE_RETENTION_MS;
+    if (!Number.isInteger(retentionMs) || retentionMs < timeout) {
+      throw new SyncError(
+        `KafkaExchange: retentionMs must be an integer >= timeoutMs (${timeout}), got ${String(retentionMs)}`,
+      );
+    }
+    await ensureTopic(opts.kafka, opts.topic, 1, {
+      'cleanup.policy': 'delete',
+      'retention.ms': String(retentionMs),
+    });
     const producer = createProducer(opts.kafka, { maxInFlightRequests: 1 });
+    const groupId = `streamnorm-syncbn-${opts.session}-${replica}-${randomUUID().slice(0, 8)}`;
     const consumer = createConsumer(opts.kafka, {
-      groupId: `streamnorm-syncbn-${opts.session}-${replica}-${randomUUID().slice(0, 8)}`,
+      groupId,
       maxWaitTimeInMs: 20,
       minBytes: 1,
     });
-    const ex = new KafkaExchange(opts, producer, consumer);
+    const ex = new KafkaExchange(opts, producer, consumer, groupId);
     await producer.connect();
     await consumer.connect();
     await consumer.subscribe({ topic: opts.topic, fromBeginning: true });
@@ -164,6 +184,7 @@ export class KafkaExchange implements StepExchange {
     this.pending.clear();
     await this.consumer.disconnect();
     await this.producer.disconnect();
+    await deleteGroup(this.opts.kafka, this.groupId);
   }
 
   private slot(key: string): Pending {

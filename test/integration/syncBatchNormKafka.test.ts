@@ -4,12 +4,14 @@
  * to one BatchNorm over the concatenated batches, outputs and input gradients included. A missing peer is a
  * SyncError naming it, after the bounded timeout.
  */
+import kafkajs from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
 import { tensor } from '../../src/core/tensor.js';
 import { SyncError } from '../../src/errors.js';
 import { BatchNorm } from '../../src/normalizers/index.js';
-import { KafkaExchange } from '../../src/scale/kafkaExchange.js';
+import { EXCHANGE_RETENTION_MS, KafkaExchange } from '../../src/scale/kafkaExchange.js';
+import { withAdmin } from '../../src/streams/kafka/client.js';
 import { SyncBatchNorm } from '../../src/scale/syncBatchNorm.js';
 import { testKafka, uniqueName } from './helpers/kafka.js';
 
@@ -78,6 +80,34 @@ describe('SyncBN through Kafka', () => {
     } finally {
       await Promise.all(exchanges.map((ex) => ex.close()));
     }
+    // The exchange topic expires its records (an hour by default) and no replica's group is left behind.
+    const configs = await withAdmin(kafka, (admin) =>
+      admin.describeConfigs({
+        resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic }],
+        includeSynonyms: false,
+      }),
+    );
+    const entries = new Map(configs.resources[0].configEntries.map((e) => [e.configName, e.configValue]));
+    expect(entries.get('retention.ms')).toBe(String(EXCHANGE_RETENTION_MS));
+    expect(entries.get('cleanup.policy')).toBe('delete');
+    const groups = await withAdmin(kafka, (admin) => admin.listGroups());
+    const ours = exchanges.map((ex) => ex.groupId);
+    expect(ours.every((g) => g.startsWith('streamnorm-syncbn-'))).toBe(true);
+    expect(groups.groups.filter((g) => ours.includes(g.groupId))).toEqual([]);
+  });
+
+  it('refuses a retention shorter than one exchange timeout before touching the broker', async () => {
+    const err = await KafkaExchange.open({
+      kafka: testKafka(),
+      topic: uniqueName('syncbn-never'),
+      session: 's',
+      replicas: 2,
+      replica: 0,
+      timeoutMs: 10_000,
+      retentionMs: 5_000,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SyncError);
+    expect((err as Error).message).toMatch(/retentionMs must be an integer >= timeoutMs \(10000\), got 5000/);
   });
 
   it('a peer that never contributes is a SyncError naming it, after the timeout', async () => {

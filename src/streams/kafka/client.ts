@@ -17,7 +17,7 @@ import type {
   ProducerConfig,
 } from 'kafkajs';
 import pino from 'pino';
-import { ConfigError, KafkaAuthError } from '../../errors.js';
+import { ConfigError, KafkaAuthError, KafkaError } from '../../errors.js';
 import { redact, redactBroker, redactingLoggerOptions } from '../../redact.js';
 import { retry } from '../retry.js';
 
@@ -335,18 +335,40 @@ export async function withAdmin<T>(kafka: KafkaClient, fn: (admin: Admin) => Pro
 }
 
 /** Creates a topic if it does not exist and waits for its leaders. */
-export async function ensureTopic(kafka: KafkaClient, topic: string, partitions = 1): Promise<void> {
+export async function ensureTopic(
+  kafka: KafkaClient,
+  topic: string,
+  partitions = 1,
+  /** Topic configs set when this call creates it (e.g. `retention.ms`); an existing topic is left as it is. */
+  configs: Record<string, string> = {},
+): Promise<void> {
   await withAdmin(kafka, async (admin) => {
     const existing = await admin.listTopics();
     if (existing.includes(topic)) return;
+    const configEntries = Object.entries(configs).map(([name, value]) => ({ name, value }));
     await retry(
       () =>
         admin.createTopics({
-          topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+          topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }],
           waitForLeaders: true,
         }),
       { retries: 5 },
     );
+  });
+}
+
+/**
+ * Deletes a consumer group, retrying while the broker still counts the member that just left (`who` names the
+ * caller in the error when it cannot).
+ */
+export async function deleteGroup(kafka: KafkaClient, groupId: string, who = 'streamnorm'): Promise<void> {
+  await retry(() => withAdmin(kafka, (admin) => admin.deleteGroups([groupId])), {
+    retries: 5,
+    retriable: () => true,
+    exhausted: (err) =>
+      new KafkaError(`${who}: could not delete its consumer group '${groupId}'; delete it by hand`, {
+        cause: err,
+      }),
   });
 }
 
