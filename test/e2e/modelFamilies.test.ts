@@ -33,6 +33,40 @@ function row(stdout: string, variant: string): string[] {
   return line!.trim().split(/\s+/);
 }
 
+/**
+ * Writes `events` (a file of this suite) to a fresh topic of the test broker with `replay --to-topic`, then consumes
+ * it with `run` and the given flags into the checkpoint directory `ck`; returns run's result.
+ */
+async function replayThenRun(
+  events: string,
+  name: string,
+  ck: string,
+  flags: string[],
+): Promise<Awaited<ReturnType<typeof runCli>>> {
+  const brokers = inject('kafkaBrokers');
+  const tag = `${process.pid}-${Date.now()}`;
+  const topic = `e2e-families-${name}-${tag}`;
+  const p = await runCli(['replay', '--input', events, '--to-topic', topic, '--brokers', brokers]);
+  expect(p.code, p.stderr).toBe(0);
+  return runCli(
+    [
+      'run',
+      '--topic',
+      topic,
+      '--group',
+      `e2e-families-${name}-${tag}`,
+      ...flags,
+      '--metrics-port',
+      String(await freePort()),
+      '--checkpoint-dir',
+      ck,
+      '--log-level',
+      'warn',
+    ],
+    { env: cleanEnv({ KAFKA_BROKERS: brokers }), timeoutMs: 170_000 },
+  );
+}
+
 describe('model families from the CLI', () => {
   let dir: string;
   const file = (name: string): string => join(dir, name);
@@ -244,48 +278,21 @@ describe('model families from the CLI', () => {
   });
 
   it('run on the broker learns hashed sparse events with --model linear --optimizer ftrl --hash-dim', async () => {
-    const brokers = inject('kafkaBrokers');
-    const tag = `${process.pid}-${Date.now()}`;
-    const topic = `e2e-families-sparse-${tag}`;
-    const p = await runCli([
-      'replay',
-      '--input',
-      file('sparse.jsonl'),
-      '--to-topic',
-      topic,
-      '--brokers',
-      brokers,
-    ]);
-    expect(p.code, p.stderr).toBe(0);
     const ck = join(dir, 'ck');
-    const r = await runCli(
-      [
-        'run',
-        '--topic',
-        topic,
-        '--group',
-        `e2e-families-${tag}`,
-        '--model',
-        'linear',
-        '--optimizer',
-        'ftrl:0.1,1',
-        '--regularizer',
-        'elastic:1e-4,1e-4',
-        '--hash-dim',
-        '1024',
-        '--batch',
-        '20',
-        '--max-events',
-        String(N - 1),
-        '--metrics-port',
-        String(await freePort()),
-        '--checkpoint-dir',
-        ck,
-        '--log-level',
-        'warn',
-      ],
-      { env: cleanEnv({ KAFKA_BROKERS: brokers }), timeoutMs: 170_000 },
-    );
+    const r = await replayThenRun(file('sparse.jsonl'), 'sparse', ck, [
+      '--model',
+      'linear',
+      '--optimizer',
+      'ftrl:0.1,1',
+      '--regularizer',
+      'elastic:1e-4,1e-4',
+      '--hash-dim',
+      '1024',
+      '--batch',
+      '20',
+      '--max-events',
+      String(N - 1),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     // every valid event learned (the index beyond --hash-dim is a dead letter, not a crash), in 1,024 weights
     expect(row(r.stdout, 'linear')[1]).toBe(String(N - 1));
@@ -300,44 +307,17 @@ describe('model families from the CLI', () => {
   });
 
   it('run on the broker learns a regression with --task regression: numeric labels are events, not dead letters', async () => {
-    const brokers = inject('kafkaBrokers');
-    const tag = `${process.pid}-${Date.now()}`;
-    const topic = `e2e-families-regression-${tag}`;
-    const p = await runCli([
-      'replay',
-      '--input',
-      file('regression.jsonl'),
-      '--to-topic',
-      topic,
-      '--brokers',
-      brokers,
-    ]);
-    expect(p.code, p.stderr).toBe(0);
     const ck = join(dir, 'ck-regression');
-    const r = await runCli(
-      [
-        'run',
-        '--topic',
-        topic,
-        '--group',
-        `e2e-families-reg-${tag}`,
-        '--task',
-        'regression',
-        '--optimizer',
-        'sgd:0.1',
-        '--batch',
-        '5',
-        '--max-events',
-        String(N),
-        '--metrics-port',
-        String(await freePort()),
-        '--checkpoint-dir',
-        ck,
-        '--log-level',
-        'warn',
-      ],
-      { env: cleanEnv({ KAFKA_BROKERS: brokers }), timeoutMs: 170_000 },
-    );
+    const r = await replayThenRun(file('regression.jsonl'), 'regression', ck, [
+      '--task',
+      'regression',
+      '--optimizer',
+      'sgd:0.1',
+      '--batch',
+      '5',
+      '--max-events',
+      String(N),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^variant\s+learned\s+MSE\s+error/m);
     const [, learned, mse, error] = row(r.stdout, 'linear');
