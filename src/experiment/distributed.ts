@@ -300,6 +300,11 @@ export const defaultDistributedOptions: DistributedExperimentOptions = {
   lr: 0.1,
 };
 
+/** The row name of the reference (`batch@all`): one process's BatchNorm over all replicas' events of a step. */
+export function referenceName(o: Pick<DistributedExperimentOptions, 'replicas' | 'batch'>): string {
+  return `batch (one process, batch ${o.replicas * o.batch})`;
+}
+
 /** Every variant × skew × seed, aggregated over seeds with 95 % t-intervals ({@link tHalfWidth}). */
 export async function runDistributedExperiment(
   o: DistributedExperimentOptions,
@@ -324,7 +329,7 @@ export async function runDistributedExperiment(
       const reference = variant === 'batch@all';
       const perSample = variant === 'layer' || variant.startsWith('group');
       rows.push({
-        normalizer: reference ? `batch (one process, batch ${o.replicas * o.batch})` : variant,
+        normalizer: reference ? referenceName(o) : variant,
         skew,
         replicas: reference ? 1 : o.replicas,
         batchPerReplica: reference ? o.replicas * o.batch : o.batch,

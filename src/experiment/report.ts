@@ -4,7 +4,7 @@
  * printed with its 95 % interval; a claim is made only where an interval excludes 0, and a drawback whose
  * experiment did not run says so instead of borrowing a number.
  */
-import type { DistributedExperimentOptions, DistributedRow } from './distributed.js';
+import { referenceName, type DistributedExperimentOptions, type DistributedRow } from './distributed.js';
 import { isOkRow, type CompareResult, type CompareRowOk } from './types.js';
 
 /** One comparison of the report: its name (a folder under docs/results) and what the stream is. */
@@ -153,16 +153,17 @@ function againstBatch(run: ReportRun, arrival: string, others: [string, string][
   return `${perBatch.join('; ')}; majority baseline ${pct(base)}`;
 }
 
-/**
- * The table "BatchNorm's drawbacks (the design's theory summary) → the experiment → the measured result".
- * `runs` by name: `synthetic` (windows), `mnist` (vectors), and, when they were run, `rnn`, `gnws`.
- */
 /** What `npm run results:distributed` writes to docs/results/distributed/results.json. */
 export interface DistributedResult {
   options: DistributedExperimentOptions;
   rows: DistributedRow[];
 }
 
+/**
+ * The table "BatchNorm's drawbacks (the design's theory summary) → the experiment → the measured result".
+ * `runs` by name: `synthetic` (windows), `mnist` (vectors), and, when they were run, `rnn`, `gnws`;
+ * `distributed` when `npm run results:distributed` was run.
+ */
 export function drawbacksTable(runs: Map<string, ReportRun>, distributed?: DistributedResult): string {
   const syn = runs.get('synthetic');
   const mn = runs.get('mnist');
@@ -264,12 +265,13 @@ export function drawbacksTable(runs: Map<string, ReportRun>, distributed?: Distr
   return lines.join('\n');
 }
 
-const DISTRIBUTED_NAMES: Record<string, string> = {
-  batch: 'BN per replica',
-  syncbatch: 'SyncBN',
-  'group:4': 'GN',
-  layer: 'LN',
-};
+/** A distributed row's normalizer as the table names it. */
+function distributedLabel(normalizer: string): string {
+  if (normalizer === 'batch') return 'BN per replica';
+  if (normalizer === 'syncbatch') return 'SyncBN';
+  if (normalizer === 'layer') return 'LN';
+  return /^group:\d+$/.test(normalizer) ? 'GN' : normalizer;
+}
 
 /** The drawbacks table's distributed row, from `npm run results:distributed` (src/experiment/distributed.ts). */
 function distributedLine(d: DistributedResult | undefined): string {
@@ -284,13 +286,14 @@ function distributedLine(d: DistributedResult | undefined): string {
     `against one process's BN at batch ${o.replicas * o.batch} (\`npm run results:distributed\`)`;
   const bySkew = o.skews.map((skew) => {
     const rows = d.rows.filter((r) => r.skew === skew);
+    const reference = referenceName(o);
     const parts = rows
-      .filter((r) => DISTRIBUTED_NAMES[r.normalizer] !== undefined)
+      .filter((r) => r.normalizer !== reference)
       .map(
         (r) =>
-          `${DISTRIBUTED_NAMES[r.normalizer]} ${pct(r.error)}${ci(r.errorCi95)} (${pp(r.errorMinusReference)}${ci(r.errorMinusReferenceCi95)} pp)`,
+          `${distributedLabel(r.normalizer)} ${pct(r.error)}${ci(r.errorCi95)} (${pp(r.errorMinusReference)}${ci(r.errorMinusReferenceCi95)} pp)`,
       );
-    const ref = rows.find((r) => r.normalizer.startsWith('batch (one process'));
+    const ref = rows.find((r) => r.normalizer === reference);
     const refText = ref === undefined ? '' : `one process ${pct(ref.error)}${ci(ref.errorCi95)}; `;
     return `skew ${skew}: ${refText}${parts.join(', ')}`;
   });
