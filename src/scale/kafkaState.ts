@@ -24,6 +24,7 @@ import {
 import {
   createConsumer,
   createProducer,
+  ensureTopic,
   withAdmin,
   type KafkaClient,
   type Producer,
@@ -52,20 +53,7 @@ export interface StateRecord {
 
 /** Creates a compacted topic if it does not exist. */
 export async function ensureCompactedTopic(kafka: KafkaClient, topic: string, partitions = 1): Promise<void> {
-  await withAdmin(kafka, async (admin) => {
-    if ((await admin.listTopics()).includes(topic)) return;
-    await admin.createTopics({
-      topics: [
-        {
-          topic,
-          numPartitions: partitions,
-          replicationFactor: 1,
-          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-        },
-      ],
-      waitForLeaders: true,
-    });
-  });
+  await ensureTopic(kafka, topic, partitions, { 'cleanup.policy': 'compact' });
 }
 
 /**
