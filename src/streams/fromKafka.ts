@@ -119,8 +119,8 @@ export interface FromKafkaOptions extends KafkaSourceEvents {
   arrivalBatches?: boolean;
   /**
    * With `arrivalBatches`, the most messages in one handed-over array (default: no limit, a whole fetched run).
-   * A pipeline that rebatches anyway (a count policy) takes runs of a few hundred: each operator's cost is paid
-   * per run instead of per message, and the pump still yields to the event loop between runs.
+   * A pipeline that rebatches anyway (a count policy) takes runs of one batch's worth: each operator's cost is
+   * paid per run instead of per message, and the pump still yields to the event loop between runs.
    */
   maxRun?: number;
   /**

@@ -148,7 +148,7 @@ export interface LivePipelineHandle {
   /** Settles when the pipeline ends: stopped (resolves), or failed (rejects with the cause). */
   readonly done: Promise<LiveSummary>;
   /** Hands over single messages, or fetched runs of them with the arrival policy. */
-  readonly source: KafkaSource<RawMessage | RawMessage[]>;
+  readonly source: KafkaSource<RawMessage[]>;
   readonly models: Readonly<Record<string, OnlineModel>>;
   /** The checkpoint this run started from (null on a first start). */
   readonly resumedFrom: Checkpoint | null;
@@ -243,7 +243,7 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
     : null;
 
   const flushBatch$ = new Subject<void>();
-  const source: KafkaSource<RawMessage | RawMessage[]> = fromKafka({
+  const source: KafkaSource<RawMessage[]> = fromKafka({
     ...options,
     kafka,
     maxInFlight,
