@@ -20,6 +20,7 @@ import type { Task } from '../models/types.js';
 import { isNormalizerSpec, normalizerGrammar } from '../normalizers/descriptors.js';
 import type { VariantConfig } from './config.js';
 import { didYouMean } from './suggest.js';
+import { positiveInt } from './options.js';
 
 /** A grammar mismatch; its message names what was expected (the caller adds the flag or field). */
 export class GrammarError extends Error {}
@@ -191,12 +192,6 @@ export interface ModelFlags {
   hashDim?: number;
 }
 
-function positiveIntArg(text: string): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < 1)
-    throw new InvalidArgumentError(`expected a positive integer, got '${text}'`);
-  return Number(text);
-}
-
 /** Adds `--model` and the family options to `run` or `replay`. */
 export function addModelOptions(cmd: Command): Command {
   const families = modelFamilies.map((f) => f.name).join('|');
@@ -230,14 +225,14 @@ export function addModelOptions(cmd: Command): Command {
     .option(
       '--hash-dim <n>',
       'linear on sparse (hashed) events: the weight count; an index >= n is a dead letter',
-      positiveIntArg,
+      positiveInt,
     )
     .option(
       '--hidden <list>',
       'nets: conv channels of a WindowNet, cell width of an Rnn, layer sizes of an Mlp (64,64 = two layers)',
       commanderArg(parseHidden),
     )
-    .option('--kernel <n>', 'windownet: conv kernel width', positiveIntArg)
+    .option('--kernel <n>', 'windownet: conv kernel width', positiveInt)
     .option('--dropout <rates>', 'nets: dropout rate, or one per hidden layer', commanderArg(parseDropout))
     .option(
       '--weight-decay <λ>',
