@@ -47,15 +47,16 @@ function clamp(offset: string, low: string, high: string): string {
 }
 
 /**
- * The offset each recorded partition starts at: from `--from`, else (with a group) the group's committed
- * offset, else the beginning. Offsets outside what the partition holds are moved to its nearest end.
+ * The offset each recorded partition starts at (`start`): from `--from`, else (with a group) the group's
+ * committed offset, else the beginning. Offsets outside what the partition holds are moved to its nearest end.
+ * `partitions`: every partition of the topic, recorded or not.
  */
 export async function startOffsets(
   admin: Admin,
   topic: string,
   opts: { from?: StartPosition; group?: string; partitions?: number[] },
   log: Logger,
-): Promise<Map<number, string>> {
+): Promise<{ start: Map<number, string>; partitions: number[] }> {
   if (!(await admin.listTopics()).includes(topic))
     throw new ConfigError(`record: topic '${topic}' does not exist`);
   const ends = await admin.fetchTopicOffsets(topic);
@@ -101,7 +102,7 @@ export async function startOffsets(
       );
     out.set(p, c);
   }
-  return out;
+  return { start: out, partitions: all };
 }
 
 export function registerRecord(program: Command): void {
@@ -145,7 +146,7 @@ export function registerRecord(program: Command): void {
       const brokers = requireSetting(cfg.brokers, '--brokers', 'brokers', 'KAFKA_BROKERS');
       const topic = requireSetting(cfg.topic, '--topic', 'topic', 'STREAMNORM_TOPIC');
       const kafka = await cliKafka(brokers, log, undefined, cfg.kafka);
-      const start = await withAdmin(kafka, (admin) =>
+      const { start, partitions } = await withAdmin(kafka, (admin) =>
         startOffsets(
           admin,
           topic,
@@ -237,9 +238,7 @@ export function registerRecord(program: Command): void {
             if (flags.maxEvents !== undefined && count >= flags.maxEvents) finish();
           },
         });
-        const others = (await withAdmin(kafka, (admin) => admin.fetchTopicOffsets(topic)))
-          .map((o) => o.partition)
-          .filter((p) => !start.has(p));
+        const others = partitions.filter((p) => !start.has(p));
         if (others.length > 0) consumer.pause([{ topic, partitions: others }]);
         idle = setInterval(
           () => {
