@@ -3,6 +3,7 @@
  * variants (predict, then learn, per batch), publishes predictions keyed by event id, checkpoints model
  * state with the offsets, and serves Prometheus metrics. SIGTERM / SIGINT stop it gracefully.
  */
+import { parsePartitionKey } from '../streams/event.js';
 import { InvalidArgumentError, type Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import { LiveReadiness } from '../metrics/readiness.js';
@@ -175,9 +176,9 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
     // The consumer positions a partition when its first batch arrives; the group's committed offsets (past the
     // savepoint's) would deliver none from a topic with nothing new, so the group is moved back first.
     const partitions = Object.entries(checkpoint.offsets)
-      .map(([key, offset]) => ({ key, i: key.lastIndexOf(':'), offset }))
-      .filter(({ key, i }) => key.slice(0, i) === t.topic)
-      .map(({ key, i, offset }) => ({ partition: Number(key.slice(i + 1)), offset }));
+      .map(([key, offset]) => ({ ...parsePartitionKey(key), offset }))
+      .filter((p) => p.topic === t.topic)
+      .map(({ partition, offset }) => ({ partition, offset }));
     if (partitions.length > 0)
       await withAdmin(kafka, (admin) =>
         admin.setOffsets({ groupId: t.group, topic: t.topic, partitions }),

@@ -13,6 +13,7 @@
  * fences its zombie predecessor, whose next commit fails (Kafka's producer epoch); a replica that lost its
  * partitions to another id is fenced by the group (its session expired, its partitions revoked).
  */
+import { parsePartitionKey } from '../streams/event.js';
 import { CheckpointError, KafkaError } from '../errors.js';
 import type { ModelState } from '../models/types.js';
 import {
@@ -220,7 +221,7 @@ export class KafkaStateStore implements CheckpointStore {
     const owned = new Set(described.partitions);
     const offsets: Record<string, string> = {};
     for (const [key, off] of Object.entries(input.offsets)) {
-      if (owned.has(Number(key.slice(key.lastIndexOf(':') + 1)))) offsets[key] = off;
+      if (owned.has(parsePartitionKey(key).partition)) offsets[key] = off;
     }
     const cp: Checkpoint = {
       version: CHECKPOINT_VERSION,
@@ -272,11 +273,7 @@ export class KafkaStateStore implements CheckpointStore {
           })),
         });
       }
-      const parts = Object.entries(offsets).map(([key, offset]) => ({
-        topic: key.slice(0, key.lastIndexOf(':')),
-        partition: Number(key.slice(key.lastIndexOf(':') + 1)),
-        offset,
-      }));
+      const parts = Object.entries(offsets).map(([key, offset]) => ({ ...parsePartitionKey(key), offset }));
       if (parts.length > 0) {
         const byTopic = new Map<string, { partition: number; offset: string }[]>();
         for (const p of parts)

@@ -1,3 +1,4 @@
+import { parsePartitionKey } from './event.js';
 import { createHash } from 'node:crypto';
 import { copyFile, link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join, relative, resolve, isAbsolute } from 'node:path';
@@ -448,9 +449,9 @@ async function readIfExists(path: string): Promise<Buffer | null> {
 function partitionsOf(offsets: Record<string, string>, topic: string | null): number[] {
   const out: number[] = [];
   for (const k of Object.keys(offsets)) {
-    const i = k.lastIndexOf(':');
-    if (topic !== null && k.slice(0, i) !== topic) continue;
-    out.push(Number(k.slice(i + 1)));
+    const p = parsePartitionKey(k);
+    if (topic !== null && p.topic !== topic) continue;
+    out.push(p.partition);
   }
   return out.sort((a, b) => a - b);
 }

@@ -66,3 +66,14 @@ export interface DeadLetter {
   /** The raw value as a string (binary shown as base64). */
   raw: string;
 }
+
+/** Key of a partition in offset maps: `"topic:partition"` (what a checkpoint stores). */
+export function partitionKey(topic: string, partition: number): string {
+  return `${topic}:${partition}`;
+}
+
+/** The topic and partition of a {@link partitionKey} (split at the last ':', since topics may hold ':'). */
+export function parsePartitionKey(key: string): { topic: string; partition: number } {
+  const i = key.lastIndexOf(':');
+  return { topic: key.slice(0, i), partition: Number(key.slice(i + 1)) };
+}

@@ -28,7 +28,7 @@
  */
 import { Observable, type Subscriber } from 'rxjs';
 import { ConfigError, KafkaError } from '../errors.js';
-import type { EventOrigin, RawMessage } from './event.js';
+import { parsePartitionKey, partitionKey, type EventOrigin, type RawMessage } from './event.js';
 import {
   beforeRejoin,
   createConsumer,
@@ -43,11 +43,6 @@ import { PartitionTracker } from './partitionTracker.js';
 
 /** Next offset to read per partition, keyed `topic:partition` (what a checkpoint stores). */
 export type PartitionOffsets = Record<string, string>;
-
-/** Key of a partition in offset maps: `"topic:partition"` (parsed at the last ':'). */
-export function partitionKey(topic: string, partition: number): string {
-  return `${topic}:${partition}`;
-}
 
 /** Kafka consumer happenings, for the metrics (rebalances, lag per partition, crashes, pauses). */
 export interface KafkaSourceEvents {
@@ -302,10 +297,7 @@ export class KafkaSource<T extends RawMessage | RawMessage[] = RawMessage> exten
   async commit(offsets: PartitionOffsets): Promise<void> {
     const consumer = this.consumer;
     if (!consumer || this.closed) return;
-    const list = Object.entries(offsets).map(([key, offset]) => {
-      const i = key.lastIndexOf(':');
-      return { topic: key.slice(0, i), partition: Number(key.slice(i + 1)), offset };
-    });
+    const list = Object.entries(offsets).map(([key, offset]) => ({ ...parsePartitionKey(key), offset }));
     if (list.length === 0) return;
     await consumer.commitOffsets(list);
     this.counters.commits++;
@@ -384,8 +376,8 @@ export class KafkaSource<T extends RawMessage | RawMessage[] = RawMessage> exten
     const o = this.opts;
     const start = (await o.startOffsets?.()) ?? {};
     for (const [key, offset] of Object.entries(start)) {
-      const i = key.lastIndexOf(':');
-      const st = this.state(key.slice(0, i), Number(key.slice(i + 1)));
+      const { topic, partition } = parsePartitionKey(key);
+      const st = this.state(topic, partition);
       st.tracker.start(Number(offset));
     }
     const kafka = o.kafka ?? createKafka({ brokers: o.brokers!, clientId: o.clientId, logger: this.logger });
