@@ -3,6 +3,7 @@
  * variants (predict, then learn, per batch), publishes predictions keyed by event id, checkpoints model
  * state with the offsets, and serves Prometheus metrics. SIGTERM / SIGINT stop it gracefully.
  */
+import { LoggingDeadLetterSink } from '../streams/deadLetters.js';
 import { parsePartitionKey } from '../streams/event.js';
 import { InvalidArgumentError, type Command } from 'commander';
 import { ConfigError } from '../errors.js';
@@ -266,6 +267,8 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
       groupId: t.group,
       ...(t.outputTopic === undefined ? {} : { outputTopic: t.outputTopic }),
       ...(cfg.deadLetterTopic === undefined ? {} : { deadLetterTopic: cfg.deadLetterTopic }),
+      // Every rejected message also gets a log line (at most 10 a minute), topic or no topic.
+      deadLetters: new LoggingDeadLetterSink(log),
       createModels: (states: Readonly<Record<string, ModelState>> | null) => {
         const models = buildModels(variants, shape, classes, states);
         return scale === null ? models : scale.wrap(models);

@@ -152,3 +152,77 @@ export class FileDeadLetterSink implements DeadLetterSink {
     return new FileDeadLetterSink(path);
   }
 }
+
+/** The most characters of a dead letter's detail {@link LoggingDeadLetterSink} logs. */
+export const DETAIL_LOG_CHARS = 200;
+
+/** Where {@link LoggingDeadLetterSink} writes (a pino logger fits). */
+export interface DeadLetterLogger {
+  warn(obj: object, msg?: string): void;
+}
+
+/**
+ * Reports dead letters on the log, so an operator watching `run` sees a rejected message without a dead-letter
+ * topic: each with its reason, partition and offset, at most `burst` per `windowMs` (defaults 10 per minute),
+ * so a flood of bad messages cannot flood the log. Beyond that they are counted, and the next line (or
+ * `close`) says how many were not shown. The message itself is not logged (a dead-letter topic or file keeps
+ * it); the reason's detail is cut at {@link DETAIL_LOG_CHARS} characters.
+ */
+export class LoggingDeadLetterSink implements DeadLetterSink {
+  private readonly burst: number;
+  private readonly windowMs: number;
+  private readonly now: () => number;
+  private windowStart = -Infinity;
+  private shown = 0;
+  private suppressed = 0;
+
+  constructor(
+    private readonly log: DeadLetterLogger,
+    options: { burst?: number; windowMs?: number; now?: () => number } = {},
+  ) {
+    this.burst = options.burst ?? 10;
+    this.windowMs = options.windowMs ?? 60_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  write(letter: DeadLetter): void {
+    const t = this.now();
+    if (t - this.windowStart >= this.windowMs) {
+      this.reportSuppressed();
+      this.windowStart = t;
+      this.shown = 0;
+    }
+    if (this.shown >= this.burst) {
+      this.suppressed++;
+      return;
+    }
+    this.shown++;
+    const { origin } = letter;
+    this.log.warn(
+      {
+        reason: letter.reason,
+        detail:
+          letter.detail.length > DETAIL_LOG_CHARS
+            ? `${letter.detail.slice(0, DETAIL_LOG_CHARS)}…`
+            : letter.detail,
+        topic: origin.topic,
+        partition: origin.partition,
+        offset: origin.offset,
+      },
+      'dead letter: message rejected, the stream goes on',
+    );
+  }
+
+  async close(): Promise<void> {
+    this.reportSuppressed();
+  }
+
+  private reportSuppressed(): void {
+    if (this.suppressed === 0) return;
+    this.log.warn(
+      { suppressed: this.suppressed, windowMs: this.windowMs },
+      'dead letters not logged one by one (over the log limit); streamnorm_dead_letters_total counts them all',
+    );
+    this.suppressed = 0;
+  }
+}

@@ -296,6 +296,12 @@ describe('model families from the CLI', () => {
     expect(r.code, r.stderr).toBe(0);
     // every valid event learned (the index beyond --hash-dim is a dead letter, not a crash), in 1,024 weights
     expect(row(r.stdout, 'linear')[1]).toBe(String(N - 1));
+    // and the operator sees it on the log (no dead-letter topic given): one line with its reason and offset
+    const letters = r.stderr
+      .split('\n')
+      .filter((l) => l.includes('dead letter: message rejected'))
+      .map((l) => JSON.parse(l) as { reason: string; offset: string });
+    expect(letters.map((l) => [l.reason, l.offset])).toEqual([['bad_shape', '10']]);
     const saved = parseCheckpoint(readFileSync(join(ck, 'checkpoint.json')));
     const state = saved.models.linear as unknown as { options: object; dim: number };
     expect(state.dim).toBe(1024);

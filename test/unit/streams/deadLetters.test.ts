@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   DeadLetterCounter,
+  DETAIL_LOG_CHARS,
   FileDeadLetterSink,
+  LoggingDeadLetterSink,
   MemoryDeadLetterSink,
   TeeDeadLetterSink,
   type DeadLetterRecord,
@@ -77,5 +79,44 @@ describe('dead-letter sinks', () => {
       }),
     ).not.toThrow();
     await expect(sink.close()).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('the logging sink logs each dead letter with its origin, at most burst per window, then says how many it held back', async () => {
+    const lines: { obj: Record<string, unknown>; msg?: string }[] = [];
+    let t = 0;
+    const sink = new LoggingDeadLetterSink(
+      { warn: (obj, msg) => lines.push({ obj: obj as Record<string, unknown>, msg }) },
+      { burst: 2, windowMs: 1000, now: () => t },
+    );
+    const letter = (offset: number, detail = 'Unexpected token') => ({
+      origin: { topic: 't', partition: 3, offset: String(offset), timestamp: 0 },
+      key: null,
+      reason: 'bad_json' as const,
+      detail,
+      raw: 'secret-looking payload',
+    });
+    for (let i = 0; i < 5; i++) sink.write(letter(i));
+    expect(lines.map((l) => l.obj.offset)).toEqual(['0', '1']);
+    expect(lines[0].obj).toEqual({
+      reason: 'bad_json',
+      detail: 'Unexpected token',
+      topic: 't',
+      partition: 3,
+      offset: '0',
+    });
+    expect(JSON.stringify(lines)).not.toContain('secret-looking payload');
+    // the next window first reports the 3 held back, then logs again
+    t = 1000;
+    sink.write(letter(5, 'x'.repeat(DETAIL_LOG_CHARS + 50)));
+    expect(lines[2].obj).toEqual({ suppressed: 3, windowMs: 1000 });
+    expect(lines[3].obj.offset).toBe('5');
+    expect(lines[3].obj.detail).toBe(`${'x'.repeat(DETAIL_LOG_CHARS)}…`);
+    sink.write(letter(6));
+    sink.write(letter(7));
+    expect(lines).toHaveLength(5);
+    await sink.close();
+    expect(lines[5].obj).toEqual({ suppressed: 1, windowMs: 1000 });
+    await sink.close();
+    expect(lines).toHaveLength(6);
   });
 });
