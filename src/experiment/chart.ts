@@ -115,7 +115,10 @@ export function renderChart(result: CompareResult, opts: ChartOptions = {}): str
   const arrivals =
     result.meta.arrivals.length > 0 ? result.meta.arrivals : [...new Set(rows.map((r) => r.arrival))];
   const names = result.meta.normalizers.filter((n) => rows.some((r) => r.normalizer === n));
-  const m = { left: 64, right: 16, top: 72, bottom: 58, legend: 190 };
+  // right: the gap after a panel, room for the next panel's y tick labels; legend: the swatch, then its longest
+  // line at about 7 px a character (12 px sans-serif)
+  const longest = Math.max('off the scale (value shown)'.length, ...names.map((n) => n.length));
+  const m = { left: 64, right: 40, top: 72, bottom: 58, legend: 48 + 7 * longest };
   const width = m.left + arrivals.length * (panelW + m.right) + m.legend;
   const ph = height - m.top - m.bottom;
   const pw = panelW - 20;
