@@ -55,6 +55,10 @@ export class RobustModel implements Classifier {
   private readonly restore: (s: ModelState) => OnlineModel;
   private readonly scaler: StandardScaler;
   private readonly guard: StepGuard | null;
+  /** Scratch of fit/transform, reused: the scaler's variance and standard deviations, the winsorized event. */
+  private variance = new Float64Array(0);
+  private winsorized = new Float64Array(0);
+  private sd = new Float64Array(0);
 
   constructor(
     inner: OnlineModel,
@@ -107,7 +111,7 @@ export class RobustModel implements Classifier {
 
   learnMany(X: Features[], Y: number[]): void {
     this.fit(X);
-    const Z = X.map((x) => this.transform(x));
+    const Z = this.transformAll(X);
     this.guarded(() => this.inner.learnMany(Z, Y));
   }
 
@@ -115,13 +119,13 @@ export class RobustModel implements Classifier {
     return this.inner.predictOne(this.transform(x));
   }
   predictMany(X: Features[]): number[] {
-    return this.inner.predictMany(X.map((x) => this.transform(x)));
+    return this.inner.predictMany(this.transformAll(X));
   }
   predictProbaOne(x: Features): number[] {
     return this.classifier().predictProbaOne(this.transform(x));
   }
   predictProbaMany(X: Features[]): number[][] {
-    return this.classifier().predictProbaMany(X.map((x) => this.transform(x)));
+    return this.classifier().predictProbaMany(this.transformAll(X));
   }
   weightStats(): WeightStats {
     return this.inner.weightStats();
@@ -162,10 +166,22 @@ export class RobustModel implements Classifier {
   /** Runs a learning step; undoes it (restores the model's state before it) when the step guard refuses it. */
   private guarded(step: () => void): void {
     if (this.guard === null) return step();
+    if (this.inner.stepMark !== undefined) {
+      const mark = this.inner.stepMark();
+      step();
+      if (!this.guard.accept(mark.norm())) this.inner = this.restore(mark.state());
+      return;
+    }
     const before = this.inner.state();
     step();
     const norm = stepNorm(before, this.inner.state());
     if (!this.guard.accept(norm)) this.inner = this.restore(before);
+  }
+
+  /** A reused buffer of length n (the scaler copies what it learns; transform reads the variance only). */
+  private scratch(which: 'variance' | 'winsorized' | 'sd', n: number): Float64Array {
+    if (this[which].length !== n) this[which] = new Float64Array(n);
+    return this[which];
   }
 
   /** Updates the scaler with the events, each winsorized at ±clip standard deviations of the statistics so far. */
@@ -179,8 +195,8 @@ export class RobustModel implements Classifier {
         continue;
       }
       const mean = s.mean;
-      const variance = s.variance;
-      const w = new Float64Array(v.length);
+      const variance = s.varianceInto(this.scratch('variance', v.length));
+      const w = this.scratch('winsorized', v.length);
       for (let j = 0; j < v.length; j++) {
         const sd = Math.sqrt(variance[j]) || 1;
         const lo = mean[j] - this.clip * sd;
@@ -191,8 +207,26 @@ export class RobustModel implements Classifier {
     }
   }
 
-  /** z = clip((x − mean)/std, ±clip) in the event's own shape; sparse events pass through. */
-  private transform(x: Features): Features {
+  /** {@link transform} of each event, with the standard deviations computed once for the batch. */
+  private transformAll(X: Features[]): Features[] {
+    const sd = this.scaler.count === 0 || this.scaler.features === null ? undefined : this.stds();
+    return X.map((x) => this.transform(x, sd));
+  }
+
+  /** The scaler's standard deviations (a zero one as 1), in a buffer reused from call to call. */
+  private stds(): Float64Array {
+    const n = this.scaler.features ?? 0;
+    const variance = this.scaler.varianceInto(this.scratch('variance', n));
+    const sd = this.scratch('sd', n);
+    for (let j = 0; j < n; j++) sd[j] = Math.sqrt(variance[j]) || 1;
+    return sd;
+  }
+
+  /**
+   * z = clip((x − mean)/std, ±clip) in the event's own shape; sparse events pass through. `stds`: the
+   * scaler's current {@link stds}, when the caller computed them for a batch.
+   */
+  private transform(x: Features, stds?: Float64Array): Features {
     const v = flat(x);
     if (v === null) return x;
     const s = this.scaler;
@@ -200,12 +234,11 @@ export class RobustModel implements Classifier {
     if (s.features !== v.length)
       throw new ModelError(`x has ${v.length} features, the scaler was fitted on ${String(s.features)}`);
     const mean = s.mean;
-    const variance = s.variance;
+    const sd = stds ?? this.stds();
     const c = this.clip;
     const z = new Float64Array(v.length);
     for (let j = 0; j < v.length; j++) {
-      const sd = Math.sqrt(variance[j]) || 1;
-      const t = (v[j] - mean[j]) / sd;
+      const t = (v[j] - mean[j]) / sd[j];
       z[j] = t > c ? c : t < -c ? -c : t;
     }
     if (Array.isArray(x) && Array.isArray(x[0])) {

@@ -41,6 +41,20 @@ export interface OnlineModel {
   readonly rejectedUpdates: number;
   weightStats(): WeightStats;
   state(): ModelState;
+  /**
+   * Optional: marks the model before one learning step, so a step guard can measure and undo the step
+   * without two full {@link state} snapshots per batch (RobustModel). Must give exactly what those snapshots
+   * would: {@link StepMark.norm} = `stepNorm(stateBefore, state())`, {@link StepMark.state} = the state before.
+   */
+  stepMark?(): StepMark;
+}
+
+/** A model as it was before one learning step; see {@link OnlineModel.stepMark}. */
+export interface StepMark {
+  /** Euclidean norm of the parameter change since the mark (the model's state now against then). */
+  norm(): number;
+  /** The model's state at the mark, to rebuild it from when the step is refused. */
+  state(): ModelState;
 }
 
 /** A classifier also gives class probabilities (binary: [p0, p1]). */

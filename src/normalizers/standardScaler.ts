@@ -70,8 +70,13 @@ export class StandardScaler {
   }
   /** Population variance (M2 / n). */
   get variance(): Float64Array {
-    const out = new Float64Array(this.d ?? 0);
+    return this.varianceInto(new Float64Array(this.d ?? 0));
+  }
+
+  /** {@link variance} written into `out` (its length: the feature count), for loops that read it per event. */
+  varianceInto(out: Float64Array): Float64Array {
     if (this.m2 && this.n > 0) for (let j = 0; j < out.length; j++) out[j] = this.m2[j] / this.n;
+    else out.fill(0);
     return out;
   }
 

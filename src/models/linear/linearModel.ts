@@ -8,7 +8,7 @@ import { unpackArray } from '../optim/optimizer.js';
 import { optimalTypw } from '../optim/schedules.js';
 import { createRegularizer } from '../regularizers/createRegularizer.js';
 import type { Regularizer, RegularizerConfig } from '../regularizers/regularizer.js';
-import type { Classifier, Features, ModelState, Task, WeightStats } from '../types.js';
+import type { Classifier, Features, ModelState, StepMark, Task, WeightStats } from '../types.js';
 import { isSparse } from '../types.js';
 import { createWeightStore } from './createWeightStore.js';
 import { SparseInput } from './sparseInput.js';
@@ -91,6 +91,8 @@ export class LinearModel implements Classifier {
   private readonly guard = new NonFiniteGuard();
   private dim_ = 0;
   private t = 0;
+  /** {@link stepMark}'s copies, reused from mark to mark. */
+  private marked: { params: Float64Array; arrays: Float64Array[] } | null = null;
 
   constructor(options: LinearModelOptions) {
     if (typeof options !== 'object' || options === null)
@@ -296,6 +298,78 @@ export class LinearModel implements Classifier {
       params: Array.from(this.store.params),
       optimizer: this.store.optimizerState(),
       rejectedUpdates: this.guard.rejected,
+    };
+  }
+
+  /**
+   * The model before one learning step, for RobustModel's step guard: copies of the (materialized) weights and
+   * the optimizer's arrays into buffers reused from mark to mark, so a guarded batch copies a few arrays where
+   * two {@link state} snapshots cloned the options and packed the optimizer. `norm()` and `state()` give
+   * exactly `stepNorm(stateBefore, state())` and the state before (pinned against them in robust.test.ts).
+   * Valid until the next mark.
+   */
+  stepMark(): StepMark {
+    if (this.dim_ === 0) {
+      // Not allocated yet (the step fixes the dimension): the state before has no weights to compare.
+      const before = this.state();
+      return {
+        norm: () => {
+          this.store.materialize(this.t);
+          return 0;
+        },
+        state: () => before,
+      };
+    }
+    this.store.materialize(this.t);
+    const live = this.store.params;
+    const arrays = this.store.optimizerArrays();
+    let m = this.marked;
+    if (
+      m === null ||
+      m.params.length !== live.length ||
+      m.arrays.length !== arrays.length ||
+      m.arrays.some((a, i) => a.length !== arrays[i].length)
+    ) {
+      m = { params: new Float64Array(live.length), arrays: arrays.map((a) => new Float64Array(a.length)) };
+      this.marked = m;
+    }
+    const mark = m;
+    mark.params.set(live);
+    for (let i = 0; i < arrays.length; i++) mark.arrays[i].set(arrays[i]);
+    const t = this.t;
+    const dim = this.dim_;
+    const rejected = this.guard.rejected;
+    return {
+      norm: () => {
+        this.store.materialize(this.t);
+        const now = this.store.params;
+        const before = mark.params;
+        const n = Math.min(now.length, before.length);
+        let s = 0;
+        for (let j = 0; j < n; j++) {
+          const d = now[j] - before[j];
+          s += d * d;
+        }
+        return Math.sqrt(s);
+      },
+      state: (): LinearModelState => {
+        // The optimizer packs its live arrays: lend it the marked values, then put the live ones back.
+        const liveArrays = this.store.optimizerArrays();
+        const held = liveArrays.map((a) => Float64Array.from(a));
+        liveArrays.forEach((a, i) => a.set(mark.arrays[i]));
+        const optimizer = this.store.optimizerState();
+        liveArrays.forEach((a, i) => a.set(held[i]));
+        return {
+          kind: 'LinearModel',
+          version: 1,
+          options: structuredClone(this.options),
+          dim,
+          t,
+          params: Array.from(mark.params),
+          optimizer,
+          rejectedUpdates: rejected,
+        };
+      },
     };
   }
 

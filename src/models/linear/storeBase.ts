@@ -93,6 +93,10 @@ export abstract class StoreBase implements WeightStore {
     this.opt.restore(s);
   }
 
+  optimizerArrays(): Float64Array[] {
+    return this.opt.stateArrays();
+  }
+
   readScores(t: number, x: number[] | Float64Array, name: string): void {
     const { K, dim: d, scores, nW } = this;
     let ok = true;

@@ -46,6 +46,8 @@ export interface WeightStore {
   learnBatch(t: number, X: readonly Features[], Y: readonly number[], input: SparseInput): boolean;
   /** The optimizer's per-coordinate statistics. */
   optimizerState(): OptimizerState;
+  /** The optimizer's live per-coordinate arrays (what {@link optimizerState} packs). */
+  optimizerArrays(): Float64Array[];
   /** Restores `optimizerState()` (after `allocate`). */
   restore(s: OptimizerState): void;
 }
