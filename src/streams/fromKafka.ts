@@ -686,12 +686,29 @@ function rawMessage(
   m: EachBatchPayload['batch']['messages'][number],
   receivedAt: number,
 ): RawMessage {
-  return {
-    origin: { topic: st.topic, partition: st.partition, offset: m.offset, timestamp: Number(m.timestamp) },
-    key: m.key === null ? null : m.key.toString('utf8'),
-    value: m.value ?? Buffer.alloc(0),
+  return new KafkaMessage(
+    { topic: st.topic, partition: st.partition, offset: m.offset, timestamp: Number(m.timestamp) },
+    m.key,
+    m.value ?? Buffer.alloc(0),
     receivedAt,
-  };
+  );
+}
+
+/**
+ * A fetched message as a {@link RawMessage}. The key is decoded only when read (a dead letter reads it): a valid
+ * event's key is never used, and decoding every one cost a string per message.
+ */
+class KafkaMessage implements RawMessage {
+  constructor(
+    readonly origin: RawMessage['origin'],
+    private readonly keyBytes: Buffer | null,
+    readonly value: Buffer,
+    readonly receivedAt: number,
+  ) {}
+
+  get key(): string | null {
+    return this.keyBytes === null ? null : this.keyBytes.toString('utf8');
+  }
 }
 
 /**

@@ -282,6 +282,8 @@ export interface LiveMetricsHooks extends Required<
 > {
   onResult(r: PrequentialResult): void;
   onCheckpointSaved(ack: CheckpointAck): void;
+  /** Whether `onResult` reads each event's prediction (only a drift detector does): see runLivePipeline. */
+  resultPredictions: boolean;
 }
 
 /**
@@ -349,5 +351,6 @@ export function liveMetricsHooks(
       m.checkpointWritten('live');
       readiness?.checkpointed();
     },
+    resultPredictions: rest.drift !== undefined,
   };
 }

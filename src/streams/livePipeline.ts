@@ -119,6 +119,12 @@ export interface LivePipelineOptions extends KafkaSourceEvents {
   fromBeginning?: boolean;
   /** Every learned batch, for metrics (called synchronously, before the checkpoint). */
   onResult?: (result: PrequentialResult) => void;
+  /**
+   * Whether `onResult` reads each event's prediction (`variants[i].predictions`). Default true. Without an
+   * output topic and with false here, no per-event prediction object is built: a run that only learns and
+   * reports batch figures allocates less per event.
+   */
+  resultPredictions?: boolean;
   /** Every durable checkpoint. */
   onCheckpointSaved?: (ack: CheckpointAck) => void;
   /**
@@ -359,7 +365,8 @@ export async function runLivePipeline(options: LivePipelineOptions): Promise<Liv
       prequential(models, {
         learn: options.learn,
         // Per-event prediction objects only when someone reads them (the output topic, or onResult).
-        predictions: publisher !== null || options.onResult !== undefined,
+        predictions:
+          publisher !== null || (options.onResult !== undefined && options.resultPredictions !== false),
         resume: { scores: resumedFrom?.scores, batches: resumedFrom?.batches },
         ...(deadLetters === undefined ? {} : { onDeadLetter: (d) => deadLetters.write(d) }),
       }),
