@@ -9,7 +9,7 @@
  *
  * By default each channel is standardized with constants from a **calibration prefix**: the mean and
  * (population) standard deviation of that channel's values in the first `calibration` windows (1,000, the
- * recording's first ~42 minutes; {@link sensorCalibration}). A deployment could measure them the same way
+ * recording's first ~43 minutes; {@link sensorCalibration}). A deployment could measure them the same way
  * before it starts scoring, and they are fixed afterwards, so nothing after the prefix informs them. Without
  * it the inputs sit near 45 (% humidity) and 27 (°C): a net without a normalizer starts with huge logits and
  * spends its first optimizer steps false-alarming (docs/nets.md, "Defaults, and why"). `scale: 'raw'` keeps
