@@ -5,19 +5,21 @@
  *
  *   npx tsx scripts/make-recordings.ts            # data/sensor.jsonl
  *
- * The sensor recording is the `sensor` dataset with its defaults (windows [2 x 16], stride 2), so
- * `compare --recording data/sensor.jsonl` and `compare --dataset sensor` see the same events.
+ * The sensor recording is the `sensor` dataset's windows [2 x 16] at stride 2 in physical units (`scale: 'raw'`:
+ * humidity in %, temperature in °C), as a topic fed by the motes would carry them; `compare --dataset sensor`
+ * sees the same events standardized with its calibration prefix (src/datasets/sensor.ts), so
+ * `compare --recording data/sensor.jsonl` is the raw-input setting of the same stream.
  */
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadDataset } from '../src/datasets/loadDataset.js';
+import { loadDataset, type DatasetOptions } from '../src/datasets/loadDataset.js';
 import { toRecordedMessage } from '../src/streams/recordedMessage.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-function writeRecording(name: string, topic: string): void {
-  const events = loadDataset(name);
+function writeRecording(name: string, topic: string, opts: DatasetOptions = {}): void {
+  const events = loadDataset(name, opts);
   const lines = events.map((event, i) =>
     JSON.stringify(
       toRecordedMessage({
@@ -34,4 +36,4 @@ function writeRecording(name: string, topic: string): void {
   console.log(`${path}: ${events.length} messages, ${(statSync(path).size / 1e6).toFixed(2)} MB`);
 }
 
-writeRecording('sensor', 'sensor');
+writeRecording('sensor', 'sensor', { sensor: { scale: 'raw' } });

@@ -23,7 +23,7 @@ const known: [string, string][] = [
   ['mnist', 'handwritten digits as 784-dim vectors (Mlp, one hidden layer of 64)'],
   [
     'sensor',
-    'real sensor-network windows [2 × 16] (humidity, temperature per mote), 75 anomalous windows in 2 episodes; scored per event and per episode (WindowNet, family defaults)',
+    'real sensor-network windows [2 × 16] (humidity, temperature per mote, standardized with a 1,000-window calibration prefix), 75 anomalous windows in 2 episodes; scored per event and per episode (WindowNet, family defaults)',
   ],
   [
     'gnws',
@@ -31,7 +31,7 @@ const known: [string, string][] = [
   ],
   [
     'rnn',
-    'MNIST digits read row by row: 28 steps of 28 pixels through an Elman cell of 32 units, BN per time step against LayerNorm',
+    'MNIST digits read row by row: 28 steps of 28 pixels through an Elman cell of 64 units read out by the mean of its states, BN per time step against LayerNorm',
   ],
 ];
 /** Runs that only feed the drawbacks table (the singleton policies at batch size 1). */

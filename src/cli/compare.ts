@@ -36,7 +36,7 @@ import {
 } from './options.js';
 import { readInputEvents } from '../streams/inputEvents.js';
 import { createProgress } from './progress.js';
-import { forFlag, parseHidden, parseModelFamily, parseNormalizer } from './modelOptions.js';
+import { forFlag, oneOf, parseHidden, parseModelFamily, parseNormalizer } from './modelOptions.js';
 
 interface CompareFlags extends InputFlags {
   input?: string;
@@ -52,6 +52,7 @@ interface CompareFlags extends InputFlags {
   jobs?: number;
   hidden?: string;
   kernel?: number;
+  readout?: string;
   lr?: string;
   arrival?: string;
   stepEvents?: string;
@@ -115,7 +116,11 @@ export function registerCompare(program: Command): void {
       '--hidden <list>',
       'hidden sizes: conv channels of a WindowNet, layer sizes of an Mlp (64,64 = two layers) (default 16)',
     )
-    .option('--kernel <n>', 'conv kernel width (default 3)', positiveInt)
+    .option('--kernel <n>', 'windownet: conv kernel width (default 7)', positiveInt)
+    .option(
+      '--readout <readout>',
+      "rnn: what the classifier reads, 'mean' of the hidden states or 'last' (default mean)",
+    )
     .option('--dropout <rate>', 'dropout rate (default 0)', rate01)
     .option(
       '--singleton-policy <policy>',
@@ -224,10 +229,17 @@ export function registerCompare(program: Command): void {
         else throw new ConfigError(`--lr: expected a rate > 0 or 'auto', got '${lrText}'`);
       }
       const hidden = flags.hidden === undefined ? m.hidden : forFlag('--hidden', parseHidden)(flags.hidden);
+      const readout =
+        flags.readout === undefined
+          ? m.readout
+          : forFlag('--readout', (t) => oneOf(t, ['mean', 'last'] as const))(flags.readout);
+      if (readout !== undefined && family !== 'rnn')
+        throw new ConfigError(`--readout: only --model rnn has a readout`);
       const model = {
         ...(family !== undefined && { family }),
         ...(hidden !== undefined && { hidden }),
         ...((flags.kernel ?? m.kernel) !== undefined && { kernel: flags.kernel ?? m.kernel }),
+        ...(readout !== undefined && { readout }),
         ...((flags.dropout ?? m.dropout) !== undefined && { dropout: flags.dropout ?? m.dropout }),
         ...(m.weightDecay !== undefined && { weightDecay: m.weightDecay }),
         ...(typeof lr === 'number' && { lr }),

@@ -107,6 +107,7 @@ export const variantSchema = z
     optimizer: grammar(parseOptimizer).optional(),
     hidden: z.union([z.number().int().positive(), z.array(z.number().int().positive())]).optional(),
     kernel: z.number().int().positive().optional(),
+    readout: z.enum(['mean', 'last']).optional(),
     dropout: z.union([z.number().min(0).lt(1), z.array(z.number().min(0).lt(1))]).optional(),
     lr: z.number().positive().optional(),
     weightDecay: z.number().min(0).optional(),
@@ -237,6 +238,8 @@ export const configSchema = z
               .union([z.number().int().positive(), z.array(z.number().int().positive()).min(1)])
               .optional(),
             kernel: z.number().int().positive().optional(),
+            /** `--readout`: what an Rnn's classifier reads (mean or last hidden state). */
+            readout: z.enum(['mean', 'last']).optional(),
             dropout: z.number().min(0).lt(1).optional(),
             /** `--lr`: Adam's rate, or 'auto' (the best of a grid on a tuning draw). */
             lr: z.union([z.number().positive(), z.literal('auto')]).optional(),

@@ -186,6 +186,7 @@ export interface ModelFlags {
   task?: Task;
   hidden?: number | number[];
   kernel?: number;
+  readout?: 'mean' | 'last';
   dropout?: number | number[];
   weightDecay?: number;
   normalizer?: string;
@@ -233,6 +234,11 @@ export function addModelOptions(cmd: Command): Command {
       commanderArg(parseHidden),
     )
     .option('--kernel <n>', 'windownet: conv kernel width', positiveInt)
+    .option(
+      '--readout <readout>',
+      "rnn: what the classifier reads, 'mean' of the hidden states (default) or the 'last' one",
+      commanderArg((t) => oneOf(t, ['mean', 'last'] as const)),
+    )
     .option('--dropout <rates>', 'nets: dropout rate, or one per hidden layer', commanderArg(parseDropout))
     .option(
       '--weight-decay <λ>',
@@ -246,6 +252,7 @@ export function addModelOptions(cmd: Command): Command {
 const NET_ONLY: readonly [keyof ModelFlags, string][] = [
   ['hidden', '--hidden'],
   ['kernel', '--kernel'],
+  ['readout', '--readout'],
   ['dropout', '--dropout'],
   ['weightDecay', '--weight-decay'],
   ['normalizer', '--normalizer'],
@@ -266,6 +273,7 @@ export function flatOptionsFromFlags(f: ModelFlags): Omit<VariantConfig, 'name'>
     ...(f.task === undefined ? {} : { task: f.task }),
     ...(f.hidden === undefined ? {} : { hidden: f.hidden }),
     ...(f.kernel === undefined ? {} : { kernel: f.kernel }),
+    ...(f.readout === undefined ? {} : { readout: f.readout }),
     ...(f.dropout === undefined ? {} : { dropout: f.dropout }),
     ...(f.weightDecay === undefined ? {} : { weightDecay: f.weightDecay }),
     ...(f.normalizer === undefined ? {} : { normalizer: f.normalizer }),
@@ -319,6 +327,8 @@ function checkFamilyFlags(f: ModelFlags, family: string): void {
     throw new ConfigError(`--hidden: a windownet has one conv layer (one size), got ${f.hidden.join(',')}`);
   if (family !== 'windownet' && f.kernel !== undefined)
     throw new ConfigError(`--kernel: only --model windownet has a kernel`);
+  if (family !== 'rnn' && f.readout !== undefined)
+    throw new ConfigError(`--readout: only --model rnn has a readout`);
 }
 
 /** Whether a variant learns numbers (regression): its task says so, or its loss is the squared loss. */

@@ -16,7 +16,7 @@ export type DatasetName = (typeof datasetNames)[number];
 /** One line per dataset, for `--help` and the results' provenance. */
 export const datasetDescriptions: Record<DatasetName, string> = {
   sensor:
-    'real single-hop sensor network readings: per-mote windows [2 x 16] (humidity, temperature), anomaly label',
+    'real single-hop sensor network readings: per-mote windows [2 x 16] (humidity, temperature, standardized with a calibration prefix of 1,000 windows), anomaly label',
   spam: 'SpamAssassin emails as hashed bag-of-words (log1p counts): sparse 2^18 buckets, or dense 1,024 buckets with unit L2 norm for an Mlp; spam label, seeded shuffle',
   synthetic: 'seeded windows [3 x 32], class = sinusoid frequency, per-sample gain/offset and slow drift',
   mnist:

@@ -66,6 +66,8 @@ export interface CompareModelOptions {
   /** Hidden width: the conv channels of a WindowNet, the layer sizes of an Mlp (`[64, 64]`: two layers). */
   hidden?: number | number[];
   kernel?: number;
+  /** Rnn: the mean of the hidden states over time or the last one (the family's default unless given). */
+  readout?: 'mean' | 'last';
   dropout?: number;
   /** Adam's learning rate when a cell does not set its own. */
   lr?: number;
@@ -171,6 +173,7 @@ export function makeCompareModel(
     normalizer,
     ...(o.hidden === undefined ? {} : { hidden: o.hidden }),
     ...(o.kernel === undefined ? {} : { kernel: o.kernel }),
+    ...(o.readout === undefined ? {} : { readout: o.readout }),
     dropout: m.dropout,
     lr: lr ?? m.lr,
     weightDecay: m.weightDecay,

@@ -30,6 +30,8 @@ export interface FlatVariantOptions {
   normalizer?: string;
   hidden?: number | number[];
   kernel?: number;
+  /** Rnn: what the classifier reads, the mean of the hidden states over time or the last one. */
+  readout?: 'mean' | 'last';
   dropout?: number | number[];
   lr?: number;
   weightDecay?: number;

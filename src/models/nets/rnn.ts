@@ -24,13 +24,26 @@ export interface RnnOptions extends NetOptions {
   length: number;
   /** Hidden units H of the recurrent cell [32]. */
   hidden?: number;
+  /**
+   * What the classifier reads ['mean']: `'mean'` the average of the hidden states h₁..h_L over the window,
+   * `'last'` the last state h_L only.
+   */
+  readout?: RnnReadout;
 }
+
+/** The Rnn's readouts: the mean of the hidden states over time, or the last state. */
+export const rnnReadouts = ['mean', 'last'] as const;
+export type RnnReadout = (typeof rnnReadouts)[number];
 
 /**
  * An Elman recurrent classifier for `[C, L]` windows (Elman 1990), read one time step (one column) at a
  * time, with a normalizer on each step's pre-activation:
  *
- *   h₀ = 0,  hₜ = tanh(normₜ(W_x·xₜ + W_h·hₜ₋₁ + b)),  t = 1..L,   logits = dense(dropout(h_L)).
+ *   h₀ = 0,  hₜ = tanh(normₜ(W_x·xₜ + W_h·hₜ₋₁ + b)),  t = 1..L,   logits = dense(dropout(h̄)),
+ *
+ * with h̄ = (h₁ + … + h_L)/L (`readout: 'mean'`, the default) or h̄ = h_L (`'last'`). The mean gives the head a
+ * path of length 1 to every step's state; with the last state alone, a 32-step window of the synthetic stream
+ * stayed at chance (docs/nets.md).
  *
  * Each time step has its own normalization layer (its own γ/β and, for BatchNorm, its own running
  * statistics), as in recurrent BatchNorm (Laurent et al. 2016, Cooijmans et al. 2017: statistics per time
@@ -54,6 +67,7 @@ export class Rnn extends SoftmaxNet {
   readonly length: number;
   readonly hidden: number;
   readonly dropoutRate: number;
+  readonly readout: RnnReadout;
   private readonly given: RnnOptions;
   /** W_x `[H, C]`, W_h `[H, H]`, b `[H]` and their gradients. */
   private readonly wx: Float64Array;
@@ -72,7 +86,7 @@ export class Rnn extends SoftmaxNet {
   constructor(options: RnnOptions) {
     super(resolveNetOptions(options));
     const o = options;
-    checkKnownOptions('Rnn', o, ['inChannels', 'length', 'hidden']);
+    checkKnownOptions('Rnn', o, ['inChannels', 'length', 'hidden', 'readout']);
     const posInt = (field: string, v: unknown): number => {
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
         throw new ModelError(`${field}: expected an integer >= 1, got ${String(v)}`);
@@ -82,6 +96,11 @@ export class Rnn extends SoftmaxNet {
     this.inChannels = posInt('inChannels', o.inChannels);
     this.length = posInt('length', o.length);
     this.hidden = posInt('hidden', o.hidden ?? 32);
+    const readout = o.readout ?? 'mean';
+    if (!(rnnReadouts as readonly unknown[]).includes(readout)) {
+      throw new ModelError(`readout: expected ${rnnReadouts.join(' or ')}, got ${String(readout)}`);
+    }
+    this.readout = readout;
     const d = o.dropout ?? 0;
     if (Array.isArray(d) && d.length !== 1) {
       throw new ModelError(`dropout: Rnn has one hidden layer, so one rate, got ${d.length}`);
@@ -121,12 +140,17 @@ export class Rnn extends SoftmaxNet {
     this.initOptimizer();
   }
 
+  /** A state saved before the readout was an option (no `readout` in its options) read out the last state. */
   static fromState(s: NetState): Rnn {
-    return SoftmaxNet.restore(s, 'Rnn', (o) => new Rnn(o as unknown as RnnOptions));
+    return SoftmaxNet.restore(
+      s,
+      'Rnn',
+      (o) => new Rnn({ ...o, readout: o.readout ?? 'last' } as unknown as RnnOptions),
+    );
   }
 
   protected optionsForState(): Record<string, unknown> {
-    return JSON.parse(JSON.stringify(this.given)) as Record<string, unknown>;
+    return JSON.parse(JSON.stringify({ ...this.given, readout: this.readout })) as Record<string, unknown>;
   }
 
   protected layerParams(): Param[] {
@@ -220,8 +244,16 @@ export class Rnn extends SoftmaxNet {
       hs.push(next);
     }
     this.hs = hs;
-    const last = this.drop.forward({ data: hs[l], shape: [n, h] }, dropout, this.rng);
-    return this.out.forward(last);
+    let read = hs[l];
+    if (this.readout === 'mean') {
+      read = new Float64Array(n * h);
+      for (let t = 1; t <= l; t++) {
+        const ht = hs[t];
+        for (let j = 0; j < n * h; j++) read[j] += ht[j];
+      }
+      for (let j = 0; j < n * h; j++) read[j] /= l;
+    }
+    return this.out.forward(this.drop.forward({ data: read, shape: [n, h] }, dropout, this.rng));
   }
 
   protected backwardLogits(dlogits: Tensor): void {
@@ -233,7 +265,11 @@ export class Rnn extends SoftmaxNet {
     this.gwx.fill(0);
     this.gwh.fill(0);
     this.gb.fill(0);
-    let dh = this.drop.backward(this.out.backward(dlogits)).data;
+    const dread = this.drop.backward(this.out.backward(dlogits)).data;
+    // 'last': only h_L feeds the head; 'mean': every hₜ gets 1/L of the head's gradient, on top of what
+    // flows back from hₜ₊₁.
+    const share = this.readout === 'mean' ? 1 / l : 0;
+    let dh = this.readout === 'mean' ? dread.map((v) => v * share) : dread;
     for (let t = l - 1; t >= 0; t--) {
       const ht = this.hs[t + 1];
       const prev = this.hs[t];
@@ -256,6 +292,7 @@ export class Rnn extends SoftmaxNet {
           }
         }
       }
+      if (share !== 0 && t > 0) for (let j = 0; j < n * h; j++) dprev[j] += dread[j] * share;
       dh = dprev;
     }
   }

@@ -122,6 +122,15 @@ describe('variants from the family flags', () => {
       variantsWithModelFlags({ model: 'linear', hidden: 3 }, undefined, undefined, '--variants'),
     ).toThrow(/--hidden: a net option/);
   });
+
+  it('--readout is an rnn option: passed through for --model rnn, refused for the other families', () => {
+    expect(
+      variantsWithModelFlags({ model: 'rnn', readout: 'last' }, undefined, undefined, '--variants'),
+    ).toEqual([{ name: 'rnn', model: 'rnn', readout: 'last' }]);
+    expect(() =>
+      variantsWithModelFlags({ model: 'windownet', readout: 'last' }, undefined, undefined, '--variants'),
+    ).toThrow(/--readout: only --model rnn has a readout/);
+  });
   it('the stream is a regression when every variant is one, and a mix is refused', () => {
     expect(streamIsRegression([{ name: 'a', task: 'regression' }])).toBe(true);
     expect(streamIsRegression([{ name: 'a', loss: 'squared' }])).toBe(true);

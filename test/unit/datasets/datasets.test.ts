@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DatasetError } from '../../../src/errors.js';
 import { datasetNames, loadDataset } from '../../../src/datasets/loadDataset.js';
 import { MNIST_PIXELS, mnistEvents } from '../../../src/datasets/mnist.js';
-import { sensorEvents } from '../../../src/datasets/sensor.js';
+import { sensorCalibration, sensorEvents } from '../../../src/datasets/sensor.js';
 import { syntheticEvents } from '../../../src/datasets/synthetic.js';
 import { isSparse } from '../../../src/models/types.js';
 import type { StreamEvent } from '../../../src/streams/event.js';
@@ -15,7 +15,7 @@ function windowOf(e: StreamEvent): number[][] {
 describe('sensor dataset', () => {
   const events = sensorEvents();
 
-  it('gives [2, 16] windows of raw humidity and temperature with 0/1 labels, both classes present', () => {
+  it('gives [2, 16] windows of humidity and temperature with 0/1 labels, both classes present', () => {
     expect(events.length).toBeGreaterThan(9000);
     for (const e of events) {
       const w = windowOf(e);
@@ -27,10 +27,41 @@ describe('sensor dataset', () => {
     const positives = events.filter((e) => e.y === 1).length;
     expect(positives).toBeGreaterThan(30);
     expect(positives).toBeLessThan(events.length / 10);
-    // raw values: humidity in %, temperature in deg C, not standardized
-    const w = windowOf(events[0]);
+    // scale: 'raw' keeps humidity in %, temperature in deg C
+    const w = windowOf(sensorEvents({ scale: 'raw', limit: 1 })[0]);
     expect(w[0][0]).toBeCloseTo(45.93, 6);
     expect(w[1][0]).toBeCloseTo(27.97, 6);
+  });
+
+  it('standardizes each channel by default with the mean and std of the first 1,000 windows, fixed after them', () => {
+    const cal = sensorCalibration();
+    // pinned: the constants docs/nets.md quotes (humidity %, temperature deg C of the recording's first ~42 min)
+    expect(cal.windows).toBe(1000);
+    expect(cal.mean[0]).toBeCloseTo(42.628, 3);
+    expect(cal.mean[1]).toBeCloseTo(30.24, 3);
+    expect(cal.std[0]).toBeCloseTo(4.121, 3);
+    expect(cal.std[1]).toBeCloseTo(2.281, 3);
+    const raw = sensorEvents({ scale: 'raw' });
+    expect(raw.map((e) => e.id)).toEqual(events.map((e) => e.id));
+    expect(raw.map((e) => e.y)).toEqual(events.map((e) => e.y));
+    for (const i of [0, 999, 1000, 4700, events.length - 1]) {
+      const r = windowOf(raw[i]);
+      const z = windowOf(events[i]);
+      for (let c = 0; c < 2; c++)
+        for (let t = 0; t < 16; t++) expect(z[c][t]).toBeCloseTo((r[c][t] - cal.mean[c]) / cal.std[c], 12);
+    }
+    // over the prefix itself each channel has mean 0 and variance 1
+    for (let c = 0; c < 2; c++) {
+      const v = events.slice(0, 1000).flatMap((e) => windowOf(e)[c]);
+      const m = v.reduce((a, b) => a + b, 0) / v.length;
+      expect(m).toBeCloseTo(0, 10);
+      expect(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length).toBeCloseTo(1, 10);
+    }
+    // the constants do not depend on how much of the stream is kept, only on the prefix
+    expect(sensorEvents({ limit: 10 })).toEqual(events.slice(0, 10));
+    expect(sensorEvents({ calibration: 200, limit: 1 })).not.toEqual(events.slice(0, 1));
+    expect(() => sensorEvents({ scale: 'unit' as never })).toThrow(/scale/);
+    expect(() => sensorEvents({ calibration: 0 })).toThrow(/calibration/);
   });
 
   it('is in time order with unique ids, and deterministic', () => {

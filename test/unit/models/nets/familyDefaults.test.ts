@@ -17,10 +17,18 @@ describe('net family defaults (docs/nets.md)', () => {
     expect(() => make(4, { normalizer: 'instance' })).not.toThrow();
   });
 
-  it('Mlp: one hidden layer of 64; Rnn: 32 hidden units', () => {
+  it('Mlp: one hidden layer of 64; Rnn: 64 hidden units reading out the mean state', () => {
     const mlp = modelFamily('mlp').create({}, { kind: 'vector', dim: 10 }) as Mlp;
     expect(mlp.hidden).toEqual([64]);
-    const rnn = modelFamily('rnn').create({}, { kind: 'window', channels: 3, length: 12 }) as Rnn;
-    expect(rnn.hidden).toBe(32);
+    const f = modelFamily('rnn');
+    const rnn = f.create({}, { kind: 'window', channels: 3, length: 12 }) as Rnn;
+    expect([rnn.hidden, rnn.readout]).toEqual([64, 'mean']);
+    // the CLI's flat options reach it (compare --hidden 32 --readout last)
+    const old = f.create(f.optionsFrom({ hidden: 32, readout: 'last' }, 2), {
+      kind: 'window',
+      channels: 3,
+      length: 12,
+    }) as Rnn;
+    expect([old.hidden, old.readout]).toEqual([32, 'last']);
   });
 });

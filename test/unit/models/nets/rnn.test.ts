@@ -8,10 +8,19 @@ import { gradCheck, prequentialAccuracy, windowTask } from './helpers.js';
 const base: RnnOptions = { inChannels: 2, length: 8, hidden: 5, classes: 3, seed: 4 };
 
 describe('Rnn (Elman cell, a normalizer per time step)', () => {
-  it.each(['none', 'batch', 'layer', 'group:5', 'online'])(
-    'gradients equal finite differences through time (normalizer %s, L1 + L2)',
-    (normalizer) => {
-      const made = new Rnn({ ...base, normalizer, l1: 0.01, l2: 0.1 });
+  it.each([
+    ['none', 'mean'],
+    ['batch', 'mean'],
+    ['layer', 'mean'],
+    ['group:5', 'mean'],
+    ['online', 'mean'],
+    ['none', 'last'],
+    ['batch', 'last'],
+    ['layer', 'last'],
+  ] as const)(
+    'gradients equal finite differences through time (normalizer %s, readout %s, L1 + L2)',
+    (normalizer, readout) => {
+      const made = new Rnn({ ...base, normalizer, readout, l1: 0.01, l2: 0.1 });
       // Move off the initial point so γ/β and the recurrent weights are in general position.
       const warm = windowTask(12, 5, 2, 8);
       for (let i = 0; i < 12; i += 4) made.learnMany(warm.X.slice(i, i + 4), warm.Y.slice(i, i + 4));
@@ -62,6 +71,30 @@ describe('Rnn (Elman cell, a normalizer per time step)', () => {
       b.learnMany(X.slice(i, i + 4), Y.slice(i, i + 4));
     }
     expect(b.state()).toEqual(a.state());
+  });
+
+  it('reads out the mean of the hidden states by default, the last one on request, and keeps it in its state', () => {
+    const { X, Y } = windowTask(16, 6, 2, 8);
+    const mean = new Rnn({ ...base, normalizer: 'none' });
+    const last = new Rnn({ ...base, normalizer: 'none', readout: 'last' });
+    expect([mean.readout, last.readout]).toEqual(['mean', 'last']);
+    // same seed, same weights: only the readout differs
+    expect(last.state().params).toEqual(mean.state().params);
+    expect(mean.predictProbaMany(X)).not.toEqual(last.predictProbaMany(X));
+    for (const net of [mean, last]) {
+      net.learnMany(X, Y);
+      const s = JSON.parse(JSON.stringify(net.state())) as NetState;
+      expect(s.options.readout).toBe(net.readout);
+      expect(Rnn.fromState(s).predictProbaMany(X)).toEqual(net.predictProbaMany(X));
+    }
+    // a state saved before the option existed (no readout) was trained on the last state
+    const old = JSON.parse(JSON.stringify(last.state())) as NetState;
+    delete old.options.readout;
+    expect(Rnn.fromState(old).readout).toBe('last');
+    expect(Rnn.fromState(old).predictProbaMany(X)).toEqual(last.predictProbaMany(X));
+    expect(() => new Rnn({ ...base, readout: 'max' as never })).toThrow(
+      /readout: expected mean or last, got max/,
+    );
   });
 
   it('refuses normalizers that need a length axis or a layer to standardize, and groups that do not divide H', () => {

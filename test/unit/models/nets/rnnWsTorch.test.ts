@@ -7,7 +7,7 @@ import { WindowNet } from '../../../../src/models/nets/windowNet.js';
 import type { NetOptimizerSpec } from '../../../../src/models/optim/paramOptimizer.js';
 
 /**
- * The recurrent net (a normalizer per time step) and the 'group:G+ws' nets (GroupNorm after a layer with
+ * The recurrent net (a normalizer per time step, reading out the last hidden state or their mean) and the 'group:G+ws' nets (GroupNorm after a layer with
  * Weight Standardization) against PyTorch 1.13 in float64 (fixtures from
  * test/fixtures/models/nets/generate_rnn_ws.py): same weights and batches → same objective and gradients,
  * and the same parameters, per-step BatchNorm running statistics and inference probabilities after three
@@ -16,6 +16,8 @@ import type { NetOptimizerSpec } from '../../../../src/models/optim/paramOptimiz
 interface Case {
   kind: 'Rnn' | 'WindowNet' | 'Mlp';
   normalizer: string;
+  /** Rnn cases: the readout the reference computed. */
+  readout?: 'last' | 'mean';
   options: {
     optimizer: NetOptimizerSpec;
     weightDecay: number;
@@ -46,7 +48,7 @@ function build(c: Case): SoftmaxNet {
   const common = { normalizer: c.normalizer, ...c.options, classes: fx.classes, seed: 0 };
   const net =
     c.kind === 'Rnn'
-      ? new Rnn({ inChannels: fx.rnn.C, length: fx.rnn.L, hidden: fx.rnn.H, ...common })
+      ? new Rnn({ inChannels: fx.rnn.C, length: fx.rnn.L, hidden: fx.rnn.H, readout: c.readout, ...common })
       : c.kind === 'WindowNet'
         ? new WindowNet({
             inChannels: fx.window.C,
@@ -70,7 +72,13 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe.each(
-  fx.cases.map((c, i) => [`${i}: ${c.kind}/${c.normalizer}/${c.options.optimizer.type}`, c] as const),
+  fx.cases.map(
+    (c, i) =>
+      [
+        `${i}: ${c.kind}/${c.normalizer}/${c.options.optimizer.type}${c.readout ? `/${c.readout}` : ''}`,
+        c,
+      ] as const,
+  ),
 )('PyTorch reference %s', (_name, c) => {
   it('gives the same objective and gradients on the first batch', () => {
     const net = build(c);
