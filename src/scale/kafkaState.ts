@@ -26,7 +26,9 @@ import {
   createConsumer,
   createProducer,
   ensureTopic,
+  sendOffsetsAs,
   withAdmin,
+  type GroupMembership,
   type KafkaClient,
   type Producer,
 } from '../streams/kafka/client.js';
@@ -34,6 +36,9 @@ import type { ReplicaSyncState, SyncCapture } from './replica.js';
 import { syncKey } from './syncLog.js';
 
 export const STATE_FORMAT = 'streamnorm-state';
+
+/** kafkajs error types of a commit the group coordinator refused because the member is no longer current. */
+const GROUP_FENCED = new Set(['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
 
 /** One replica's checkpoint in the changelog topic. */
 export interface StateRecord {
@@ -131,6 +136,12 @@ export function parseStateRecord(value: string): StateRecord | null {
 export interface ScaleMeta {
   capture: SyncCapture;
   partitions: number[];
+  /**
+   * The group membership `partitions` were assigned under: the offsets commit as this member (generation and
+   * member id in the TxnOffsetCommit), so the group coordinator refuses the checkpoint once the group has moved
+   * on without it. Absent: committed as no member, which the coordinator does not check.
+   */
+  member?: GroupMembership;
   eventsLearned: number;
   stalenessMs: number;
   /**
@@ -281,16 +292,25 @@ export class KafkaStateStore implements CheckpointStore {
             ...(byTopic.get(p.topic) ?? []),
             { partition: p.partition, offset: p.offset },
           ]);
-        await txn.sendOffsets({
-          consumerGroupId: this.o.groupId,
-          topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
-        });
+        await sendOffsetsAs(
+          txn,
+          this.transactionalId,
+          {
+            consumerGroupId: this.o.groupId,
+            topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+          },
+          described.member ?? null,
+        );
       }
       await txn.commit();
     } catch (err) {
       await txn.abort().catch(() => undefined);
+      const why = err instanceof Error ? err.message : String(err);
+      const m = described.member;
       throw new KafkaError(
-        `checkpoint of replica ${this.o.replica} to ${this.o.stateTopic} failed (fenced by a newer incarnation?): ${err instanceof Error ? err.message : String(err)}`,
+        m !== undefined && GROUP_FENCED.has((err as { type?: unknown }).type as string)
+          ? `checkpoint of replica ${this.o.replica} refused by group ${this.o.groupId}: member ${m.memberId} of generation ${m.generationId} is no longer in the group's current generation (a paused process whose session expired?), so its partitions may belong to another member; aborted (${why})`
+          : `checkpoint of replica ${this.o.replica} to ${this.o.stateTopic} failed (fenced by a newer incarnation?): ${why}`,
         { cause: err, retriable: false },
       );
     }
