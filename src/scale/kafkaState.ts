@@ -309,7 +309,7 @@ export class KafkaStateStore implements CheckpointStore {
       const m = described.member;
       throw new KafkaError(
         m !== undefined && GROUP_FENCED.has((err as { type?: unknown }).type as string)
-          ? `checkpoint of replica ${this.o.replica} refused by group ${this.o.groupId}: member ${m.memberId} of generation ${m.generationId} is no longer in the group's current generation (a paused process whose session expired?), so its partitions may belong to another member; aborted (${why})`
+          ? `checkpoint of replica ${this.o.replica} refused by group ${this.o.groupId}: member ${m.memberId} (generation ${m.generationId}) is no longer current in the group (a process paused past its session timeout?), so its partitions may belong to another member now; aborted (${why})`
           : `checkpoint of replica ${this.o.replica} to ${this.o.stateTopic} failed (fenced by a newer incarnation?): ${why}`,
         { cause: err, retriable: false },
       );

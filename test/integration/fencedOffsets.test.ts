@@ -189,7 +189,9 @@ describe('fenced offset commits on the real broker', () => {
       const err = await save(2, '11', first).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(KafkaError);
       expect((err as KafkaError).message).toMatch(
-        new RegExp(`refused by group ${group}: member ${first.memberId} of generation ${first.generationId}`),
+        new RegExp(
+          `refused by group ${group}: member ${first.memberId} \\(generation ${first.generationId}\\)`,
+        ),
       );
       expect((err as KafkaError).cause).toMatchObject({ type: 'ILLEGAL_GENERATION' });
       expect(committed).toEqual([1]);
