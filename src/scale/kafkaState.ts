@@ -9,9 +9,16 @@
  * it learned (nothing unsynced survives a checkpoint). A partition's next owner, on any assignment, resumes
  * from the group's committed offset, so every event is learned by one replica once across joins, leaves and
  * `kill -9` (what was learned after the last checkpoint is learned again by the next owner, and was never
- * published). Fencing: the transactional id is per group and replica id, so a restarted replica (same id)
- * fences its zombie predecessor, whose next commit fails (Kafka's producer epoch); a replica that lost its
- * partitions to another id is fenced by the group (its session expired, its partitions revoked).
+ * published).
+ *
+ * Fencing: the transactional id is per group and replica id, so a restarted replica (same id) fences its zombie
+ * predecessor, whose next commit fails (Kafka's producer epoch). A replica that lost its partitions to another id
+ * (paused past its session timeout, it wakes with their old positions and unsaved learning) is fenced by the
+ * group: the transaction commits the offsets as the member and generation the partitions were assigned under
+ * (`ScaleMeta.member`, TxnOffsetCommit version 3 of KIP-447 through client.ts `sendOffsetsAs`), the coordinator
+ * refuses a member it dropped or a generation it has left, and the whole transaction aborts, so neither its
+ * offsets nor its state and sync records land over the new owner's. The coordinator checks when the offsets are
+ * sent, not at the commit: docs/scale-out.md ("Zombies") says when a pause between the two is still caught.
  */
 import { parsePartitionKey } from '../streams/event.js';
 import { CheckpointError, KafkaError } from '../errors.js';

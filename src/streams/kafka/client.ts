@@ -248,9 +248,11 @@ let groupHooksInstalled = false;
  *
  * kafkajs has no hook for this; the gate wraps `ConsumerGroup.prototype.joinAndSync` of kafkajs 2.2.4 (pinned
  * exactly, unmaintained since 2023), and `test/unit/streams/kafka/rejoinGate.test.ts` fails if that internal
- * moves. A member whose session expired (kafkajs clears its member id and joins as a new member) lost its
- * partitions before it knew, and no hook runs for it: what it still commits carries its old generation and
- * member id ({@link sendOffsetsAs}), which the group coordinator refuses. Returns the unregistration.
+ * moves. A member whose session expired (a paused process: kafkajs clears its member id and joins as a new
+ * member) lost its partitions before it knew, and no hook runs for it; it is fenced instead: a transaction
+ * commits offsets as the generation and member id they were read under ({@link sendOffsetsAs}), which the group
+ * coordinator then refuses, and fromKafka (`positionsFromGroup`) stops a consumer that comes back under a new
+ * member id. Returns the unregistration.
  */
 export function beforeRejoin(groupId: string, memberId: string, hook: () => Promise<void>): () => void {
   installGroupHooks();
