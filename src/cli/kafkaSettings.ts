@@ -74,6 +74,17 @@ export const KAFKA_PROPERTIES: readonly KafkaPropertySpec[] = [
     description: 'connection timeout (default 3000)',
   },
   { key: 'retries', kind: 'int', description: 'retries of a failed request (default 5 in the CLI)' },
+  {
+    key: 'session.timeout.ms',
+    kind: 'int',
+    description:
+      "run's consumer group session: how long a member that stopped heartbeating (killed, paused) keeps its partitions (default 30000; the broker's floor is group.min.session.timeout.ms, 6000 by default)",
+  },
+  {
+    key: 'heartbeat.interval.ms',
+    kind: 'int',
+    description: "run's consumer heartbeat interval (default 3000, or a third of session.timeout.ms if less)",
+  },
 ];
 
 const SPECS = new Map(KAFKA_PROPERTIES.map((s) => [s.key, s]));
@@ -306,6 +317,39 @@ export function kafkaConnection(props: KafkaProperties = {}): KafkaConnection {
     out.sasl = { mechanism, username, password };
   }
   return out;
+}
+
+/** The consumer group timeouts of `run`'s consumer, from the settings (undefined: the pipeline's defaults). */
+export interface ConsumerTimeouts {
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+}
+
+/**
+ * `session.timeout.ms` and `heartbeat.interval.ms`. A session shorter than the pipeline's 3 s heartbeat default
+ * times three gets a heartbeat of a third of it (the Java client's rule of thumb: three missed heartbeats before
+ * the session expires); a heartbeat not below the session is refused.
+ */
+export function consumerTimeouts(props: KafkaProperties = {}): ConsumerTimeouts {
+  const int = (key: string): number | undefined => {
+    const v = props[key];
+    if (v === undefined) return undefined;
+    const problem = kafkaPropertyProblem(key, v);
+    if (problem !== null) throw new ConfigError(`bad value for Kafka setting ${key}: ${problem}`);
+    return Number(String(v).trim());
+  };
+  const session = int('session.timeout.ms');
+  let heartbeat = int('heartbeat.interval.ms');
+  if (session === undefined && heartbeat === undefined) return {};
+  if (heartbeat === undefined && session !== undefined && session < 9000) heartbeat = Math.floor(session / 3);
+  if (session !== undefined && heartbeat !== undefined && heartbeat >= session)
+    throw new ConfigError(
+      `heartbeat.interval.ms (${heartbeat}) must be below session.timeout.ms (${session}), or every session expires`,
+    );
+  return {
+    ...(session === undefined ? {} : { sessionTimeoutMs: session }),
+    ...(heartbeat === undefined ? {} : { heartbeatIntervalMs: heartbeat }),
+  };
 }
 
 /** The `--help` text listing the accepted keys and their environment variables. */

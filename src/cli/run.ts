@@ -35,7 +35,12 @@ import type { RunningScore } from '../streams/prequential.js';
 import { batchPolicy, maxWaitMs, withMaxWait } from './batchPolicy.js';
 import { requireSetting, resolveConfig, type Config, type VariantConfig } from './config.js';
 import { RUN_EXIT_CODES_HELP } from './exit.js';
-import { addKafkaOptions, kafkaPropertiesFromFlags, type KafkaFlags } from './kafkaSettings.js';
+import {
+  addKafkaOptions,
+  consumerTimeouts,
+  kafkaPropertiesFromFlags,
+  type KafkaFlags,
+} from './kafkaSettings.js';
 import { cliKafka } from './kafka.js';
 import { createLogger, type Logger } from './logger.js';
 import {
@@ -134,6 +139,7 @@ function compressionOption(v: string): 'none' | 'gzip' {
 /** Runs the live pipeline until stopped (signal, or `maxEvents` learned); prints the scores at the end. */
 export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<void> {
   const brokers = requireSetting(cfg.brokers, '--brokers', 'brokers', 'KAFKA_BROKERS');
+  const timeouts = consumerTimeouts(cfg.kafka);
   const kafka = await cliKafka(brokers, log, cfg.clientId ?? 'streamnorm', cfg.kafka);
   await ensureTopic(kafka, t.topic);
   if (t.outputTopic !== undefined) await ensureTopic(kafka, t.outputTopic);
@@ -286,6 +292,7 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
         schema: { classes: t.classes, dim: t.dim },
       },
       rebatch: withMaxWait(cfg.batch ?? { count: 32 }, t.maxWaitMs),
+      ...timeouts,
       ...(cfg.producer === undefined ? {} : { producer: cfg.producer }),
       logger: log,
       ...hooks,

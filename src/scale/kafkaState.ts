@@ -9,9 +9,16 @@
  * it learned (nothing unsynced survives a checkpoint). A partition's next owner, on any assignment, resumes
  * from the group's committed offset, so every event is learned by one replica once across joins, leaves and
  * `kill -9` (what was learned after the last checkpoint is learned again by the next owner, and was never
- * published). Fencing: the transactional id is per group and replica id, so a restarted replica (same id)
- * fences its zombie predecessor, whose next commit fails (Kafka's producer epoch); a replica that lost its
- * partitions to another id is fenced by the group (its session expired, its partitions revoked).
+ * published).
+ *
+ * Fencing: the transactional id is per group and replica id, so a restarted replica (same id) fences its zombie
+ * predecessor, whose next commit fails (Kafka's producer epoch). A replica that lost its partitions to another id
+ * (paused past its session timeout, it wakes with their old positions and unsaved learning) is fenced by the
+ * group: the transaction commits the offsets as the member and generation the partitions were assigned under
+ * (`ScaleMeta.member`, TxnOffsetCommit version 3 of KIP-447 through client.ts `sendOffsetsAs`), the coordinator
+ * refuses a member it dropped or a generation it has left, and the whole transaction aborts, so neither its
+ * offsets nor its state and sync records land over the new owner's. The coordinator checks when the offsets are
+ * sent, not at the commit: docs/scale-out.md ("Zombies") says when a pause between the two is still caught.
  */
 import { parsePartitionKey } from '../streams/event.js';
 import { CheckpointError, KafkaError } from '../errors.js';
@@ -26,7 +33,9 @@ import {
   createConsumer,
   createProducer,
   ensureTopic,
+  sendOffsetsAs,
   withAdmin,
+  type GroupMembership,
   type KafkaClient,
   type Producer,
 } from '../streams/kafka/client.js';
@@ -34,6 +43,9 @@ import type { ReplicaSyncState, SyncCapture } from './replica.js';
 import { syncKey } from './syncLog.js';
 
 export const STATE_FORMAT = 'streamnorm-state';
+
+/** kafkajs error types of a commit the group coordinator refused because the member is no longer current. */
+const GROUP_FENCED = new Set(['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
 
 /** One replica's checkpoint in the changelog topic. */
 export interface StateRecord {
@@ -131,6 +143,12 @@ export function parseStateRecord(value: string): StateRecord | null {
 export interface ScaleMeta {
   capture: SyncCapture;
   partitions: number[];
+  /**
+   * The group membership `partitions` were assigned under: the offsets commit as this member (generation and
+   * member id in the TxnOffsetCommit), so the group coordinator refuses the checkpoint once the group has moved
+   * on without it. Absent: committed as no member, which the coordinator does not check.
+   */
+  member?: GroupMembership;
   eventsLearned: number;
   stalenessMs: number;
   /**
@@ -281,16 +299,25 @@ export class KafkaStateStore implements CheckpointStore {
             ...(byTopic.get(p.topic) ?? []),
             { partition: p.partition, offset: p.offset },
           ]);
-        await txn.sendOffsets({
-          consumerGroupId: this.o.groupId,
-          topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
-        });
+        await sendOffsetsAs(
+          txn,
+          this.transactionalId,
+          {
+            consumerGroupId: this.o.groupId,
+            topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+          },
+          described.member ?? null,
+        );
       }
       await txn.commit();
     } catch (err) {
       await txn.abort().catch(() => undefined);
+      const why = err instanceof Error ? err.message : String(err);
+      const m = described.member;
       throw new KafkaError(
-        `checkpoint of replica ${this.o.replica} to ${this.o.stateTopic} failed (fenced by a newer incarnation?): ${err instanceof Error ? err.message : String(err)}`,
+        m !== undefined && GROUP_FENCED.has((err as { type?: unknown }).type as string)
+          ? `checkpoint of replica ${this.o.replica} refused by group ${this.o.groupId}: member ${m.memberId} (generation ${m.generationId}) is no longer current in the group (a process paused past its session timeout?), so its partitions may belong to another member now; aborted (${why})`
+          : `checkpoint of replica ${this.o.replica} to ${this.o.stateTopic} failed (fenced by a newer incarnation?): ${why}`,
         { cause: err, retriable: false },
       );
     }

@@ -14,6 +14,7 @@ import type { KafkaSourceEvents } from '../streams/fromKafka.js';
 import {
   createConsumer,
   type Consumer,
+  type GroupMembership,
   type KafkaClient,
   type StreamLogger,
 } from '../streams/kafka/client.js';
@@ -56,6 +57,8 @@ export class ScaleOut {
   readonly syncTopic: string;
   private replica: Replica | null = null;
   private held: number[] = [];
+  /** The group membership `held` was assigned under (null before the first join). */
+  private member: GroupMembership | null = null;
   private early: SyncRecord[] = [];
   private feed: Consumer | null = null;
   /** Audit log: ids learned and not yet in a committed checkpoint, after the first `idsWritten` ever learned. */
@@ -150,6 +153,7 @@ export class ScaleOut {
     const scale: ScaleMeta = {
       capture: r.capture(),
       partitions: [...this.held],
+      ...(this.member === null ? {} : { member: { ...this.member } }),
       eventsLearned: r.events,
       stalenessMs: r.stalenessMs(),
       ...(this.o.learnedIdsFile === undefined ? {} : { idsEnd: this.idsWritten + this.uncaptured.length }),
@@ -164,9 +168,14 @@ export class ScaleOut {
     if (this.o.learnedIdsFile !== undefined) for (const e of r.envelopes) this.uncaptured.push(e.event.id);
   }
 
-  /** Records the partitions this member holds (call from the source's onGroupJoin). */
+  /**
+   * Records the partitions this member holds and the membership they were assigned under, together (call from
+   * the source's onGroupJoin): a checkpoint commits the offsets of exactly these partitions as exactly this
+   * member, so the group refuses it once it has moved on without this member.
+   */
   onGroupJoin(info: Parameters<NonNullable<KafkaSourceEvents['onGroupJoin']>>[0], topic: string): void {
     this.held = [...(info.assignment[topic] ?? [])].sort((a, b) => a - b);
+    this.member = { groupId: info.groupId, memberId: info.memberId, generationId: info.generationId };
   }
 
   /** This replica (after {@link wrap}). */

@@ -5,7 +5,7 @@ import {
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
-import { CheckpointError, ConfigError } from '../errors.js';
+import { CheckpointError, ConfigError, KafkaError } from '../errors.js';
 import type { ModelState } from '../models/types.js';
 import type { Checkpoint, CheckpointInput, CheckpointStore } from './checkpointStore.js';
 import { mergeOffsets } from './offsets.js';
@@ -89,7 +89,7 @@ function validate(options: CheckpointOptions): { everyEvents: number; everyMs: n
  * keep flowing. At most one write is in flight and one more queued; a newer snapshot replaces the queued one
  * (it covers the same offsets and more). Promises in a result's `pending` (e.g. publishing its predictions) are
  * awaited before the checkpoint covering it is written. A failed write errors the stream with a retriable
- * CheckpointError.
+ * CheckpointError, or with the store's own KafkaError (e.g. a scale-out checkpoint the consumer group refused).
  *
  * @example
  * decoded$.pipe(rebatch({ count: 32 }), prequential(model), checkpoint(new FileCheckpointStore(dir), { everyEvents: 1000 }))
@@ -155,8 +155,10 @@ export function checkpoint(
 
     const start = (snap: Snapshot): void => {
       inflight = true;
+      let saving = false;
       (async () => {
         if (snap.pending.length > 0) await Promise.all(snap.pending);
+        saving = true;
         return store.save({
           ...snap.identity,
           models: snap.models,
@@ -188,8 +190,10 @@ export function checkpoint(
         (err) => {
           inflight = false;
           if (stopped) return;
+          // A store that says what went wrong in its own terms (a Kafka store refused by the group) is heard as
+          // it is; anything else is a failed write.
           out.error(
-            err instanceof CheckpointError
+            err instanceof CheckpointError || (saving && err instanceof KafkaError)
               ? err
               : new CheckpointError('checkpoint failed', { cause: err, retriable: true }),
           );

@@ -33,9 +33,12 @@ import {
   beforeRejoin,
   createConsumer,
   createKafka,
+  installGroupHooks,
+  joinedGeneration,
   streamLogger,
   type Consumer,
   type EachBatchPayload,
+  type GroupMembership,
   type KafkaClient,
   type StreamLogger,
 } from './kafka/client.js';
@@ -49,6 +52,8 @@ export interface KafkaSourceEvents {
   onGroupJoin?(info: {
     groupId: string;
     memberId: string;
+    /** The group generation this member joined with: what its fenced offset commits carry (client.ts `sendOffsetsAs`). */
+    generationId: number;
     assignment: Record<string, number[]>;
     durationMs: number;
   }): void;
@@ -88,6 +93,11 @@ export interface FromKafkaOptions extends KafkaSourceEvents {
    * partition this member no longer holds, so a partition that comes back starts from the group's committed
    * offset (which the checkpoint transaction of whoever owned it last wrote), not from this member's older one;
    * checkpoints and commits then cover only the partitions held. Default false.
+   *
+   * With it, a member that comes back under a new member id (the group dropped it: its session expired while it
+   * did not heartbeat, e.g. the process was paused, or its consumer restarted after a crash) ends the stream with
+   * a {@link KafkaError}: another member may have learned its partitions meanwhile, so its positions and what it
+   * learned since its last checkpoint are stale, and only a restart from the durable state is exact.
    */
   positionsFromGroup?: boolean;
   /**
@@ -183,6 +193,8 @@ export class KafkaSource<T extends RawMessage | RawMessage[] = RawMessage> exten
   private closed = false;
   /** Unregisters this member's gate before kafkajs rejoins (client.ts `beforeRejoin`). */
   private ungate: (() => void) | null = null;
+  /** The membership this source's consumer last joined its group with (null before the first join). */
+  private member: GroupMembership | null = null;
   /** Fetched messages waiting to be handed over, in fetch order (per partition in offset order). */
   private chunks: QueuedChunk[] = [];
   private pumping = false;
@@ -304,6 +316,11 @@ export class KafkaSource<T extends RawMessage | RawMessage[] = RawMessage> exten
     this.opts.onCommit?.(offsets);
   }
 
+  /** The group membership (member id, generation) the consumer last joined with; null before its first join. */
+  membership(): GroupMembership | null {
+    return this.member === null ? null : { ...this.member };
+  }
+
   stats(): KafkaSourceStats {
     let inFlight = this.opts.heldDownstream?.() ?? 0;
     for (const st of this.parts.values()) inFlight += st.tracker.inFlight;
@@ -390,6 +407,8 @@ export class KafkaSource<T extends RawMessage | RawMessage[] = RawMessage> exten
       retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
     this.consumer = consumer;
+    // Before the first join: its GROUP_JOIN reads the generation through the hooks, and the rejoin gate needs them.
+    installGroupHooks();
     this.wireEvents(consumer);
     if (this.closed) return;
     await consumer.connect();
@@ -408,6 +427,25 @@ export class KafkaSource<T extends RawMessage | RawMessage[] = RawMessage> exten
     const o = this.opts;
     const ev = consumer.events;
     consumer.on(ev.GROUP_JOIN, ({ payload }) => {
+      const generationId = joinedGeneration(payload.groupId, payload.memberId);
+      if (generationId === null) {
+        this.fail(
+          new KafkaError(
+            `kafkajs internals changed: the generation member ${payload.memberId} of group ${payload.groupId} joined with is unknown`,
+          ),
+        );
+        return;
+      }
+      const previous = this.member;
+      this.member = { groupId: payload.groupId, memberId: payload.memberId, generationId };
+      if (o.positionsFromGroup && previous !== null && previous.memberId !== payload.memberId) {
+        this.fail(
+          new KafkaError(
+            `member ${previous.memberId} of group ${payload.groupId} was dropped by the group (its session expired while it did not heartbeat, e.g. a paused process, or its consumer restarted) and rejoined as ${payload.memberId}: another member may have learned its partitions meanwhile, so its positions and unsaved learning are stale; stopping so that a restart resumes from the durable state`,
+          ),
+        );
+        return;
+      }
       // A new assignment: what was queued may belong to another member now; it is fetched again if not.
       this.dropQueued();
       this.revoking = null;
@@ -425,6 +463,7 @@ export class KafkaSource<T extends RawMessage | RawMessage[] = RawMessage> exten
       o.onGroupJoin?.({
         groupId: payload.groupId,
         memberId: payload.memberId,
+        generationId,
         assignment: payload.memberAssignment,
         durationMs: payload.duration,
       });

@@ -7,8 +7,7 @@
  * trained on the same stream. And the state store alone: a checkpoint, its sync records and the held
  * partitions' group offsets commit in one transaction; a new incarnation of a replica fences the old one.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -28,76 +27,15 @@ import type { SyncRecord } from '../../src/scale/syncLog.js';
 import { FileCheckpointStore } from '../../src/streams/checkpointStore.js';
 import { committedOffsets } from '../../src/streams/kafka/client.js';
 import type { StreamEvent } from '../../src/streams/event.js';
-import { cleanEnv, cliEntry, root } from '../e2e/cliHelpers.js';
-import {
-  brokers,
-  createTopic,
-  eventRecords,
-  makeEvents,
-  produce,
-  testKafka,
-  uniqueName,
-} from './helpers/kafka.js';
+import { createTopic, eventRecords, makeEvents, produce, testKafka, uniqueName } from './helpers/kafka.js';
+import { killAll, learnedIds, startRun, until, type Proc } from './helpers/replicas.js';
 
 const kafka = testKafka();
-
-interface Proc {
-  child: ChildProcess;
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function startRun(args: string[]): Proc {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      cliEntry,
-      'run',
-      '--brokers',
-      brokers(),
-      '--metrics-port',
-      '0',
-      '--log-level',
-      'warn',
-      ...args,
-    ],
-    {
-      cwd: root,
-      env: cleanEnv(),
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-20_000)));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { child, stderr: () => err, exited };
-}
-
-/** Polls `check` once a second, at most `tries` times. */
-async function until(what: string, tries: number, check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 function accuracy(m: OnlineModel, events: StreamEvent[]): number {
   let right = 0;
   for (const e of events) if (m.predictOne(e.x as number[]) === e.y) right++;
   return right / events.length;
-}
-
-function learnedIds(file: string): string[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .flatMap((l) => (JSON.parse(l) as { ids: string[] }).ids);
 }
 
 describe('scale-out failover on the real broker', () => {
@@ -204,8 +142,7 @@ describe('scale-out failover on the real broker', () => {
       expect(accSingle).toBeGreaterThan(0.8);
       expect(Math.abs(accMerged - accSingle)).toBeLessThanOrEqual(0.03);
     } finally {
-      for (const p of procs)
-        if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+      killAll(procs);
     }
   }, 600_000);
 });

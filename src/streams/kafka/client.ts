@@ -1,7 +1,9 @@
 /**
- * The only module that imports kafkajs (and the one place that reaches into its internals: {@link beforeRejoin}). Everything Kafka-specific the rest of the project needs
- * (client creation, logging, admin helpers, the few types) goes through here, so a maintained client
- * can replace kafkajs (unmaintained since 2023, tulios/kafkajs#1603) by rewriting one file.
+ * The only module that imports kafkajs, and with txnOffsetCommitV3.ts the only ones that reach into its
+ * internals (the group hooks behind {@link beforeRejoin} and {@link joinedGeneration}; TxnOffsetCommit version 3
+ * behind {@link sendOffsetsAs}). Everything Kafka-specific the rest of the project needs (client creation,
+ * logging, admin helpers, the few types) goes through here, so a maintained client can replace kafkajs
+ * (unmaintained since 2023, tulios/kafkajs#1603) by rewriting these two files.
  */
 import { createRequire } from 'node:module';
 import kafkajs from 'kafkajs';
@@ -15,15 +17,17 @@ import type {
   LogEntry,
   Producer,
   ProducerConfig,
+  Transaction,
 } from 'kafkajs';
 import pino from 'pino';
 import { ConfigError, KafkaAuthError, KafkaError } from '../../errors.js';
 import { redact, redactBroker, redactingLoggerOptions } from '../../redact.js';
 import { retry } from '../retry.js';
+import { installTxnOffsetCommitV3 } from './txnOffsetCommitV3.js';
 
 const { Kafka, logLevel, CompressionTypes, Partitioners } = kafkajs;
 
-export type { Admin, Consumer, EachBatchPayload, IHeaders, Producer };
+export type { Admin, Consumer, EachBatchPayload, IHeaders, Producer, Transaction };
 export type KafkaClient = InstanceType<typeof Kafka>;
 export { CompressionTypes };
 
@@ -229,7 +233,9 @@ export function createConsumer(kafka: KafkaClient, config: ConsumerConfig): Cons
  * Work a group member must finish before it rejoins its group (see {@link beforeRejoin}), by group and member id.
  */
 const rejoinHooks = new Map<string, () => Promise<void>>();
-let rejoinGateInstalled = false;
+/** Consumer groups inside kafkajs's `joinAndSync` right now: where {@link joinedGeneration} looks. */
+const joining = new Set<KafkajsConsumerGroup>();
+let groupHooksInstalled = false;
 
 /**
  * Runs `hook` (and waits for it) before the member `memberId` of `groupId` rejoins its group, on every path
@@ -242,11 +248,14 @@ let rejoinGateInstalled = false;
  *
  * kafkajs has no hook for this; the gate wraps `ConsumerGroup.prototype.joinAndSync` of kafkajs 2.2.4 (pinned
  * exactly, unmaintained since 2023), and `test/unit/streams/kafka/rejoinGate.test.ts` fails if that internal
- * moves. Not covered: a member whose session expired (kafkajs clears its member id and joins as a new member)
- * lost its partitions before it knew; see docs/scale-out.md. Returns the unregistration.
+ * moves. A member whose session expired (a paused process: kafkajs clears its member id and joins as a new
+ * member) lost its partitions before it knew, and no hook runs for it; it is fenced instead: a transaction
+ * commits offsets as the generation and member id they were read under ({@link sendOffsetsAs}), which the group
+ * coordinator then refuses, and fromKafka (`positionsFromGroup`) stops a consumer that comes back under a new
+ * member id. Returns the unregistration.
  */
 export function beforeRejoin(groupId: string, memberId: string, hook: () => Promise<void>): () => void {
-  installRejoinGate();
+  installGroupHooks();
   const key = `${groupId}\u0000${memberId}`;
   rejoinHooks.set(key, hook);
   return () => {
@@ -257,11 +266,17 @@ export function beforeRejoin(groupId: string, memberId: string, hook: () => Prom
 interface KafkajsConsumerGroup {
   groupId: string;
   memberId: string | null;
+  generationId: number | null;
   joinAndSync(): Promise<unknown>;
 }
 
-function installRejoinGate(): void {
-  if (rejoinGateInstalled) return;
+/**
+ * Wraps kafkajs's `ConsumerGroup.prototype.joinAndSync` once per process: the rejoin gate ({@link beforeRejoin})
+ * runs first, and while the join runs the group is findable by {@link joinedGeneration}. Call it before a
+ * consumer first joins (its first GROUP_JOIN needs it too); idempotent.
+ */
+export function installGroupHooks(): void {
+  if (groupHooksInstalled) return;
   const require = createRequire(import.meta.url);
   const ConsumerGroup = require('kafkajs/src/consumer/consumerGroup.js') as {
     prototype: KafkajsConsumerGroup;
@@ -273,9 +288,72 @@ function installRejoinGate(): void {
     const hook =
       this.memberId === null ? undefined : rejoinHooks.get(`${this.groupId}\u0000${this.memberId}`);
     if (hook !== undefined) await hook();
-    return original.call(this);
+    joining.add(this);
+    try {
+      return await original.call(this);
+    } finally {
+      joining.delete(this);
+    }
   };
-  rejoinGateInstalled = true;
+  groupHooksInstalled = true;
+}
+
+/**
+ * The generation member `memberId` of `groupId` joined with, read inside its consumer's GROUP_JOIN listener
+ * (kafkajs emits GROUP_JOIN from within `joinAndSync`, after the JoinGroup and SyncGroup round trips, and its
+ * payload has no generation); null anywhere else, or before {@link installGroupHooks}. Keyed by member, not
+ * group: several consumers of one group may live in one process.
+ */
+export function joinedGeneration(groupId: string, memberId: string): number | null {
+  for (const g of joining)
+    if (g.groupId === groupId && g.memberId === memberId && typeof g.generationId === 'number')
+      return g.generationId;
+  return null;
+}
+
+/** A consumer's membership in its group as it last joined: what a fenced offset commit carries. */
+export interface GroupMembership {
+  groupId: string;
+  memberId: string;
+  generationId: number;
+}
+
+/** The membership each transactional id's offsets are being committed as (set only inside {@link sendOffsetsAs}). */
+const committingAs = new Map<string, GroupMembership>();
+
+/**
+ * `txn.sendOffsets(offsets)` as the group member `member`: the TxnOffsetCommit carries its generation and member
+ * id (version 3, KIP-447; txnOffsetCommitV3.ts), so the group coordinator refuses it (ILLEGAL_GENERATION,
+ * UNKNOWN_MEMBER_ID) when the group has moved on without that member, and the caller aborts the transaction.
+ * `member` null commits as no member (generation −1, member id ''), which the coordinator does not check, as
+ * for versions 0–2: for offsets not read through a group membership. On a broker below Kafka 2.5 (no version 3)
+ * the commit is unchecked too.
+ *
+ * kafkajs passes the TxnOffsetCommit only what versions 0 and 1 know, so the membership is looked up by
+ * transactional id while this call runs; a transactional id has one transaction at a time (a second producer
+ * with the same id fences the first, whose requests fail on its producer epoch whatever they carry).
+ */
+export async function sendOffsetsAs(
+  txn: Transaction,
+  transactionalId: string,
+  offsets: Parameters<Transaction['sendOffsets']>[0],
+  member: GroupMembership | null,
+): Promise<void> {
+  if (member !== null && member.groupId !== offsets.consumerGroupId)
+    throw new ConfigError(
+      `sendOffsetsAs: member ${member.memberId} is of group '${member.groupId}', the offsets are for '${offsets.consumerGroupId}'`,
+    );
+  installTxnOffsetCommitV3((id, groupId) => {
+    const m = committingAs.get(id);
+    return m !== undefined && m.groupId === groupId ? m : null;
+  });
+  if (member === null) committingAs.delete(transactionalId);
+  else committingAs.set(transactionalId, member);
+  try {
+    await txn.sendOffsets(offsets);
+  } finally {
+    committingAs.delete(transactionalId);
+  }
 }
 
 /**

@@ -209,7 +209,13 @@ describe('liveMetricsHooks', () => {
     const metrics = new PipelineMetrics(registry, { now: () => now });
     const hooks = liveMetricsHooks(metrics, { groupId: 'g' });
     expect(metrics.readiness().ready).toBe(false);
-    hooks.onGroupJoin({ groupId: 'g', memberId: 'm', assignment: { events: [0, 1] }, durationMs: 5 });
+    hooks.onGroupJoin({
+      groupId: 'g',
+      memberId: 'm',
+      generationId: 1,
+      assignment: { events: [0, 1] },
+      durationMs: 5,
+    });
     expect(metrics.readiness().ready).toBe(true);
     hooks.onBatch({ topic: 'events', partition: 1, offsetLag: 42, highWatermark: '100', batchSize: 10 });
     hooks.onRebalancing({ groupId: 'g', memberId: 'm' });
@@ -248,7 +254,13 @@ describe.runIf(haveTool(PROMTOOL))('live /metrics of a server fed by a real pipe
     const registry = createRegistry();
     const metrics = new PipelineMetrics(registry);
     const hooks = liveMetricsHooks(metrics, { groupId: 'streamnorm' });
-    hooks.onGroupJoin({ groupId: 'streamnorm', memberId: 'm', assignment: { events: [0] }, durationMs: 1 });
+    hooks.onGroupJoin({
+      groupId: 'streamnorm',
+      memberId: 'm',
+      generationId: 1,
+      assignment: { events: [0] },
+      durationMs: 1,
+    });
     hooks.onBatch({ topic: 'events', partition: 0, offsetLag: 3, highWatermark: '300', batchSize: 16 });
     const server = await startMetricsServer({ registry, port: 0, readiness: () => metrics.readiness() });
     servers.push(server);

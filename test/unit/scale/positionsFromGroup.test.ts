@@ -1,12 +1,15 @@
 /**
  * fromKafka's `positionsFromGroup` (scale-out with state in Kafka): a partition that moved to another member
  * and comes back starts from the group's committed offset (what its last owner's checkpoint transaction
- * wrote), not from this member's older position; without the option the member seeks back to its own.
+ * wrote), not from this member's older position; without the option the member seeks back to its own. A member
+ * the group dropped (it comes back under a new member id) ends the stream. Every join reports the generation.
  */
 import { describe, expect, it } from 'vitest';
+import { KafkaError } from '../../../src/errors.js';
 import type { RawMessage } from '../../../src/streams/event.js';
 import { fromKafka } from '../../../src/streams/fromKafka.js';
 import { silentLogger, type EachBatchPayload, type KafkaClient } from '../../../src/streams/kafka/client.js';
+import { joinLikeKafkajs } from '../streams/helpers.js';
 
 const EVENTS = { GROUP_JOIN: 'join', REBALANCING: 'rebalancing', END_BATCH_PROCESS: 'end', CRASH: 'crash' };
 type Listener = (e: { payload: Record<string, unknown> }) => void;
@@ -30,6 +33,17 @@ class ScriptedConsumer {
   }
   emit(event: string, payload: Record<string, unknown>): void {
     for (const l of this.listeners.get(event) ?? []) l({ payload });
+  }
+  /** Joins as kafkajs does: GROUP_JOIN from inside joinAndSync, after JoinGroup set the generation. */
+  join(memberId: string, generationId: number, partitions: number[]): Promise<void> {
+    return joinLikeKafkajs({ groupId: 'g', memberId, generationId }, () =>
+      this.emit(EVENTS.GROUP_JOIN, {
+        groupId: 'g',
+        memberId,
+        memberAssignment: { t: partitions },
+        duration: 1,
+      }),
+    );
   }
   pause(): void {}
   resume(): void {}
@@ -71,25 +85,18 @@ async function scenario(positionsFromGroup: boolean) {
   const seen: RawMessage[] = [];
   source.subscribe({ next: (m) => seen.push(m) });
   for (let i = 0; i < 100 && consumer.eachBatch === null; i++) await turn();
-  const join = (partitions: number[]) =>
-    consumer.emit(EVENTS.GROUP_JOIN, {
-      groupId: 'g',
-      memberId: 'm',
-      memberAssignment: { t: partitions },
-      duration: 1,
-    });
-  join([0]);
+  await consumer.join('m', 1, [0]);
   await consumer.batch(0, 50);
   await turn();
   source.ackAll(seen.map((m) => m.origin));
   const before = source.positions();
   // Partition 0 moves to another member, which learns 50..79 and commits 80; then it comes back here.
-  join([]);
+  await consumer.join('m', 2, []);
   const away = source.positions();
-  join([0]);
+  await consumer.join('m', 3, [0]);
   await consumer.batch(80, 20);
   await turn();
-  return { consumer, seen, before, away };
+  return { consumer, seen, before, away, source };
 }
 
 describe('fromKafka positionsFromGroup', () => {
@@ -109,4 +116,62 @@ describe('fromKafka positionsFromGroup', () => {
     expect(away).toEqual({ 't:0': '50' });
     expect(consumer.seeks).toEqual(['50']);
   });
+});
+
+describe('fromKafka group membership', () => {
+  it('reports the generation of every join, and remembers the last membership', async () => {
+    const consumer = new ScriptedConsumer();
+    const joins: Array<{ memberId: string; generationId: number }> = [];
+    const source = fromKafka({
+      kafka: { consumer: () => consumer } as unknown as KafkaClient,
+      topic: 't',
+      groupId: 'g',
+      logger: silentLogger,
+      onGroupJoin: ({ memberId, generationId }) => joins.push({ memberId, generationId }),
+    });
+    source.subscribe({ error: () => undefined });
+    for (let i = 0; i < 100 && consumer.eachBatch === null; i++) await turn();
+    expect(source.membership()).toBeNull();
+    await consumer.join('m', 4, [0]);
+    await consumer.join('m', 5, [0]);
+    expect(joins).toEqual([
+      { memberId: 'm', generationId: 4 },
+      { memberId: 'm', generationId: 5 },
+    ]);
+    expect(source.membership()).toEqual({ groupId: 'g', memberId: 'm', generationId: 5 });
+  });
+
+  it.each([true, false])(
+    'a member the group dropped (back under a new member id) ends the stream only with positionsFromGroup (%s)',
+    async (positionsFromGroup) => {
+      const consumer = new ScriptedConsumer();
+      const source = fromKafka({
+        kafka: { consumer: () => consumer } as unknown as KafkaClient,
+        topic: 't',
+        groupId: 'g',
+        logger: silentLogger,
+        yieldEveryMs: 60_000,
+        positionsFromGroup,
+      });
+      const seen: RawMessage[] = [];
+      let failed: unknown = null;
+      source.subscribe({ next: (m) => seen.push(m), error: (e: unknown) => (failed = e) });
+      for (let i = 0; i < 100 && consumer.eachBatch === null; i++) await turn();
+      await consumer.join('m', 1, [0]);
+      await consumer.batch(0, 10);
+      await turn();
+      // Its session expired while it was paused: kafkajs forgets the member id and joins as a new member.
+      await consumer.join('m-new', 3, [0]);
+      if (positionsFromGroup) {
+        expect(failed).toBeInstanceOf(KafkaError);
+        expect((failed as KafkaError).message).toMatch(
+          /member m of group g was dropped by the group .* rejoined as m-new/,
+        );
+      } else {
+        // One process owns its checkpoint and seeks to it: a new member id changes nothing.
+        expect(failed).toBeNull();
+        expect(source.membership()).toEqual({ groupId: 'g', memberId: 'm-new', generationId: 3 });
+      }
+    },
+  );
 });

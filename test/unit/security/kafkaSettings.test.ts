@@ -9,6 +9,7 @@ import { ensureBrokersReachable } from '../../../src/cli/kafka.js';
 import {
   KAFKA_PROPERTIES,
   addKafkaOptions,
+  consumerTimeouts,
   envNameOf,
   kafkaConnection,
   kafkaPropertiesFromFlags,
@@ -54,6 +55,8 @@ describe('Kafka settings: -X, flags, environment, config file', () => {
           STREAMNORM_KAFKA_REQUEST_TIMEOUT_MS: '1',
           STREAMNORM_KAFKA_SOCKET_CONNECTION_SETUP_TIMEOUT_MS: '1',
           STREAMNORM_KAFKA_RETRIES: '0',
+          STREAMNORM_KAFKA_SESSION_TIMEOUT_MS: '6000',
+          STREAMNORM_KAFKA_HEARTBEAT_INTERVAL_MS: '1000',
         }).kafka ?? {},
       ).sort(),
     ).toEqual(KAFKA_PROPERTIES.map((s) => s.key).sort());
@@ -125,6 +128,33 @@ describe('Kafka settings: -X, flags, environment, config file', () => {
     const m = message(() => resolveConfig({}, file, {}));
     expect(m).toMatch(/unknown Kafka setting 'bogus'/);
     expect(m).not.toContain('hunter2');
+  });
+});
+
+describe('consumerTimeouts', () => {
+  it("gives run's consumer the session and heartbeat, a third of a short session by default", () => {
+    expect(consumerTimeouts()).toEqual({});
+    expect(consumerTimeouts({ 'session.timeout.ms': '45000' })).toEqual({ sessionTimeoutMs: 45_000 });
+    expect(consumerTimeouts({ 'session.timeout.ms': '6000' })).toEqual({
+      sessionTimeoutMs: 6000,
+      heartbeatIntervalMs: 2000,
+    });
+    expect(consumerTimeouts({ 'session.timeout.ms': '6000', 'heartbeat.interval.ms': '500' })).toEqual({
+      sessionTimeoutMs: 6000,
+      heartbeatIntervalMs: 500,
+    });
+    expect(consumerTimeouts({ 'heartbeat.interval.ms': '1000' })).toEqual({ heartbeatIntervalMs: 1000 });
+    // They are -X settings like the others, and kafkaConnection (the client's options) passes them by.
+    expect(parseKafkaProperty('session.timeout.ms=6000')).toEqual({ 'session.timeout.ms': '6000' });
+    expect(kafkaConnection({ 'session.timeout.ms': '6000' })).toEqual({});
+  });
+
+  it('refuses a heartbeat not below the session, and a value that is not an integer, naming them', () => {
+    expect(() => consumerTimeouts({ 'session.timeout.ms': '6000', 'heartbeat.interval.ms': '6000' })).toThrow(
+      /heartbeat.interval.ms \(6000\) must be below session.timeout.ms \(6000\)/,
+    );
+    expect(() => consumerTimeouts({ 'session.timeout.ms': 'soon' })).toThrow(ConfigError);
+    expect(message(() => parseKafkaProperty('session.timeout.ms=6s'))).toMatch(/session.timeout.ms.*integer/);
   });
 });
 

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CheckpointError, ConfigError } from '../../../src/errors.js';
+import { CheckpointError, ConfigError, KafkaError } from '../../../src/errors.js';
 import { checkpoint, type CheckpointAck } from '../../../src/streams/checkpoint.js';
 import {
   FileCheckpointStore,
@@ -318,6 +318,24 @@ describe('checkpoint operator', () => {
     expect((err as CheckpointError).cause).toBe(sendError);
     expect((err as CheckpointError).retriable).toBe(true);
     expect(await store.load()).toBeNull();
+  });
+
+  it("a store's own KafkaError (a checkpoint the consumer group refused) ends the stream as it is", async () => {
+    const refused = new KafkaError('checkpoint of replica r refused by group g', { retriable: false });
+    const store: CheckpointStore = {
+      load: async () => null,
+      save: async () => {
+        throw refused;
+      },
+    };
+    const err = await firstValueFrom(
+      from(batches(2, 2)).pipe(
+        prequential(logistic()),
+        checkpoint(store, { everyEvents: 2, everyMs: Infinity }),
+        toArray(),
+      ),
+    ).catch((e: unknown) => e);
+    expect(err).toBe(refused);
   });
 
   it('refuses to snapshot models that are ahead of the offsets it has seen', () => {

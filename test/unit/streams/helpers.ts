@@ -1,6 +1,24 @@
+import { createRequire } from 'node:module';
 import { LinearModel, type LinearModelOptions } from '../../../src/models/linear/index.js';
 import type { Features } from '../../../src/models/types.js';
 import type { Envelope, RawMessage, StreamEvent } from '../../../src/streams/event.js';
+
+/** kafkajs's ConsumerGroup: its (wrapped) joinAndSync is where a real GROUP_JOIN comes from. */
+const ConsumerGroup = createRequire(import.meta.url)('kafkajs/src/consumer/consumerGroup.js') as {
+  prototype: { joinAndSync(this: unknown): Promise<unknown> };
+};
+
+/**
+ * Joins a scripted consumer as kafkajs does: `emitJoin` (its GROUP_JOIN) runs from inside
+ * `ConsumerGroup.prototype.joinAndSync`, after JoinGroup set the group's generation and member id, which is where
+ * fromKafka reads the generation from (client.ts `joinedGeneration`).
+ */
+export async function joinLikeKafkajs(
+  member: { groupId: string; memberId: string; generationId: number },
+  emitJoin: () => void,
+): Promise<void> {
+  await ConsumerGroup.prototype.joinAndSync.call({ ...member, retrier: async () => emitJoin() });
+}
 
 /** A raw message carrying `value` at `offset` of topic t, partition 0. */
 export function raw(value: unknown, offset: number, partition = 0, topic = 't'): RawMessage {

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { RawMessage } from '../../../src/streams/event.js';
 import { fromKafka, type KafkaSource } from '../../../src/streams/fromKafka.js';
 import { silentLogger, type EachBatchPayload, type KafkaClient } from '../../../src/streams/kafka/client.js';
+import { joinLikeKafkajs } from './helpers.js';
 
 const EVENTS = { GROUP_JOIN: 'join', REBALANCING: 'rebalancing', END_BATCH_PROCESS: 'end', CRASH: 'crash' };
 
@@ -163,12 +164,14 @@ describe('KafkaSource hand-over', () => {
     for (let i = 0; i < 5; i++) await turn();
     expect(seen).toHaveLength(handed);
     expect(source.stats().inFlight).toBe(handed);
-    consumer.emit(EVENTS.GROUP_JOIN, {
-      groupId: 'g',
-      memberId: 'm',
-      memberAssignment: { t: [0] },
-      duration: 1,
-    });
+    await joinLikeKafkajs({ groupId: 'g', memberId: 'm', generationId: 1 }, () =>
+      consumer.emit(EVENTS.GROUP_JOIN, {
+        groupId: 'g',
+        memberId: 'm',
+        memberAssignment: { t: [0] },
+        duration: 1,
+      }),
+    );
     // The group's committed offset is behind: the first batch of the assignment is answered with a seek.
     await consumer.batch(0, 100);
     expect(consumer.seeks).toEqual([String(handed)]);
