@@ -18,7 +18,9 @@
  * (`ScaleMeta.member`, TxnOffsetCommit version 3 of KIP-447 through client.ts `sendOffsetsAs`), the coordinator
  * refuses a member it dropped or a generation it has left, and the whole transaction aborts, so neither its
  * offsets nor its state and sync records land over the new owner's. The coordinator checks when the offsets are
- * sent, not at the commit: docs/scale-out.md ("Zombies") says when a pause between the two is still caught.
+ * sent, not at the commit; a pause between the two is covered on the reading side: the next owner reads the
+ * group's offsets with OffsetFetch require_stable (client.ts `createConsumer`, offsetFetchV7.ts) and waits until
+ * the transaction commits or aborts (docs/scale-out.md, "Zombies").
  */
 import { parsePartitionKey } from '../streams/event.js';
 import { CheckpointError, KafkaError } from '../errors.js';

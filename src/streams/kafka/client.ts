@@ -1,7 +1,8 @@
 /**
- * The only module that imports kafkajs, and with txnOffsetCommitV3.ts the only ones that reach into its
- * internals (the group hooks behind {@link beforeRejoin} and {@link joinedGeneration}; TxnOffsetCommit version 3
- * behind {@link sendOffsetsAs}). Everything Kafka-specific the rest of the project needs (client creation,
+ * The only module that imports kafkajs, and with txnOffsetCommitV3.ts and offsetFetchV7.ts the only ones that
+ * reach into its internals (the group hooks behind {@link beforeRejoin} and {@link joinedGeneration};
+ * TxnOffsetCommit version 3 behind {@link sendOffsetsAs}; OffsetFetch version 7 behind {@link createConsumer}
+ * and {@link committedOffsets}). Everything Kafka-specific the rest of the project needs (client creation,
  * logging, admin helpers, the few types) goes through here, so a maintained client can replace kafkajs
  * (unmaintained since 2023, tulios/kafkajs#1603) by rewriting these two files.
  */
@@ -23,6 +24,7 @@ import pino from 'pino';
 import { ConfigError, KafkaAuthError, KafkaError } from '../../errors.js';
 import { redact, redactBroker, redactingLoggerOptions } from '../../redact.js';
 import { retry } from '../retry.js';
+import { installOffsetFetchV7 } from './offsetFetchV7.js';
 import { installTxnOffsetCommitV3 } from './txnOffsetCommitV3.js';
 
 const { Kafka, logLevel, CompressionTypes, Partitioners } = kafkajs;
@@ -225,7 +227,14 @@ function forward(logger: StreamLogger, { namespace, level, log }: LogEntry): voi
   else logger.debug(obj, message);
 }
 
+/**
+ * A consumer whose reads of the group's committed offsets wait out pending transactional offsets: from here on
+ * kafkajs's OffsetFetch is version 7 with require_stable (offsetFetchV7.ts), so a partition's next owner does not
+ * start from an offset that a transaction still open is about to move (it retries UNSTABLE_OFFSET_COMMIT with
+ * its `retry` policy; a crashed transaction ends by the producer's transaction timeout).
+ */
 export function createConsumer(kafka: KafkaClient, config: ConsumerConfig): Consumer {
+  installOffsetFetchV7();
   return kafka.consumer(config);
 }
 
@@ -462,16 +471,41 @@ export async function endOffsets(kafka: KafkaClient, topic: string): Promise<Map
   });
 }
 
-/** The group's committed offsets per partition ('-1' when none). */
+/**
+ * The group's committed offsets per partition ('-1' when none), once no transaction holding offsets for them is
+ * open (OffsetFetch require_stable, offsetFetchV7.ts): admin.fetchOffsets does not retry, so the broker's
+ * UNSTABLE_OFFSET_COMMIT is retried here, for about as long as a transaction may stay open (the brokers' default
+ * timeout, 60 s, and its abort check after).
+ */
 export async function committedOffsets(
   kafka: KafkaClient,
   groupId: string,
   topic: string,
 ): Promise<Map<number, string>> {
+  installOffsetFetchV7();
   return withAdmin(kafka, async (admin) => {
-    const [res] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const [res] = await retry(() => admin.fetchOffsets({ groupId, topics: [topic] }), {
+      retries: 12,
+      initialDelayMs: 200,
+      maxDelayMs: 10_000,
+      retriable: isUnstableOffsetCommit,
+      exhausted: (err) =>
+        new KafkaError(
+          `the offsets of group '${groupId}' on '${topic}' stayed unstable (a transaction open)`,
+          {
+            cause: err,
+          },
+        ),
+    });
     return new Map((res?.partitions ?? []).map((p) => [p.partition, p.offset]));
   });
+}
+
+/** The group coordinator's answer to OffsetFetch require_stable while a transaction holds offsets (code 88). */
+export function isUnstableOffsetCommit(err: unknown): boolean {
+  return (
+    typeof err === 'object' && err !== null && (err as { type?: unknown }).type === 'UNSTABLE_OFFSET_COMMIT'
+  );
 }
 
 /** Resolves once an admin `listTopics` succeeds (readiness is a client call, not an open port). */

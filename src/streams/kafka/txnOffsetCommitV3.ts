@@ -20,39 +20,22 @@
  * if the internals it relies on move.
  */
 import { createRequire } from 'node:module';
+import {
+  apiKeys,
+  createErrorFromCode,
+  EncoderClass,
+  DecoderClass,
+  failure,
+  noTags,
+  skipTags,
+  type Encoder,
+  type KafkajsRequest,
+} from './flexibleWire.js';
+
+export type { KafkajsRequest } from './flexibleWire.js';
 
 const require = createRequire(import.meta.url);
-
-/** The slice of kafkajs's `protocol/encoder.js` used here (all writers return the encoder). */
-interface Encoder {
-  writeInt16(v: number): Encoder;
-  writeInt32(v: number): Encoder;
-  writeInt64(v: number | string): Encoder;
-  writeUVarInt(v: number): Encoder;
-  writeUVarIntString(v: string | null): Encoder;
-  writeUVarIntArray(items: Encoder[]): Encoder;
-  readonly buffer: Buffer;
-}
-
-/** The slice of kafkajs's `protocol/decoder.js` used here. */
-interface Decoder {
-  readInt16(): number;
-  readInt32(): number;
-  readUVarInt(): number;
-  readUVarIntString(): string | null;
-  readUVarIntArray<T>(reader: (d: Decoder) => T): T[] | null;
-  forward(bytes: number): void;
-}
-
-const EncoderClass = require('kafkajs/src/protocol/encoder.js') as new () => Encoder;
-const DecoderClass = require('kafkajs/src/protocol/decoder.js') as new (b: Buffer) => Decoder;
-const { TxnOffsetCommit: API_KEY } = require('kafkajs/src/protocol/requests/apiKeys.js') as {
-  TxnOffsetCommit: number;
-};
-const { failure, createErrorFromCode } = require('kafkajs/src/protocol/error.js') as {
-  failure(code: number): boolean;
-  createErrorFromCode(code: number): Error;
-};
+const API_KEY = apiKeys.TxnOffsetCommit;
 
 export interface TxnOffsetCommitPartition {
   partition: number;
@@ -81,24 +64,6 @@ export interface TxnOffsetCommitV3Response {
   throttleTime: number;
   clientSideThrottleTime: number;
   topics: { topic: string | null; partitions: { partition: number; errorCode: number }[] }[];
-}
-
-/** A kafkajs request definition: what `broker.lookupRequest` returns for one call. */
-export interface KafkajsRequest<R> {
-  request: { apiKey: number; apiVersion: number; apiName: string; encode(): Promise<Encoder> };
-  response: { decode(raw: Buffer): Promise<R>; parse(data: R): Promise<R> };
-}
-
-/** An empty tagged-field buffer (no tagged fields): a zero count. */
-const noTags = (e: Encoder): Encoder => e.writeUVarInt(0);
-
-/** Skips a tagged-field buffer: a count, then per field its tag, its size and that many bytes. */
-function skipTags(d: Decoder): void {
-  const n = d.readUVarInt();
-  for (let i = 0; i < n; i++) {
-    d.readUVarInt();
-    d.forward(d.readUVarInt());
-  }
 }
 
 function encodePartition(p: TxnOffsetCommitPartition): Encoder {
