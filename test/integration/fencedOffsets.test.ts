@@ -14,7 +14,6 @@ import {
   readLatest,
   type ScaleMeta,
 } from '../../src/scale/kafkaState.js';
-import type { SyncCapture } from '../../src/scale/replica.js';
 import {
   committedOffsets,
   createConsumer,
@@ -25,6 +24,7 @@ import {
   type Consumer,
   type GroupMembership,
 } from '../../src/streams/kafka/client.js';
+import { capture } from './helpers/syncCapture.js';
 import { createTopic, produce, testKafka, uniqueName, waitFor } from './helpers/kafka.js';
 
 const kafka = testKafka();
@@ -212,23 +212,3 @@ describe('fenced offset commits on the real broker', () => {
     }
   });
 });
-
-function capture(seq: number): SyncCapture {
-  return {
-    seq,
-    own: { v: [seq] },
-    states: { v: { kind: 'X' } },
-    events: 10,
-    records: [{ variant: 'v', replica: 'r', seq, delta: [seq], events: 10 * seq, publishedAt: 1 }],
-    syncState: {
-      replica: 'r',
-      seq,
-      events: 10 * seq,
-      unsyncedEvents: 0,
-      own: { v: [seq] },
-      base: { v: { kind: 'X' } },
-      seen: {},
-      syncedAt: 1,
-    },
-  };
-}

@@ -21,12 +21,13 @@ import {
   readLatest,
   type ScaleMeta,
 } from '../../src/scale/kafkaState.js';
-import { mergedStates, type SyncCapture } from '../../src/scale/replica.js';
+import { mergedStates } from '../../src/scale/replica.js';
 import { scaleTopics } from '../../src/scale/scaleOut.js';
 import type { SyncRecord } from '../../src/scale/syncLog.js';
 import { FileCheckpointStore } from '../../src/streams/checkpointStore.js';
 import { committedOffsets } from '../../src/streams/kafka/client.js';
 import type { StreamEvent } from '../../src/streams/event.js';
+import { capture } from './helpers/syncCapture.js';
 import { createTopic, eventRecords, makeEvents, produce, testKafka, uniqueName } from './helpers/kafka.js';
 import { killAll, learnedIds, startRun, until, type Proc } from './helpers/replicas.js';
 
@@ -146,26 +147,6 @@ describe('scale-out failover on the real broker', () => {
     }
   }, 600_000);
 });
-
-function capture(seq: number): SyncCapture {
-  return {
-    seq,
-    own: { v: [seq] },
-    states: { v: { kind: 'X' } },
-    events: 10,
-    records: [{ variant: 'v', replica: 'r', seq, delta: [seq], events: 10 * seq, publishedAt: 1 }],
-    syncState: {
-      replica: 'r',
-      seq,
-      events: 10 * seq,
-      unsyncedEvents: 0,
-      own: { v: [seq] },
-      base: { v: { kind: 'X' } },
-      seen: {},
-      syncedAt: 1,
-    },
-  };
-}
 
 describe('KafkaStateStore', () => {
   it('commits checkpoint, sync records and offsets together; a new incarnation fences the old one', async () => {
