@@ -9,7 +9,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { isUnstableOffsetCommit } from '../../../../src/streams/kafka/client.js';
-import type { KafkajsRequest } from '../../../../src/streams/kafka/flexibleWire.js';
 import {
   decodeOffsetFetchV7,
   encodeOffsetFetchV7,
@@ -19,21 +18,11 @@ import {
   type KafkajsOffsetFetchDefinition,
   type OffsetFetchArgs,
 } from '../../../../src/streams/kafka/offsetFetchV7.js';
+import { frame, hex, lookup, requests } from './wire.js';
 
 const require = createRequire(import.meta.url);
 const definition =
   require('kafkajs/src/protocol/requests/offsetFetch/index.js') as KafkajsOffsetFetchDefinition;
-const { requests, lookup } = require('kafkajs/src/protocol/requests/index.js') as {
-  requests: { OffsetFetch: unknown };
-  lookup(
-    versions: Record<number, { minVersion: number; maxVersion: number }>,
-  ): (apiKey: number, def: unknown) => (args: OffsetFetchArgs) => KafkajsRequest<unknown>;
-};
-const frame = require('kafkajs/src/protocol/request.js') as (r: {
-  correlationId: number;
-  clientId: string;
-  request: KafkajsRequest<unknown>['request'];
-}) => Promise<{ buffer: Buffer }>;
 const responseV4 = require('kafkajs/src/protocol/requests/offsetFetch/v4/response.js') as {
   decode(raw: Buffer): Promise<unknown>;
 };
@@ -45,16 +34,6 @@ const { createErrorFromCode } = require('kafkajs/src/protocol/error.js') as {
 };
 const source = (path: string): string =>
   (require(path) as { prototype: object }).prototype.constructor.toString();
-
-/** Bytes written as hex, a comment after two or more spaces on each line. */
-function hex(text: string): Buffer {
-  const digits = text
-    .split('\n')
-    .map((line) => line.trim().split(/\s{2,}/)[0])
-    .join(' ');
-  if (!/^[0-9a-f ]*$/.test(digits)) throw new Error(`not hex: ${digits}`);
-  return Buffer.from(digits.replace(/ /g, ''), 'hex');
-}
 
 const args = {
   groupId: 'grp',
@@ -222,7 +201,10 @@ describe('OffsetFetch version 7', () => {
     installOffsetFetchV7(); // idempotent
     expect(definition.versions.filter((v) => v === '7')).toEqual(['7']);
     const negotiated = async (maxVersion: number): Promise<{ version: number; body: Buffer }> => {
-      const { request } = lookup({ 9: { minVersion: 0, maxVersion } })(9, requests.OffsetFetch)(args);
+      const { request } = lookup({ 9: { minVersion: 0, maxVersion } })<OffsetFetchArgs>(
+        9,
+        requests.OffsetFetch,
+      )(args);
       return { version: request.apiVersion, body: (await request.encode()).buffer };
     };
     expect(await negotiated(9)).toEqual({ version: 7, body: BODY }); // Kafka 3.x / 4.x

@@ -14,38 +14,17 @@ import {
   encodeTxnOffsetCommitV3,
   parseTxnOffsetCommitV3,
   txnOffsetCommitV3,
-  type KafkajsRequest,
   type KafkajsTxnOffsetCommitArgs,
   type KafkajsTxnOffsetCommitDefinition,
 } from '../../../../src/streams/kafka/txnOffsetCommitV3.js';
+import { frame, hex, lookup, requests } from './wire.js';
 
 const require = createRequire(import.meta.url);
 const definition =
   require('kafkajs/src/protocol/requests/txnOffsetCommit/index.js') as KafkajsTxnOffsetCommitDefinition;
-const { requests, lookup } = require('kafkajs/src/protocol/requests/index.js') as {
-  requests: { TxnOffsetCommit: unknown };
-  lookup(
-    versions: Record<number, { minVersion: number; maxVersion: number }>,
-  ): (apiKey: number, def: unknown) => (args: KafkajsTxnOffsetCommitArgs) => KafkajsRequest<unknown>;
-};
-const frame = require('kafkajs/src/protocol/request.js') as (r: {
-  correlationId: number;
-  clientId: string;
-  request: KafkajsRequest<unknown>['request'];
-}) => Promise<{ buffer: Buffer }>;
 const Broker = require('kafkajs/src/broker/index.js') as {
   prototype: { txnOffsetCommit: (...a: unknown[]) => unknown };
 };
-
-/** Bytes written as hex, a comment after two or more spaces on each line. */
-function hex(text: string): Buffer {
-  const digits = text
-    .split('\n')
-    .map((line) => line.trim().split(/\s{2,}/)[0])
-    .join(' ');
-  if (!/^[0-9a-f ]*$/.test(digits)) throw new Error(`not hex: ${digits}`);
-  return Buffer.from(digits.replace(/ /g, ''), 'hex');
-}
 
 const topics = [
   {
@@ -200,7 +179,10 @@ describe('TxnOffsetCommit version 3', () => {
     const commitTo =
       (maxVersion: number, transactionalId: string): Transaction['sendOffsets'] =>
       async ({ consumerGroupId, topics: t }) => {
-        const factory = lookup({ 28: { minVersion: 0, maxVersion } })(28, requests.TxnOffsetCommit);
+        const factory = lookup({ 28: { minVersion: 0, maxVersion } })<KafkajsTxnOffsetCommitArgs>(
+          28,
+          requests.TxnOffsetCommit,
+        );
         const { request } = factory({
           transactionalId,
           groupId: consumerGroupId,
