@@ -71,11 +71,11 @@ class ScriptedConsumer {
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-async function scenario(positionsFromGroup: boolean) {
+/** A source on a scripted consumer, subscribed, once kafkajs's batch handler is in place. */
+async function started(positionsFromGroup: boolean) {
   const consumer = new ScriptedConsumer();
-  const kafka = { consumer: () => consumer } as unknown as KafkaClient;
   const source = fromKafka({
-    kafka,
+    kafka: { consumer: () => consumer } as unknown as KafkaClient,
     topic: 't',
     groupId: 'g',
     logger: silentLogger,
@@ -83,8 +83,14 @@ async function scenario(positionsFromGroup: boolean) {
     positionsFromGroup,
   });
   const seen: RawMessage[] = [];
-  source.subscribe({ next: (m) => seen.push(m) });
+  const failure: { error: unknown } = { error: null };
+  source.subscribe({ next: (m) => seen.push(m), error: (e: unknown) => (failure.error = e) });
   for (let i = 0; i < 100 && consumer.eachBatch === null; i++) await turn();
+  return { consumer, source, seen, failure };
+}
+
+async function scenario(positionsFromGroup: boolean) {
+  const { consumer, source, seen, failure } = await started(positionsFromGroup);
   await consumer.join('m', 1, [0]);
   await consumer.batch(0, 50);
   await turn();
@@ -96,6 +102,8 @@ async function scenario(positionsFromGroup: boolean) {
   await consumer.join('m', 3, [0]);
   await consumer.batch(80, 20);
   await turn();
+  // The stream must still be running: an error here is the test's failure, not a result.
+  if (failure.error !== null) throw failure.error;
   return { consumer, seen, before, away, source };
 }
 
@@ -144,32 +152,20 @@ describe('fromKafka group membership', () => {
   it.each([true, false])(
     'a member the group dropped (back under a new member id) ends the stream only with positionsFromGroup (%s)',
     async (positionsFromGroup) => {
-      const consumer = new ScriptedConsumer();
-      const source = fromKafka({
-        kafka: { consumer: () => consumer } as unknown as KafkaClient,
-        topic: 't',
-        groupId: 'g',
-        logger: silentLogger,
-        yieldEveryMs: 60_000,
-        positionsFromGroup,
-      });
-      const seen: RawMessage[] = [];
-      let failed: unknown = null;
-      source.subscribe({ next: (m) => seen.push(m), error: (e: unknown) => (failed = e) });
-      for (let i = 0; i < 100 && consumer.eachBatch === null; i++) await turn();
+      const { consumer, source, failure } = await started(positionsFromGroup);
       await consumer.join('m', 1, [0]);
       await consumer.batch(0, 10);
       await turn();
       // Its session expired while it was paused: kafkajs forgets the member id and joins as a new member.
       await consumer.join('m-new', 3, [0]);
       if (positionsFromGroup) {
-        expect(failed).toBeInstanceOf(KafkaError);
-        expect((failed as KafkaError).message).toMatch(
+        expect(failure.error).toBeInstanceOf(KafkaError);
+        expect((failure.error as KafkaError).message).toMatch(
           /member m of group g was dropped by the group .* rejoined as m-new/,
         );
       } else {
         // One process owns its checkpoint and seeks to it: a new member id changes nothing.
-        expect(failed).toBeNull();
+        expect(failure.error).toBeNull();
         expect(source.membership()).toEqual({ groupId: 'g', memberId: 'm-new', generationId: 3 });
       }
     },
