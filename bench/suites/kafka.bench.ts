@@ -37,6 +37,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { floorRecord } from './floorRecord.js';
 import { benchBroker, benchDir, header, type Case, type SuiteResult } from '../lib.js';
 import {
   createKafka,
@@ -153,10 +154,7 @@ async function floor(
             const e = JSON.parse(m.value!.toString('utf8')) as { id: string; ts: number; y?: number };
             bytes += e.id.length;
             if (mode === 'publish') {
-              pending.push({
-                key: e.id,
-                value: `{"id":${JSON.stringify(e.id)},"ts":${e.ts},"topic":"${topic}","partition":${batch.partition},"offset":"${m.offset}","predictions":{"default":{"predicted":1,"proba":[0.25,0.75]}},"y":${e.y}}`,
-              });
+              pending.push(floorRecord(e, topic, batch.partition, m.offset));
               if (pending.length >= s.batchRecords) send();
               while (inFlight.size >= s.maxInFlight) await Promise.race(inFlight);
             }

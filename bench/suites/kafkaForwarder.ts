@@ -5,6 +5,7 @@
  * `tsx bench/suites/kafkaForwarder.ts BROKERS INPUT OUTPUT`; SIGTERM stops it.
  */
 import { createKafka, createProducer, silentLogger } from '../../src/streams/kafka/client.js';
+import { floorRecord } from './floorRecord.js';
 import { PREDICTION_PRODUCER } from '../../src/streams/toKafka.js';
 
 const [brokers, input, output] = process.argv.slice(2);
@@ -25,10 +26,7 @@ await consumer.run({
     for (let i = 0; i < batch.messages.length; i += PREDICTION_PRODUCER.batchRecords) {
       const messages = batch.messages.slice(i, i + PREDICTION_PRODUCER.batchRecords).map((m) => {
         const e = JSON.parse(m.value!.toString('utf8')) as { id: string; ts: number; y?: number };
-        return {
-          key: e.id,
-          value: `{"id":${JSON.stringify(e.id)},"ts":${e.ts},"topic":"${batch.topic}","partition":${batch.partition},"offset":"${m.offset}","predictions":{"default":{"predicted":1,"proba":[0.25,0.75]}},"y":${e.y}}`,
-        };
+        return floorRecord(e, batch.topic, batch.partition, m.offset);
       });
       const p: Promise<unknown> = producer
         .send({ topic: output, acks, messages })
