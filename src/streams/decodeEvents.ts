@@ -150,14 +150,21 @@ function checkNumber(v: unknown, where: string): void {
   if (!(typeof v === 'number' && Number.isFinite(v))) rejectNumber(v, () => where);
 }
 
-/** Hot path: no strings are built unless an element is bad. */
+/**
+ * Hot path: no strings are built unless an element is bad, and no closure is built in the loop (one capturing
+ * `i` would cost a context allocation per element).
+ */
 function checkVector(a: ArrayLike<unknown>, where: string): void {
   const n = a.length;
   if (n === 0) reject('bad_shape', `${where} is empty`);
   for (let i = 0; i < n; i++) {
     const v = a[i];
-    if (!(typeof v === 'number' && Number.isFinite(v))) rejectNumber(v, () => `${where}[${i}]`);
+    if (!(typeof v === 'number' && Number.isFinite(v))) rejectElement(v, where, i);
   }
+}
+
+function rejectElement(v: unknown, where: string, i: number): never {
+  return rejectNumber(v, () => `${where}[${i}]`);
 }
 
 /** Validate `x` and return its shape (sparse shapes carry the schema's dim, if any). */
@@ -196,7 +203,7 @@ function shapeOf(x: unknown, expected: XShape | null): XShape {
       if (dim !== undefined && (k as number) >= dim)
         reject('bad_shape', `x.indices[${i}] = ${k} is out of range [0, ${dim})`);
       const v = values[i];
-      if (!(typeof v === 'number' && Number.isFinite(v))) rejectNumber(v, () => `x.values[${i}]`);
+      if (!(typeof v === 'number' && Number.isFinite(v))) rejectElement(v, 'x.values', i);
     }
     return { kind: 'sparse', dim };
   }

@@ -4,9 +4,12 @@
  * TxnOffsetCommit version 3 behind {@link sendOffsetsAs}; OffsetFetch version 7 behind {@link createConsumer}
  * and {@link committedOffsets}). Everything Kafka-specific the rest of the project needs (client creation,
  * logging, admin helpers, the few types) goes through here, so a maintained client can replace kafkajs
- * (unmaintained since 2023, tulios/kafkajs#1603) by rewriting these two files.
+ * (unmaintained since 2023, tulios/kafkajs#1603) by rewriting these two files. producerEncoding.ts swaps two of
+ * kafkajs's producer internals for faster ones that write the same bytes.
  */
 import { createRequire } from 'node:module';
+// First: it replaces two kafkajs producer internals in the module cache before kafkajs loads their users.
+import './producerEncoding.js';
 import kafkajs from 'kafkajs';
 import type {
   Admin,
@@ -32,6 +35,7 @@ const { Kafka, logLevel, CompressionTypes, Partitioners } = kafkajs;
 export type { Admin, Consumer, EachBatchPayload, IHeaders, Producer, Transaction };
 export type KafkaClient = InstanceType<typeof Kafka>;
 export { CompressionTypes };
+export { producerEncoding, type ProducerEncoding } from './producerEncoding.js';
 
 /** The subset of a pino logger kafkajs' messages are forwarded to. */
 export interface StreamLogger {
