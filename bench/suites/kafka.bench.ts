@@ -10,7 +10,10 @@
  * - `floor-parse`: the same plus JSON.parse of each value: the floor under any reader of the events;
  * - `floor-publish`: consume + parse + publish one prediction-sized message per event, sends overlapped
  *   (up to `maxInFlight` requests of `batchRecords` records, acks as `run` by default: PREDICTION_PRODUCER):
- *   the floor under a consumer that publishes;
+ *   the floor under a consumer that publishes. These floors run in this process, whose kafkajs producer is the
+ *   one `run` uses (src/streams/kafka/producerEncoding.ts's encoders);
+ * - `floor-publish-stock-kafkajs`: the same floor in a child process on stock kafkajs (kafkaFloor.ts with
+ *   STREAMNORM_KAFKAJS_STOCK=1): what a hand-written kafkajs consumer that publishes gets;
  * - `run-32`, `run-arrival`: `streamnorm run --batch 32|arrival` (default logistic model, default
  *   `--max-wait-ms`), no output topic;
  * - `run-32-publish`, `run-arrival-publish`: the same with `--output-topic` (default producer settings).
@@ -37,7 +40,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { floorRecord } from './floorRecord.js';
+import { floor, name, type Timing } from './kafkaFloor.js';
 import { benchBroker, benchDir, header, type Case, type SuiteResult } from '../lib.js';
 import {
   createKafka,
@@ -45,7 +48,6 @@ import {
   ensureTopic,
   silentLogger,
   type KafkaClient,
-  type Producer,
 } from '../../src/streams/kafka/client.js';
 import type { PredictionRecord } from '../../src/streams/livePipeline.js';
 import { PREDICTION_PRODUCER } from '../../src/streams/toKafka.js';
@@ -61,9 +63,6 @@ const SCRAPE_MS = 50;
 const root = join(benchDir, '..');
 const cli = join(root, 'dist', 'cli', 'index.js');
 const progress = (msg: string): void => void process.stderr.write(`kafka bench: ${msg}\n`);
-
-const name = (p: string): string =>
-  `bench-${p}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`;
 
 function event(i: number, ts: number): string {
   // Small, deterministic: 8 features, a label from a fixed linear rule.
@@ -83,97 +82,6 @@ async function fill(kafka: KafkaClient, topic: string, n: number): Promise<void>
     await producer.send({ topic, acks: -1, messages });
   }
   await producer.disconnect();
-}
-
-/** Wall time of a reader and the CPU time it spent meanwhile (user + system), over `events` events. */
-interface Timing {
-  seconds: number;
-  cpuSeconds: number | null;
-  events: number;
-}
-
-function cpuSince(start: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(start);
-  return (d.user + d.system) / 1e6;
-}
-
-/** The consumer settings fromKafka uses, so floors and `run` fetch alike. */
-const consumerSettings = { maxWaitTimeInMs: 100, maxBytesPerPartition: 1 << 20 };
-
-/**
- * A bare kafkajs eachBatch consumer from the first message to the n-th: touching each value (`raw`),
- * JSON.parse of each (`parse`), or parse and publish one prediction-sized message per event with overlapped
- * sends (`publish`, PREDICTION_PRODUCER settings), timed to the last acknowledgement.
- */
-async function floor(
-  kafka: KafkaClient,
-  topic: string,
-  n: number,
-  mode: 'raw' | 'parse' | 'publish',
-): Promise<Timing> {
-  const consumer = kafka.consumer({ groupId: name(`floor-${mode}`), ...consumerSettings });
-  let producer: Producer | null = null;
-  const output = name('floor-out');
-  if (mode === 'publish') {
-    await ensureTopic(kafka, output, 1);
-    producer = createProducer(kafka);
-    await producer.connect();
-  }
-  const s = PREDICTION_PRODUCER;
-  const acks = s.acks === 'all' ? -1 : 1;
-  const inFlight = new Set<Promise<unknown>>();
-  let pending: Array<{ key: string; value: string }> = [];
-  const send = (): void => {
-    const messages = pending;
-    pending = [];
-    const p: Promise<unknown> = producer!
-      .send({ topic: output, acks, messages })
-      .then(() => inFlight.delete(p));
-    inFlight.add(p);
-  };
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  let seen = 0;
-  let bytes = 0;
-  let t0 = 0;
-  let cpu0 = process.cpuUsage();
-  await new Promise<void>((resolve, reject) => {
-    consumer
-      .run({
-        eachBatch: async ({ batch }) => {
-          if (seen >= n) return;
-          if (t0 === 0) {
-            t0 = performance.now();
-            cpu0 = process.cpuUsage();
-          }
-          for (const m of batch.messages) {
-            if (mode === 'raw') {
-              bytes += m.value?.length ?? 0;
-              continue;
-            }
-            const e = JSON.parse(m.value!.toString('utf8')) as { id: string; ts: number; y?: number };
-            bytes += e.id.length;
-            if (mode === 'publish') {
-              pending.push(floorRecord(e, topic, batch.partition, m.offset));
-              if (pending.length >= s.batchRecords) send();
-              while (inFlight.size >= s.maxInFlight) await Promise.race(inFlight);
-            }
-          }
-          seen += batch.messages.length;
-          if (mode === 'publish' && pending.length > 0 && (inFlight.size === 0 || seen >= n)) send();
-          if (seen >= n) {
-            await Promise.all(inFlight);
-            resolve();
-          }
-        },
-      })
-      .catch(reject);
-  });
-  const timing = { seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSince(cpu0), events: seen };
-  await consumer.disconnect();
-  await producer?.disconnect();
-  if (bytes === 0) throw new Error(`floor-${mode} read no bytes`);
-  return timing;
 }
 
 /** Wall seconds of `kcat -C -e` reading the whole topic (null when kcat is not installed). */
@@ -305,6 +213,22 @@ async function runCli(b: string, topic: string, n: number, extra: string[]): Pro
 /** The round with the median rate (the upper middle one of an even count). */
 function medianRound(ts: Timing[]): Timing {
   return [...ts].sort((x, y) => x.events / x.seconds - y.events / y.seconds)[Math.floor(ts.length / 2)];
+}
+
+/** A floor in a child process on stock kafkajs (STREAMNORM_KAFKAJS_STOCK=1: none of producerEncoding.ts). */
+async function stockFloor(b: string, topic: string, n: number, mode: 'publish'): Promise<Timing> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(benchDir, 'suites', 'kafkaFloor.ts'), b, topic, String(n), mode],
+    { stdio: ['ignore', 'pipe', 'pipe'], cwd: root, env: { ...process.env, STREAMNORM_KAFKAJS_STOCK: '1' } },
+  );
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`stock kafkajs floor exited ${code}: ${err}`);
+  return JSON.parse(out) as Timing;
 }
 
 /** The latency floor (kafkaForwarder.ts) as a child process, stopped like `run` (SIGTERM). */
@@ -453,6 +377,7 @@ export async function run(): Promise<SuiteResult> {
       ['kafkajs-raw', () => floor(kafka, topic, EVENTS, 'raw')],
       ['floor-parse', () => floor(kafka, topic, EVENTS, 'parse')],
       ['floor-publish', () => floor(kafka, topic, EVENTS, 'publish')],
+      ['floor-publish-stock-kafkajs', () => stockFloor(b, topic, EVENTS, 'publish')],
       ['run-32', () => runCli(b, topic, EVENTS, ['--batch', '32'])],
       ['run-arrival', () => runCli(b, topic, EVENTS, ['--batch', 'arrival'])],
       ['run-32-publish', () => publishRun(kafka, b, topic, '32')],
@@ -513,6 +438,9 @@ export async function run(): Promise<SuiteResult> {
       arrival_over_32: eps['run-arrival'] / eps['run-32'],
       arrival_over_32_publish: eps['run-arrival-publish'] / eps['run-32-publish'],
       floor_parse_over_kafkajs_raw: eps['floor-parse'] / eps['kafkajs-raw'],
+      floor_publish_over_stock_kafkajs: eps['floor-publish'] / eps['floor-publish-stock-kafkajs'],
+      run_32_publish_over_stock_kafkajs_floor_publish:
+        eps['run-32-publish'] / eps['floor-publish-stock-kafkajs'],
     };
     if (eps.kcat) ratios.floor_parse_over_kcat = eps['floor-parse'] / eps.kcat;
     const targets: Record<string, string> = {
