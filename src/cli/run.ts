@@ -54,7 +54,8 @@ import { port, positiveInt } from './options.js';
 import { DEFAULT_MAX_ABS } from '../streams/fitSchema.js';
 import { buildModels, defaultVariants, parseVariantList } from './variants.js';
 import { ScaleOut } from '../scale/scaleOut.js';
-import { SYNC_BN_IDLE_MS, SYNC_BN_TIMEOUT_MS, SyncBn, hasBatchNorm } from '../scale/syncBn.js';
+import { SYNC_BN_IDLE_MS, SYNC_BN_TIMEOUT_MS, SyncBn } from '../scale/syncBn.js';
+import { hasBatchNorm } from '../scale/syncBnModels.js';
 import { findSavepoint } from './savepoint.js';
 import {
   addModelOptions,

@@ -19,13 +19,11 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Registry } from 'prom-client';
 import type { OnlineModel } from '../models/types.js';
-import { BatchNorm } from '../normalizers/batchNorm.js';
-import type { Normalizer } from '../normalizers/normalizer.js';
-import type { StatisticsReducer } from '../normalizers/statisticsReducer.js';
 import type { ClientOptions, StreamLogger } from '../streams/kafka/client.js';
 import { EXCHANGE_RETENTION_MS } from './kafkaExchange.js';
 import type { SyncPhase } from './stepExchange.js';
 import { CTRL, SLOT_CAPACITY, blockingCall, slotBuffer, slotViews } from './syncBnSlot.js';
+import { withLayerReducers, type LayerReducer } from './syncBnModels.js';
 import { syncBnMetrics, type SyncBnMetrics, type SyncBnStepOutcome } from './syncBnMetrics.js';
 import type { FromWorker, SyncBnWorkerData, ToWorker } from './syncBnWorker.js';
 
@@ -52,20 +50,6 @@ export function syncBnTopic(groupId: string): string {
   return `${groupId.replace(/[^A-Za-z0-9._-]/g, '_')}-syncbn`;
 }
 
-/** The model's normalization layers, when it has any (nets: `normalizerLayers()`). */
-function normalizerLayers(model: OnlineModel): readonly (Normalizer | null)[] {
-  const m = model as OnlineModel & { normalizerLayers?: () => (Normalizer | null)[] };
-  return typeof m.normalizerLayers === 'function' ? m.normalizerLayers() : [];
-}
-
-/** Whether a model has a BatchNorm layer (what `--sync-bn` synchronizes). */
-export function hasBatchNorm(model: OnlineModel): boolean {
-  return normalizerLayers(model).some((n) => n instanceof BatchNorm);
-}
-
-/** Methods of a model that take a learning step (and so run BatchNorm in training mode). */
-const LEARNING = new Set<string | symbol>(['learnMany', 'learnOne', 'accumulateMany']);
-
 /**
  * The worker entry. From dist it is syncBnWorker.js; from sources (tsx, vitest) a bootstrap registers tsx's loader
  * inside the worker first (as src/experiment/compare.ts does for its workers).
@@ -84,7 +68,7 @@ function startWorker(workerData: SyncBnWorkerData): Worker {
 }
 
 /** One BatchNorm layer's reducer: blocking, through the worker. */
-class LayerReducer implements StatisticsReducer {
+class BlockingReducer implements LayerReducer {
   /** The forward of the open step fell back (its backward then does not wait either). */
   private fellBack = false;
   private alone = false;
@@ -131,7 +115,7 @@ export class SyncBn {
   private readonly views: ReturnType<typeof slotViews>;
   private nextId = 0;
   private dead = false;
-  private readonly reducers = new Map<string, LayerReducer>();
+  private readonly reducers = new Map<string, BlockingReducer>();
   private readonly metrics: SyncBnMetrics | null;
   private closed: Promise<void> | null = null;
 
@@ -200,41 +184,14 @@ export class SyncBn {
    * BatchNorm layers (channel `<variant>/<layer index>`) for its duration.
    */
   wrap(models: Record<string, OnlineModel>): Record<string, OnlineModel> {
-    const out: Record<string, OnlineModel> = {};
-    for (const [variant, model] of Object.entries(models)) {
-      out[variant] = new Proxy(model, {
-        get: (target, prop, receiver) => {
-          const v = Reflect.get(target, prop, receiver) as unknown;
-          if (!LEARNING.has(prop) || typeof v !== 'function') return v;
-          const fn = v as (...a: unknown[]) => unknown;
-          return (...args: unknown[]) => this.learning(variant, target, () => fn.apply(target, args));
-        },
-      });
-    }
-    return out;
-  }
-
-  private learning<T>(variant: string, model: OnlineModel, run: () => T): T {
-    const attached: { bn: BatchNorm; r: LayerReducer }[] = [];
-    normalizerLayers(model).forEach((n, i) => {
-      if (!(n instanceof BatchNorm)) return;
-      const channel = `${variant}/${i}`;
+    return withLayerReducers(models, (channel) => {
       let r = this.reducers.get(channel);
       if (r === undefined) {
-        r = new LayerReducer(this, channel);
+        r = new BlockingReducer(this, channel);
         this.reducers.set(channel, r);
       }
-      n.reducer = r;
-      attached.push({ bn: n, r });
+      return r;
     });
-    try {
-      return run();
-    } finally {
-      for (const { bn, r } of attached) {
-        bn.reducer = null;
-        r.close();
-      }
-    }
   }
 
   /** @internal One exchange: blocks until the pooled array (null: use the local one). */
