@@ -248,22 +248,32 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
   let syncBn: SyncBn | null = null;
   if (t.syncBn !== undefined) {
     if (scale === null) throw new ConfigError('--sync-bn needs --state kafka');
-    // The models as they will be built: refuse a run with nothing to synchronize before consuming anything.
-    const probe = buildModels(variants, shape, classes, saved?.models ?? null);
-    if (!Object.values(probe).some(hasBatchNorm)) {
+    try {
+      // The models as they will be built: refuse a run with nothing to synchronize before consuming anything.
+      const probe = buildModels(variants, shape, classes, saved?.models ?? null);
+      if (!Object.values(probe).some(hasBatchNorm)) {
+        throw new ConfigError(
+          `--sync-bn: no variant has a BatchNorm layer (variants: ${variants.map((v) => v.name).join(', ')}); give one, e.g. --model mlp --normalizer batch`,
+        );
+      }
+      syncBn = await SyncBn.start({
+        client: {
+          brokers,
+          clientId: cfg.clientId ?? 'streamnorm',
+          retries: 5,
+          ...kafkaConnection(cfg.kafka),
+        },
+        groupId: t.group,
+        timeoutMs: t.syncBn.timeoutMs,
+        idleMs: t.syncBn.idleMs,
+        registry,
+        logger: log,
+      });
+    } catch (err) {
+      // Nothing consumed yet: stop the sync feed this process started, or it would keep the process alive.
       await scale.close();
-      throw new ConfigError(
-        `--sync-bn: no variant has a BatchNorm layer (variants: ${variants.map((v) => v.name).join(', ')}); give one, e.g. --model mlp --normalizer batch`,
-      );
+      throw err;
     }
-    syncBn = await SyncBn.start({
-      client: { brokers, clientId: cfg.clientId ?? 'streamnorm', retries: 5, ...kafkaConnection(cfg.kafka) },
-      groupId: t.group,
-      timeoutMs: t.syncBn.timeoutMs,
-      idleMs: t.syncBn.idleMs,
-      registry,
-      logger: log,
-    });
   }
   const readiness = new LiveReadiness({
     ...(cfg.metrics?.readyWindowMs === undefined ? {} : { windowMs: cfg.metrics.readyWindowMs }),

@@ -51,19 +51,18 @@ export function syncBnTopic(groupId: string): string {
 }
 
 /**
- * The worker entry. From dist it is syncBnWorker.js; from sources (tsx, vitest) a bootstrap registers tsx's loader
- * inside the worker first (as src/experiment/compare.ts does for its workers).
+ * Starts a worker on a module of this package. From dist the entry is a .js file; from sources (tsx, vitest) a
+ * bootstrap registers tsx's loader inside the worker first (as src/experiment/compare.ts does for its workers),
+ * since a worker does not inherit the parent's TypeScript loader.
  */
-function startWorker(workerData: SyncBnWorkerData): Worker {
-  const self = import.meta.url;
-  if (!self.endsWith('.ts')) return new Worker(new URL('./syncBnWorker.js', self), { workerData });
-  const pkgPath = createRequire(self).resolve('tsx/package.json');
+export function startModuleWorker(entry: URL, workerData: unknown): Worker {
+  if (!entry.href.endsWith('.ts')) return new Worker(entry, { workerData });
+  const pkgPath = createRequire(import.meta.url).resolve('tsx/package.json');
   const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as {
     exports: { './esm/api': { import: { default: string } } };
   };
   const api = pathToFileURL(join(dirname(pkgPath), pkg.exports['./esm/api'].import.default)).href;
-  const entry = new URL('./syncBnWorker.ts', self).href;
-  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
   return new Worker(code, { eval: true, workerData });
 }
 
@@ -141,7 +140,9 @@ export class SyncBn {
     const timeoutMs = o.timeoutMs ?? SYNC_BN_TIMEOUT_MS;
     const idleMs = o.idleMs ?? SYNC_BN_IDLE_MS;
     const sab = slotBuffer();
-    const worker = startWorker({
+    const fromSources = import.meta.url.endsWith('.ts');
+    const entry = new URL(fromSources ? './syncBnWorker.ts' : './syncBnWorker.js', import.meta.url);
+    const worker = startModuleWorker(entry, {
       client: o.client,
       topic: o.topic ?? syncBnTopic(o.groupId),
       groupId: o.groupId,
@@ -149,7 +150,7 @@ export class SyncBn {
       idleMs,
       retentionMs: EXCHANGE_RETENTION_MS,
       sab,
-    });
+    } satisfies SyncBnWorkerData);
     // The learner waits a little longer than the worker's own timer, which answers first in the normal case.
     const s = new SyncBn(worker, sab, timeoutMs + 250, o.logger, o.registry);
     await new Promise<void>((resolve, reject) => {

@@ -80,6 +80,45 @@ describe('run --sync-bn on the real broker', () => {
     }
   }, 120_000);
 
+  it('exits (does not hang) when the models cannot be built for the stream', async () => {
+    const topic = uniqueName('syncbn-window');
+    await createTopic(kafka, topic, 1);
+    const window = {
+      id: 'w0',
+      ts: 1,
+      x: [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      y: 1,
+    };
+    await produce(kafka, topic, [{ key: 'w0', value: JSON.stringify(window) }]);
+    const p = startRun([
+      '--topic',
+      topic,
+      '--group',
+      uniqueName('syncbn-window-g'),
+      '--state',
+      'kafka',
+      '--model',
+      'mlp',
+      '--normalizer',
+      'batch',
+      '--sync-bn',
+    ]);
+    try {
+      const exit = await Promise.race([
+        p.exited,
+        new Promise<null>((r) => setTimeout(() => r(null), 60_000)),
+      ]);
+      expect(exit, `still running after 60 s: ${p.stderr()}`).not.toBeNull();
+      expect(exit!.code, p.stderr()).toBe(2);
+      expect(p.stderr()).toMatch(/Mlp needs dense vector events/);
+    } finally {
+      killAll([p]);
+    }
+  }, 120_000);
+
   it('two replicas pool BatchNorm statistics, learn every event once, and survive a SIGTERM of one', async () => {
     const topic = uniqueName('syncbn');
     const group = uniqueName('syncbn-g');
