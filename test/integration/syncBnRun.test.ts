@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import type { StreamEvent } from '../../src/streams/event.js';
 import { createTopic, makeEvents, produce, testKafka, uniqueName, type RawRecord } from './helpers/kafka.js';
 import { killAll, learnedIds, startRun, until, type Proc } from './helpers/replicas.js';
+import { haveTool, PROMTOOL, promtool } from '../unit/metrics/tools.js';
 
 const kafka = testKafka();
 
@@ -180,6 +181,12 @@ describe('run --sync-bn on the real broker', () => {
         const waitSum = sample(text, 'streamnorm_syncbn_wait_seconds_sum') ?? 0;
         const waitCount = sample(text, 'streamnorm_syncbn_wait_seconds_count') ?? 0;
         expect(pooled, `${who}: pooled steps`).toBeGreaterThan(0);
+        // A replica's whole exposition, the sync-bn metrics in it, lints clean (CI: promtool required).
+        if (haveTool(PROMTOOL)) {
+          const lint = promtool(['check', 'metrics'], text);
+          expect(lint.stdout + lint.stderr, `${who}: promtool`).toBe('');
+          expect(lint.status).toBe(0);
+        }
         expect(waitCount, `${who}: exchanges waited for`).toBeGreaterThan(0);
         // The per-exchange latency of this run, for docs/scale-out.md.
         console.log(
