@@ -117,6 +117,12 @@ export class SyncBnCoordinator {
   private session: { gen: number; roster: string[]; self: string } | null = null;
   private channels = new Map<string, Channel>();
   private byes = new Set<string>();
+  /**
+   * Members that missed a step's timeout in this generation and have sent nothing since (killed, most likely: the
+   * group drops them only at their session timeout). A step that waits for nobody else waits for them only a short
+   * while, so a `kill -9` costs the survivors one full timeout, not one per step until the rebalance.
+   */
+  private suspects = new Set<string>();
   private readonly waiters = new Set<Waiter>();
   private early: SyncBnMessage[] = [];
   /** The newest generation seen on the wire; newer than the session's: rebalancing, every step falls back. */
@@ -155,6 +161,7 @@ export class SyncBnCoordinator {
     this.newestGen = Math.max(this.newestGen, s.gen);
     this.channels = new Map();
     this.byes = new Set();
+    this.suspects = new Set();
     const early = this.early.filter((m) => m.gen >= s.gen);
     this.early = [];
     for (const m of early) this.receive(m);
@@ -202,10 +209,14 @@ export class SyncBnCoordinator {
           this.lastActivity = this.now();
           resolve(o);
         },
-        timer: setTimeout(() => {
-          this.settle(ch, phase, step);
-          w.resolve({ kind: 'fallback', reason: 'timeout' });
-        }, this.o.timeoutMs),
+        timer: setTimeout(
+          () => {
+            for (const member of this.missing(w)) this.suspects.add(member);
+            this.settle(ch, phase, step);
+            w.resolve({ kind: 'fallback', reason: 'timeout' });
+          },
+          this.waitFor(channel, phase, step),
+        ),
       };
       this.waiters.add(w);
       this.tryComplete(w);
@@ -238,6 +249,7 @@ export class SyncBnCoordinator {
       return;
     }
     if (this.byes.has(m.member)) return;
+    this.suspects.delete(m.member);
     const ch = this.channel(m.channel);
     if (m.step <= ch.settled[m.phase]) return;
     this.store(ch, m.phase, m.step, m.member, m.part);
@@ -284,6 +296,20 @@ export class SyncBnCoordinator {
   private settle(ch: Channel, phase: SyncPhase, step: number): void {
     ch.settled[phase] = Math.max(ch.settled[phase], step);
     for (const k of ch.parts[phase].keys()) if (k <= step) ch.parts[phase].delete(k);
+  }
+
+  /** The members (besides this one and those who said goodbye) whose contribution to the waiter's step is missing. */
+  private missing(w: { channel: string; phase: SyncPhase; step: number }): string[] {
+    const s = this.session!;
+    const at = this.channels.get(w.channel)?.parts[w.phase].get(w.step);
+    return s.roster.filter((m) => m !== s.self && !this.byes.has(m) && at?.has(m) !== true);
+  }
+
+  /** The full timeout, or a short one when only suspects are missing (see {@link suspects}). */
+  private waitFor(channel: string, phase: SyncPhase, step: number): number {
+    const missing = this.missing({ channel, phase, step });
+    const onlySuspects = missing.length > 0 && missing.every((m) => this.suspects.has(m));
+    return onlySuspects ? Math.min(this.o.timeoutMs, Math.max(50, 2 * this.o.idleMs)) : this.o.timeoutMs;
   }
 
   private tryComplete(w: Waiter): void {

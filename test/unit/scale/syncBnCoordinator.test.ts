@@ -188,6 +188,33 @@ describe('SyncBnCoordinator', () => {
     expect(await settle(o2)).toEqual({ kind: 'fallback', reason: 'timeout' });
   });
 
+  it('after a timeout, a member that stays silent (killed) is waited for only briefly; once it speaks, fully again', async () => {
+    const log = new Log();
+    const a = log.add('a', { timeoutMs: 1000, idleMs: 50 });
+    a.join({ gen: 1, roster: ['a', 'ghost'], self: 'a' });
+    const waited = async (): Promise<number> => {
+      const t0 = Date.now();
+      const o = await settle(a.request('bn0', 'forward', m(2, 0, 1)));
+      expect(o).toEqual({ kind: 'fallback', reason: 'timeout' });
+      a.abandon('bn0');
+      return Date.now() - t0;
+    };
+    expect(await waited()).toBeGreaterThanOrEqual(1000);
+    expect(await waited()).toBeLessThanOrEqual(110);
+    expect(await waited()).toBeLessThanOrEqual(110);
+    // The ghost speaks (a contribution to a step a has settled: dropped, but proof of life).
+    a.receive({
+      kind: 'part',
+      gen: 1,
+      member: 'ghost',
+      channel: 'bn0',
+      step: 0,
+      phase: 'forward',
+      part: m(2, 0, 1),
+    });
+    expect(await waited()).toBeGreaterThanOrEqual(1000);
+  });
+
   it('a goodbye releases the peers: the leaver counts as zero for every step it had not contributed to', async () => {
     const log = new Log();
     const a = log.add('a', { timeoutMs: 10_000 });
