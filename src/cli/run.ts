@@ -38,6 +38,7 @@ import { RUN_EXIT_CODES_HELP } from './exit.js';
 import {
   addKafkaOptions,
   consumerTimeouts,
+  kafkaConnection,
   kafkaPropertiesFromFlags,
   type KafkaFlags,
 } from './kafkaSettings.js';
@@ -53,6 +54,8 @@ import { port, positiveInt } from './options.js';
 import { DEFAULT_MAX_ABS } from '../streams/fitSchema.js';
 import { buildModels, defaultVariants, parseVariantList } from './variants.js';
 import { ScaleOut } from '../scale/scaleOut.js';
+import { SYNC_BN_IDLE_MS, SYNC_BN_TIMEOUT_MS, SyncBn } from '../scale/syncBn.js';
+import { hasBatchNorm } from '../scale/syncBnModels.js';
 import { findSavepoint } from './savepoint.js';
 import {
   addModelOptions,
@@ -118,6 +121,12 @@ export interface LiveTarget {
   checkpointKeep?: number;
   /** Start from this savepoint (a name in the checkpoint directory, or a file) instead of the latest checkpoint. */
   fromSavepoint?: string;
+  /**
+   * With `state: 'kafka'`: synchronized BatchNorm across the group's members (src/scale/syncBn.ts): how long a step
+   * waits for its peers before it uses local statistics, and how long without data before this replica stands in
+   * with count-0 steps. Absent: off.
+   */
+  syncBn?: { timeoutMs: number; idleMs: number };
 }
 
 /** What a refused savepoint tells the user to do. */
@@ -236,6 +245,36 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
   }
   if (shape?.kind === 'sparse' && t.dim !== undefined) shape = { kind: 'sparse', dim: t.dim };
   const specs = Object.fromEntries(variants.map((v) => [v.name, v]));
+  let syncBn: SyncBn | null = null;
+  if (t.syncBn !== undefined) {
+    if (scale === null) throw new ConfigError('--sync-bn needs --state kafka');
+    try {
+      // The models as they will be built: refuse a run with nothing to synchronize before consuming anything.
+      const probe = buildModels(variants, shape, classes, saved?.models ?? null);
+      if (!Object.values(probe).some(hasBatchNorm)) {
+        throw new ConfigError(
+          `--sync-bn: no variant has a BatchNorm layer (variants: ${variants.map((v) => v.name).join(', ')}); give one, e.g. --model mlp --normalizer batch`,
+        );
+      }
+      syncBn = await SyncBn.start({
+        client: {
+          brokers,
+          clientId: cfg.clientId ?? 'streamnorm',
+          retries: 5,
+          ...kafkaConnection(cfg.kafka),
+        },
+        groupId: t.group,
+        timeoutMs: t.syncBn.timeoutMs,
+        idleMs: t.syncBn.idleMs,
+        registry,
+        logger: log,
+      });
+    } catch (err) {
+      // Nothing consumed yet: stop the sync feed this process started, or it would keep the process alive.
+      await scale.close();
+      throw err;
+    }
+  }
   const readiness = new LiveReadiness({
     ...(cfg.metrics?.readyWindowMs === undefined ? {} : { windowMs: cfg.metrics.readyWindowMs }),
     ...(cfg.metrics?.readyMaxLag === undefined ? {} : { maxLag: cfg.metrics.readyMaxLag }),
@@ -277,7 +316,8 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
       deadLetters: new LoggingDeadLetterSink(log),
       createModels: (states: Readonly<Record<string, ModelState>> | null) => {
         const models = buildModels(variants, shape, classes, states);
-        return scale === null ? models : scale.wrap(models);
+        const replicated = scale === null ? models : scale.wrap(models);
+        return syncBn === null ? replicated : syncBn.wrap(replicated);
       },
       checkpoint: scale?.store ?? fileStore(),
       ...(savepoint === undefined ? {} : { resumeFrom: savepoint }),
@@ -299,6 +339,7 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
       onGroupJoin: (info) => {
         hooks.onGroupJoin?.(info);
         scale?.onGroupJoin(info, t.topic);
+        syncBn?.onGroupJoin(info);
       },
       onResult: (r) => {
         hooks.onResult(r);
@@ -323,6 +364,7 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
   } finally {
     await server.close();
     eventLoop.stop();
+    await syncBn?.close();
     await scale?.close();
   }
 }
@@ -381,12 +423,22 @@ interface RunFlags extends KafkaFlags, MetricsSecurityFlags, ModelFlags {
   checkpointIntervalMs?: number;
   checkpointKeep?: number;
   fromSavepoint?: string;
+  syncBn?: boolean;
+  syncBnTimeoutMs?: number;
+  syncBnIdleMs?: number;
 }
 
 function nonNegativeNumber(v: string): number {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || n < 0)
     throw new InvalidArgumentError(`expected a number >= 0, got '${v}'`);
+  return n;
+}
+
+function nonNegativeInt(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError(`expected an integer >= 0, got '${v}'`);
   return n;
 }
 
@@ -517,6 +569,20 @@ export function registerRun(program: Command): void {
       '--learned-ids <file>',
       'with --state kafka: append the ids of the events each durable checkpoint covers (JSON lines; an exactly-once audit)',
     )
+    .option(
+      '--sync-bn',
+      "with --state kafka: synchronized BatchNorm: every BatchNorm layer pools its training statistics with the group's other members at each step, through the topic <group>-syncbn (docs/scale-out.md); every member must run with it",
+    )
+    .option(
+      '--sync-bn-timeout-ms <ms>',
+      `with --sync-bn: a step whose peers have not all answered by then uses local statistics (counted) (default ${SYNC_BN_TIMEOUT_MS})`,
+      positiveInt,
+    )
+    .option(
+      '--sync-bn-idle-ms <ms>',
+      `with --sync-bn: after this long without data of its own, a replica stands in for its steps with count-0 contributions, so it never stalls its peers (default ${SYNC_BN_IDLE_MS})`,
+      nonNegativeInt,
+    )
     .option('--config <file>', 'config file (YAML or JSON)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | silent')
     .addHelpText('after', RUN_EXIT_CODES_HELP)
@@ -576,6 +642,15 @@ export function registerRun(program: Command): void {
         throw new ConfigError(
           '--from-savepoint and --checkpoint-keep are for local checkpoints (--state file); the state topic keeps the latest state of each replica',
         );
+      if (
+        state !== 'kafka' &&
+        (flags.syncBn === true || flags.syncBnTimeoutMs !== undefined || flags.syncBnIdleMs !== undefined)
+      )
+        throw new ConfigError(
+          '--sync-bn needs --state kafka: the replicas that pool their BatchNorm statistics are the members of a scale-out group',
+        );
+      if (flags.syncBn !== true && (flags.syncBnTimeoutMs !== undefined || flags.syncBnIdleMs !== undefined))
+        throw new ConfigError('--sync-bn-timeout-ms and --sync-bn-idle-ms need --sync-bn');
       const dim = flags.hashDim ?? flags.dim ?? cfg.dim;
       const clip = flags.clip ?? cfg.clip;
       await runLive(
@@ -600,6 +675,14 @@ export function registerRun(program: Command): void {
           ...(flags.fromSavepoint === undefined ? {} : { fromSavepoint: flags.fromSavepoint }),
           ...(flags.replicaId === undefined ? {} : { replicaId: flags.replicaId }),
           ...(flags.learnedIds === undefined ? {} : { learnedIds: flags.learnedIds }),
+          ...(flags.syncBn === true
+            ? {
+                syncBn: {
+                  timeoutMs: flags.syncBnTimeoutMs ?? SYNC_BN_TIMEOUT_MS,
+                  idleMs: flags.syncBnIdleMs ?? SYNC_BN_IDLE_MS,
+                },
+              }
+            : {}),
         },
         log,
       );

@@ -49,11 +49,12 @@ interface Pending {
 }
 
 /** Raw float64 bytes of `a` (copied: a Buffer view would alias the caller's array). */
-function encode(a: Float64Array): Buffer {
+export function encode(a: Float64Array): Buffer {
   return Buffer.from(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
 }
 
-function decode(b: Buffer): Float64Array {
+/** The float64s of raw bytes (a SyncError when they are not a whole number of float64s). */
+export function decode(b: Buffer): Float64Array {
   if (b.byteLength % 8 !== 0) throw new SyncError(`contribution of ${b.byteLength} bytes is not float64s`);
   const out = new Float64Array(b.byteLength / 8);
   new Uint8Array(out.buffer).set(b);

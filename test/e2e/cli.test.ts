@@ -352,6 +352,15 @@ describe('run --state', () => {
     );
   });
 
+  it('--sync-bn without --state kafka, or its options without --sync-bn, is a usage error', async () => {
+    expectOneLine(await runCli([...base, '--sync-bn']), 2, /--sync-bn needs --state kafka/);
+    expectOneLine(
+      await runCli([...base, '--state', 'kafka', '--sync-bn-timeout-ms', '500']),
+      2,
+      /--sync-bn-timeout-ms and --sync-bn-idle-ms need --sync-bn/,
+    );
+  });
+
   it('--checkpoint-keep below 2 is a usage error naming the flag', async () => {
     expectOneLine(await runCli([...base, '--checkpoint-keep', '1']), 2, /--checkpoint-keep/);
   });

@@ -2,7 +2,7 @@ import { allFinite } from '../../core/kernels.js';
 import { Rng, type RngState } from '../../core/rng.js';
 import type { Tensor } from '../../core/tensor.js';
 import { ModelError } from '../../errors.js';
-import type { NormalizerState } from '../../normalizers/normalizer.js';
+import type { Normalizer, NormalizerState } from '../../normalizers/normalizer.js';
 import { NonFiniteGuard } from '../guard.js';
 import { softmaxCrossEntropy, softmaxRow } from '../losses/softmax.js';
 import type { Classifier, Features, ModelState, WeightStats } from '../types.js';
@@ -321,6 +321,15 @@ export abstract class SoftmaxNet implements Classifier {
       count += v.length;
     }
     return { l1, l2: Math.sqrt(sq), sparsity: count === 0 ? 0 : zeros / count, count };
+  }
+
+  /**
+   * The normalization layers in forward order (null where a position has none). The objects change (a rejected
+   * step or a training-mode prediction restores them from a snapshot), so a caller that attaches something to them,
+   * such as synchronized BatchNorm's reducer (src/scale/syncBn.ts), reads them around each learning step.
+   */
+  normalizerLayers(): (Normalizer | null)[] {
+    return this.normSlots().map((s) => s.norm);
   }
 
   /** Running-statistics summary per normalization layer plus the singleton counters, for metrics. */
