@@ -157,6 +157,8 @@ async function startRun(b: string, topic: string, args: string[]): Promise<CliRu
       dir,
       '--metrics-port',
       String(port),
+      '--metrics-snapshot-ms',
+      String(SCRAPE_MS),
       '--log-level',
       'warn',
       ...args,

@@ -190,6 +190,8 @@ export const configSchema = z
         /** /readyz: how long a consumer may be behind without progress, and the lag bound (readiness.ts). */
         readyWindowMs: z.coerce.number().int().positive().optional(),
         readyMaxLag: z.coerce.number().int().positive().optional(),
+        /** How long one collection of /metrics serves every scrape (default 1000 ms; server.ts `snapshot`). */
+        snapshotMs: z.coerce.number().int().positive().optional(),
       })
       .strict()
       .optional(),
@@ -278,6 +280,7 @@ const flagNames: Record<string, string> = {
   'metrics.tlsCa': '--metrics-tls-ca',
   'metrics.readyWindowMs': '--ready-window-ms',
   'metrics.readyMaxLag': '--ready-max-lag',
+  'metrics.snapshotMs': '--metrics-snapshot-ms',
   logLevel: '--log-level',
   variants: '--variants',
 };
@@ -404,6 +407,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     ['TLS_CA', 'tlsCa'],
     ['READY_WINDOW_MS', 'readyWindowMs'],
     ['READY_MAX_LAG', 'readyMaxLag'],
+    ['SNAPSHOT_MS', 'snapshotMs'],
   ] as const) {
     const v = env[`STREAMNORM_METRICS_${name}`];
     if (v) metrics[key] = v;

@@ -286,6 +286,7 @@ export async function runLive(cfg: Config, t: LiveTarget, log: Logger): Promise<
     port: cfg.metrics?.port ?? 9464,
     ...metricsServerSecurity(cfg.metrics),
     readiness: () => readiness.report(),
+    ...(cfg.metrics?.snapshotMs === undefined ? {} : { snapshotMs: cfg.metrics.snapshotMs }),
   });
   log.info(
     {
@@ -404,6 +405,7 @@ interface RunFlags extends KafkaFlags, MetricsSecurityFlags, ModelFlags {
   metricsHost?: string;
   readyWindowMs?: number;
   readyMaxLag?: number;
+  metricsSnapshotMs?: number;
   checkpointDir?: string;
   maxEvents?: number;
   classes?: number;
@@ -514,6 +516,11 @@ export function registerRun(program: Command): void {
       positiveInt,
     )
     .option(
+      '--metrics-snapshot-ms <ms>',
+      'one collection of /metrics serves every scrape for this long (default 1000; the bench scrapes at 50)',
+      positiveInt,
+    )
+    .option(
       '--checkpoint-dir <dir>',
       'checkpoint directory (default checkpoints/<group>/<topic>, both made safe path segments)',
     )
@@ -612,6 +619,7 @@ export function registerRun(program: Command): void {
             ...(flags.metricsHost === undefined ? {} : { host: flags.metricsHost }),
             ...(flags.readyWindowMs === undefined ? {} : { readyWindowMs: flags.readyWindowMs }),
             ...(flags.readyMaxLag === undefined ? {} : { readyMaxLag: flags.readyMaxLag }),
+            ...(flags.metricsSnapshotMs === undefined ? {} : { snapshotMs: flags.metricsSnapshotMs }),
             ...metricsSecurityFromFlags(flags),
           },
         },

@@ -37,8 +37,10 @@ describe('metrics security settings', () => {
       STREAMNORM_METRICS_TLS_CERT: cert,
       STREAMNORM_METRICS_TLS_KEY: key,
       STREAMNORM_METRICS_READY_WINDOW_MS: '5000',
+      STREAMNORM_METRICS_SNAPSHOT_MS: '50',
     });
     expect(cfg.metrics?.readyWindowMs).toBe(5000);
+    expect(cfg.metrics?.snapshotMs).toBe(50);
     expect(metricsServerSecurity(cfg.metrics)).toEqual({
       auth: { username: 'prom', password: 'env-secret-456' },
       tls: { cert: 'CERT', key: 'KEY' },
