@@ -251,9 +251,14 @@ function plain(m: RecordArgs): boolean {
   return (
     (m as { timestamp?: unknown }).timestamp == null &&
     (h === undefined || (h !== null && typeof h === 'object' && Object.keys(h).length === 0)) &&
-    !Number.isNaN(bytesOf(m.key)) &&
-    !Number.isNaN(bytesOf(m.value))
+    plainPayload(m.key) &&
+    plainPayload(m.value)
   );
+}
+
+/** What {@link bytesOf} takes, checked without measuring (a string's UTF-8 length is measured once, later). */
+function plainPayload(v: unknown): boolean {
+  return v === null || v === undefined || typeof v === 'string' || Buffer.isBuffer(v);
 }
 
 function writeInt64(buf: Buffer, at: number, v: unknown): number {
