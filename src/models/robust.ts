@@ -59,6 +59,11 @@ export class RobustModel implements Classifier {
   private variance = new Float64Array(0);
   private winsorized = new Float64Array(0);
   private sd = new Float64Array(0);
+  /**
+   * Standardized vectors of the current batch call, reused from call to call: the inner model reads its
+   * inputs during learnMany/predict*Many and keeps none of them (nets copy a batch into their own tensor).
+   */
+  private pool: Float64Array[] = [];
 
   constructor(
     inner: OnlineModel,
@@ -210,7 +215,17 @@ export class RobustModel implements Classifier {
   /** {@link transform} of each event, with the standard deviations computed once for the batch. */
   private transformAll(X: Features[]): Features[] {
     const sd = this.scaler.count === 0 || this.scaler.features === null ? undefined : this.stds();
-    return X.map((x) => this.transform(x, sd));
+    const Z = new Array<Features>(X.length);
+    for (let i = 0; i < X.length; i++) Z[i] = this.transform(X[i], sd, i);
+    return Z;
+  }
+
+  /** The batch call's i-th reused output vector of length n. */
+  private pooled(i: number, n: number): Float64Array {
+    const pool = this.pool;
+    while (pool.length <= i) pool.push(new Float64Array(n));
+    if (pool[i].length !== n) pool[i] = new Float64Array(n);
+    return pool[i];
   }
 
   /** The scaler's standard deviations (a zero one as 1), in a buffer reused from call to call. */
@@ -224,9 +239,10 @@ export class RobustModel implements Classifier {
 
   /**
    * z = clip((x − mean)/std, ±clip) in the event's own shape; sparse events pass through. `stds`: the
-   * scaler's current {@link stds}, when the caller computed them for a batch.
+   * scaler's current {@link stds}, when the caller computed them for a batch. `slot`: a dense vector is
+   * written into the batch call's reused vector at this index (see {@link pool}) instead of a new one.
    */
-  private transform(x: Features, stds?: Float64Array): Features {
+  private transform(x: Features, stds?: Float64Array, slot?: number): Features {
     const v = flat(x);
     if (v === null) return x;
     const s = this.scaler;
@@ -236,12 +252,14 @@ export class RobustModel implements Classifier {
     const mean = s.mean;
     const sd = stds ?? this.stds();
     const c = this.clip;
-    const z = new Float64Array(v.length);
+    const window = isWindow(x);
+    const z = slot === undefined || window ? new Float64Array(v.length) : this.pooled(slot, v.length);
     for (let j = 0; j < v.length; j++) {
-      const t = (v[j] - mean[j]) / sd[j];
-      z[j] = t > c ? c : t < -c ? -c : t;
+      // min/max, not `t > c ? c : …`: the same value for every t (NaN and -0 included), and the optimizing
+      // compiler keeps it a raw double where the ternary boxed every element into a heap number.
+      z[j] = Math.min(Math.max((v[j] - mean[j]) / sd[j], -c), c);
     }
-    if (Array.isArray(x) && Array.isArray(x[0])) {
+    if (window) {
       const rows = x as number[][];
       const L = rows[0].length;
       return rows.map((_, i) => Array.from(z.subarray(i * L, (i + 1) * L)));
@@ -254,8 +272,16 @@ export class RobustModel implements Classifier {
 function flat(x: Features): ArrayLike<number> | null {
   if (isSparse(x)) return null;
   if (x instanceof Float64Array) return x;
-  if (Array.isArray(x) && x.length > 0 && Array.isArray(x[0])) return (x as number[][]).flat();
+  if (isWindow(x)) return (x as number[][]).flat();
   return x as number[];
+}
+
+/**
+ * A window (rows of numbers), not a vector. Tests the first element's type rather than `Array.isArray` on it,
+ * which would box a vector's first number into a heap number on every call.
+ */
+function isWindow(x: Features): x is number[][] {
+  return Array.isArray(x) && x.length > 0 && typeof x[0] !== 'number';
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Features } from '../models/types.js';
 import type { DeadLetterReason, DeadLetterSink } from './deadLetters.js';
 import type { DeadLetter, Envelope, RawMessage, StreamEvent } from './event.js';
 import { boundedStringify } from './jsonText.js';
+import { parseFlatJson } from './flatJson.js';
 import { operate } from './operate.js';
 
 /** The shape of `x` every event must have. */
@@ -267,6 +268,9 @@ export function createEventDecoder(schema: EventSchema = {}): EventDecoder {
     if (Buffer.isBuffer(value) || value instanceof Uint8Array) {
       if (value.byteLength > maxBytes)
         reject('oversized', `${value.byteLength} bytes > maxBytes ${maxBytes}`);
+      // Most live values are flat objects of numbers and ids: read those from the bytes (exactly as JSON.parse).
+      const flat = parseFlatJson(value);
+      if (flat !== undefined) return flat;
       const buf = Buffer.isBuffer(value)
         ? value
         : Buffer.from(value.buffer, value.byteOffset, value.byteLength);

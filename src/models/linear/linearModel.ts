@@ -217,7 +217,7 @@ export class LinearModel implements Classifier {
     for (let b = 0; b < B; b++) {
       const xb = X[b];
       if (isSparse(xb)) this.input.parse(xb, `X[${b}]`, this.dim_);
-      else this.denseInput(xb, `X[${b}]`);
+      else this.denseInput(xb, b);
     }
     if (this.store.learnBatch(this.t, X, Y, this.input)) this.t++;
   }
@@ -402,21 +402,29 @@ export class LinearModel implements Classifier {
     this.store.allocate(d);
   }
 
-  private denseInput(x: Features, name: string): number[] | Float64Array {
-    if (!Array.isArray(x) && !(x instanceof Float64Array)) {
-      throw new ModelError(`${name} must be a number[], Float64Array or { indices, values }`);
+  private denseInput(x: Features, at: string | number): number[] | Float64Array {
+    // `at`: the argument's name, or a batch index, named X[b] only when there is an error to report (not
+    // built per event).
+    const name = (): string => (typeof at === 'number' ? `X[${at}]` : at);
+    if (x instanceof Float64Array) return this.checkDim(x, name);
+    if (!Array.isArray(x)) {
+      throw new ModelError(`${name()} must be a number[], Float64Array or { indices, values }`);
     }
-    if (x.length > 0 && Array.isArray(x[0])) {
+    // `typeof` first: Array.isArray on a vector's first number would box it on every call.
+    if (x.length > 0 && typeof x[0] !== 'number' && Array.isArray(x[0])) {
       throw new ModelError(
-        `${name} is a window (number[][]); LinearModel takes vectors (use WindowNet or flatten it)`,
+        `${name()} is a window (number[][]); LinearModel takes vectors (use WindowNet or flatten it)`,
       );
     }
-    const xd = x as number[] | Float64Array;
+    return this.checkDim(x as number[], name);
+  }
+
+  private checkDim(xd: number[] | Float64Array, name: () => string): number[] | Float64Array {
     if (this.dim_ === 0) {
-      if (xd.length === 0) throw new ModelError(`${name} is empty`);
+      if (xd.length === 0) throw new ModelError(`${name()} is empty`);
       this.allocate(xd.length);
     } else if (xd.length !== this.dim_) {
-      throw new ModelError(`${name} has dimension ${xd.length}; the model expects dim=${this.dim_}`);
+      throw new ModelError(`${name()} has dimension ${xd.length}; the model expects dim=${this.dim_}`);
     }
     return xd;
   }

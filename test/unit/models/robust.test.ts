@@ -131,3 +131,62 @@ describe('StepGuard', () => {
     expect(() => new StepGuard({ alpha: 0 })).toThrow(/alpha/);
   });
 });
+
+/** A logistic model that keeps a copy of every input vector it is handed, as it was during the call. */
+class Recorder extends LinearModel {
+  seen: number[][] = [];
+  override learnMany(X: Features[], Y: number[]): void {
+    for (const x of X) this.seen.push(Array.from(x as Float64Array));
+    super.learnMany(X, Y);
+  }
+  override predictProbaMany(X: Features[]): number[][] {
+    for (const x of X) this.seen.push(Array.from(x as Float64Array));
+    return super.predictProbaMany(X);
+  }
+}
+
+describe('RobustModel batch calls (reused output vectors)', () => {
+  it('hand the inner model exactly clip((x − mean)/std) of each event, batch after batch of changing size', () => {
+    const inner = new Recorder({ loss: 'logistic', dim: DIM });
+    const robust = new RobustModel(inner, modelFromState, { clip: 3 });
+    const evs = events(400, 5);
+    const sizes = [1, 7, 32, 3, 32, 1, 17];
+    let at = 0;
+    for (let k = 0; at < evs.length; k++) {
+      const b = evs.slice(at, at + sizes[k % sizes.length]);
+      at += b.length;
+      const X = b.map((e) => e.x);
+      for (const learn of [false, true]) {
+        inner.seen = [];
+        if (learn)
+          robust.learnMany(
+            X,
+            b.map((e) => e.y),
+          );
+        else robust.predictProbaMany(X);
+        // The scaler's statistics the call standardized with (learnMany updates them before it learns).
+        const s = robust.state().scaler;
+        if (s.count === 0) continue; // nothing to standardize with yet: events pass through unchanged
+        const expected = X.map((x) =>
+          x.map((v, j) => {
+            const sd = Math.sqrt(s.m2![j] / s.count) || 1;
+            const z = (v - s.mean![j]) / sd;
+            return z > 3 ? 3 : z < -3 ? -3 : z;
+          }),
+        );
+        expect(inner.seen).toEqual(expected);
+      }
+    }
+  });
+
+  it('a batch prediction equals event-by-event predictions bit for bit, and a later call leaves it alone', () => {
+    const robust = createVariant(defaultVariantFor(events(1, 1)[0].x), events(1, 1)[0].x) as Classifier;
+    train(robust, events(300, 6), 16);
+    const X = events(40, 7).map((e) => e.x);
+    const many = robust.predictProbaMany(X);
+    const copy = many.map((p) => [...p]);
+    robust.predictProbaMany(events(40, 8).map((e) => e.x));
+    expect(many).toEqual(copy);
+    expect(many).toEqual(X.map((x) => robust.predictProbaOne(x)));
+  });
+});
