@@ -4,12 +4,14 @@
  * TxnOffsetCommit version 3 behind {@link sendOffsetsAs}; OffsetFetch version 7 behind {@link createConsumer}
  * and {@link committedOffsets}). Everything Kafka-specific the rest of the project needs (client creation,
  * logging, admin helpers, the few types) goes through here, so a maintained client can replace kafkajs
- * (unmaintained since 2023, tulios/kafkajs#1603) by rewriting these two files. producerEncoding.ts swaps two of
- * kafkajs's producer internals for faster ones that write the same bytes.
+ * (unmaintained since 2023, tulios/kafkajs#1603) by rewriting these two files. producerEncoding.ts swaps
+ * kafkajs's producer internals for faster ones that write the same bytes, fetchDecoding.ts its record decoder
+ * for one that reads the same records.
  */
 import { createRequire } from 'node:module';
-// First: it replaces two kafkajs producer internals in the module cache before kafkajs loads their users.
+// First: they replace kafkajs internals in the module cache before kafkajs loads their users.
 import './producerEncoding.js';
+import './fetchDecoding.js';
 import kafkajs from 'kafkajs';
 import type {
   Admin,
@@ -36,6 +38,7 @@ export type { Admin, Consumer, EachBatchPayload, IHeaders, Producer, Transaction
 export type KafkaClient = InstanceType<typeof Kafka>;
 export { CompressionTypes };
 export { producerEncoding, type ProducerEncoding } from './producerEncoding.js';
+export { fetchDecoding } from './fetchDecoding.js';
 
 /** The subset of a pino logger kafkajs' messages are forwarded to. */
 export interface StreamLogger {
