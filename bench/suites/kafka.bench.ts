@@ -10,10 +10,10 @@
  * - `floor-parse`: the same plus JSON.parse of each value: the floor under any reader of the events;
  * - `floor-publish`: consume + parse + publish one prediction-sized message per event, sends overlapped
  *   (up to `maxInFlight` requests of `batchRecords` records, acks as `run` by default: PREDICTION_PRODUCER):
- *   the floor under a consumer that publishes. These floors run in this process, whose kafkajs producer is the
- *   one `run` uses (src/streams/kafka/producerEncoding.ts's encoders);
- * - `floor-publish-stock-kafkajs`: the same floor in a child process on stock kafkajs (kafkaFloor.ts with
- *   STREAMNORM_KAFKAJS_STOCK=1): what a hand-written kafkajs consumer that publishes gets;
+ *   the floor under a consumer that publishes. These floors run in this process, whose kafkajs is the one
+ *   `run` uses (src/streams/kafka/producerEncoding.ts's encoders, fetchDecoding.ts's record decoder);
+ * - `floor-parse-stock-kafkajs`, `floor-publish-stock-kafkajs`: the same floors in a child process on stock
+ *   kafkajs (kafkaFloor.ts with STREAMNORM_KAFKAJS_STOCK=1): what a hand-written kafkajs consumer gets;
  * - `run-32`, `run-arrival`: `streamnorm run --batch 32|arrival` (default logistic model, default
  *   `--max-wait-ms`), no output topic;
  * - `run-32-publish`, `run-arrival-publish`: the same with `--output-topic` (default producer settings).
@@ -217,8 +217,11 @@ function medianRound(ts: Timing[]): Timing {
   return [...ts].sort((x, y) => x.events / x.seconds - y.events / y.seconds)[Math.floor(ts.length / 2)];
 }
 
-/** A floor in a child process on stock kafkajs (STREAMNORM_KAFKAJS_STOCK=1: none of producerEncoding.ts). */
-async function stockFloor(b: string, topic: string, n: number, mode: 'publish'): Promise<Timing> {
+/**
+ * A floor in a child process on stock kafkajs (STREAMNORM_KAFKAJS_STOCK=1: none of producerEncoding.ts and
+ * fetchDecoding.ts).
+ */
+async function stockFloor(b: string, topic: string, n: number, mode: 'parse' | 'publish'): Promise<Timing> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', join(benchDir, 'suites', 'kafkaFloor.ts'), b, topic, String(n), mode],
@@ -379,6 +382,7 @@ export async function run(): Promise<SuiteResult> {
       ['kafkajs-raw', () => floor(kafka, topic, EVENTS, 'raw')],
       ['floor-parse', () => floor(kafka, topic, EVENTS, 'parse')],
       ['floor-publish', () => floor(kafka, topic, EVENTS, 'publish')],
+      ['floor-parse-stock-kafkajs', () => stockFloor(b, topic, EVENTS, 'parse')],
       ['floor-publish-stock-kafkajs', () => stockFloor(b, topic, EVENTS, 'publish')],
       ['run-32', () => runCli(b, topic, EVENTS, ['--batch', '32'])],
       ['run-arrival', () => runCli(b, topic, EVENTS, ['--batch', 'arrival'])],
@@ -440,6 +444,9 @@ export async function run(): Promise<SuiteResult> {
       arrival_over_32: eps['run-arrival'] / eps['run-32'],
       arrival_over_32_publish: eps['run-arrival-publish'] / eps['run-32-publish'],
       floor_parse_over_kafkajs_raw: eps['floor-parse'] / eps['kafkajs-raw'],
+      floor_parse_over_stock_kafkajs: eps['floor-parse'] / eps['floor-parse-stock-kafkajs'],
+      run_32_over_stock_kafkajs_floor_parse: eps['run-32'] / eps['floor-parse-stock-kafkajs'],
+      run_arrival_over_stock_kafkajs_floor_parse: eps['run-arrival'] / eps['floor-parse-stock-kafkajs'],
       floor_publish_over_stock_kafkajs: eps['floor-publish'] / eps['floor-publish-stock-kafkajs'],
       run_32_publish_over_stock_kafkajs_floor_publish:
         eps['run-32-publish'] / eps['floor-publish-stock-kafkajs'],

@@ -3,6 +3,8 @@
  * checkpoint cost, beside the floor they sit on (bare JSON.parse of the same messages) measured in this run.
  * - decode: `createEventDecoder` on Kafka-like Buffer values (dense x, d = 8, binary label); ratio
  *   `decode_vs_parse` = JSON.parse time / decode time (1 = decoding costs nothing beyond parsing);
+ * - flat JSON: `parseFlatJson` (the decoder's fast path, src/streams/flatJson.ts) on the same bytes; ratio
+ *   `parse_over_flat_json` = JSON.parse-of-the-text time / parseFlatJson time;
  * - prequential: LinearModel logistic (SGD), batches of 32 already decoded events, predictions kept;
  * - replay: fromRecording → decodeEvents → rebatch(count 32) → prequential on a 100k-line recording file;
  * - checkpoint: FileCheckpointStore.save (write temp, fsync, rename, fsync dir) of a d = 1000 LinearModel
@@ -16,6 +18,7 @@ import { Rng } from '../../src/core/rng.js';
 import { LinearModel } from '../../src/models/linear/index.js';
 import { FileCheckpointStore } from '../../src/streams/checkpointStore.js';
 import { createEventDecoder } from '../../src/streams/decodeEvents.js';
+import { parseFlatJson } from '../../src/streams/flatJson.js';
 import type { Envelope, RawMessage } from '../../src/streams/event.js';
 import { prequential } from '../../src/streams/prequential.js';
 import { replayIntoModels } from '../../src/streams/replay.js';
@@ -49,6 +52,9 @@ export async function run(): Promise<SuiteResult> {
     {
       parse: () => {
         for (const m of msgs) JSON.parse((m.value as Buffer).toString('utf8'));
+      },
+      flatJson: () => {
+        for (const m of msgs) parseFlatJson(m.value as Buffer);
       },
       decode: () => {
         for (const m of msgs) decoder.decode(m);
@@ -122,6 +128,13 @@ export async function run(): Promise<SuiteResult> {
         eventsPerSecond: 1e9 / perEvent(micro.parse),
       },
       {
+        name: 'parseFlatJson of the message bytes (the decoder fast path)',
+        medianNs: micro.flatJson,
+        units: POOL,
+        perUnitNs: perEvent(micro.flatJson),
+        eventsPerSecond: 1e9 / perEvent(micro.flatJson),
+      },
+      {
         name: 'decode (validate + envelope), d=8',
         medianNs: micro.decode,
         units: POOL,
@@ -153,7 +166,10 @@ export async function run(): Promise<SuiteResult> {
     return {
       ...header('streamOps'),
       cases,
-      ratios: { decode_vs_parse: micro.parse / micro.decode },
+      ratios: {
+        decode_vs_parse: micro.parse / micro.decode,
+        parse_over_flat_json: micro.parse / micro.flatJson,
+      },
       notes: ['best of 3 replays; the machine may be shared, so absolute numbers move between runs'],
     };
   } finally {
