@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/streams/kafka/client.js';
+import { record } from './kafkaRecords.js';
 import {
   decodeRecord,
   fetchDecoding,
@@ -20,49 +21,6 @@ import { kafkajsRecord, type RecordArgs } from '../../src/streams/kafka/producer
 
 const require = createRequire(import.meta.url);
 const Decoder = require('kafkajs/src/protocol/decoder.js') as new (b: Buffer) => DecoderLike;
-
-const payload = fc.oneof(
-  fc.constant(null),
-  fc.string({ maxLength: 40 }),
-  fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)),
-);
-
-/** Deltas at the edges of every varint length, and past the 7 bytes the fast path reads. */
-const delta = fc.oneof(
-  fc.integer({ min: -300, max: 300 }),
-  fc.integer(),
-  fc.constantFrom(
-    63,
-    64,
-    -64,
-    -65,
-    8191,
-    8192,
-    2 ** 31 - 1,
-    -(2 ** 31),
-    2 ** 47,
-    2 ** 48 - 1,
-    -(2 ** 48),
-    2 ** 48,
-  ),
-  fc.constantFrom(2 ** 51, -(2 ** 51), 2 ** 52 + 2),
-  fc.integer({ min: -(2 ** 20), max: 2 ** 20 }).map((k) => k * 2 ** 28),
-);
-
-const record = fc.record(
-  {
-    offsetDelta: fc.oneof(fc.nat(100_000), fc.constantFrom(0x3fffffff, 0x40000000, 2 ** 31 - 1)),
-    timestampDelta: delta,
-    key: payload,
-    value: payload,
-    headers: fc.oneof(
-      fc.constant(undefined),
-      fc.constant({}),
-      fc.dictionary(fc.string({ minLength: 1, maxLength: 5 }), fc.string({ maxLength: 8 }), { maxKeys: 3 }),
-    ),
-  },
-  { requiredKeys: ['value'] },
-);
 
 /** int64 values as kafkajs prints them: small, near 2^53, and at the ends of the range. */
 const int64 = fc

@@ -20,10 +20,9 @@
  * reports whether it is in force. `STREAMNORM_KAFKAJS_STOCK=1` keeps kafkajs's own.
  */
 import { createRequire } from 'node:module';
+import { replaceInternal } from './moduleCache.js';
 
 const require = createRequire(import.meta.url);
-
-const stock = process.env.STREAMNORM_KAFKAJS_STOCK === '1';
 
 /** The part of a kafkajs `Decoder` a record is read through. */
 export interface DecoderLike {
@@ -153,15 +152,7 @@ function fallback(decoder: DecoderLike, start: number, batchContext: RecordBatch
   return kafkajsRecordDecoder(decoder, batchContext);
 }
 
-function replace(id: string, user: string, fn: unknown): boolean {
-  if (stock || require.cache[require.resolve(user)] !== undefined) return false;
-  const entry = require.cache[require.resolve(id)];
-  if (entry === undefined) return false;
-  entry.exports = fn;
-  return true;
-}
-
-const installed = replace(RECORD, RECORD_USER, decodeRecord);
+const installed = replaceInternal(RECORD, RECORD_USER, decodeRecord);
 
 /** Whether kafkajs's consumer decodes records with {@link decodeRecord} in this process. */
 export function fetchDecoding(): { record: boolean } {

@@ -29,11 +29,9 @@
  * {@link producerEncoding} reports.
  */
 import { createRequire } from 'node:module';
+import { replaceInternal } from './moduleCache.js';
 
 const require = createRequire(import.meta.url);
-
-/** `STREAMNORM_KAFKAJS_STOCK=1` keeps kafkajs's own internals (to compare, or to rule the replacements out). */
-const stock = process.env.STREAMNORM_KAFKAJS_STOCK === '1';
 
 /** A kafkajs `Encoder` as RecordBatch reads a record's: its buffer and the bytes written. */
 interface EncoderLike {
@@ -233,7 +231,7 @@ type ProduceEncoder = (args: ProduceArgs) => ProduceRequest;
  * encoder when it loads), so the requests that go to kafkajs's own (compressed, with headers or timestamps)
  * encode their records with {@link encodeRecord} too.
  */
-const recordInstalled = replace(RECORD, RECORD_USER, encodeRecord);
+const recordInstalled = replaceInternal(RECORD, RECORD_USER, encodeRecord);
 
 /** kafkajs's own Produce v3 request (v4 to v7 wrap it), as loaded. */
 export const kafkajsProduce = require(PRODUCE) as ProduceEncoder;
@@ -452,18 +450,10 @@ export interface ProducerEncoding {
   produce: boolean;
 }
 
-function replace(id: string, user: string, fn: unknown): boolean {
-  if (stock || require.cache[require.resolve(user)] !== undefined) return false;
-  const entry = require.cache[require.resolve(id)];
-  if (entry === undefined) return false;
-  entry.exports = fn;
-  return true;
-}
-
 const installed: ProducerEncoding = {
   record: recordInstalled,
-  grouping: replace(GROUP, GROUP_USER, groupMessagesPerPartition),
-  produce: replace(PRODUCE, PRODUCE_USER, produceRequest),
+  grouping: replaceInternal(GROUP, GROUP_USER, groupMessagesPerPartition),
+  produce: replaceInternal(PRODUCE, PRODUCE_USER, produceRequest),
 };
 
 /** Whether kafkajs's producer uses the replacements (false when kafkajs loaded their users before this module). */
