@@ -18,24 +18,100 @@ export interface PredictionRecord {
   predictions: Record<string, { predicted: number; proba?: number[] }>;
 }
 
-/** A number as JSON.stringify writes it (non-finite numbers become null). */
-function num(n: number): string {
-  return Number.isFinite(n) ? String(n) : 'null';
-}
-
 /**
- * A string as JSON.stringify writes it. Ids and offsets almost never hold a quote, a backslash, a control
- * character or a surrogate (which JSON.stringify escapes), so those are quoted as they are after one scan.
+ * The bytes of one batch's records, written once: no string per record to build, flatten and encode again in
+ * the producer. Each record's value is a view of this buffer.
  */
-function str(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s);
+class RecordBytes {
+  buf: Buffer;
+  pos = 0;
+
+  /** `records`: how many records the batch has (a record of one variant is about 200 bytes). */
+  constructor(records: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(4096, records * 256));
   }
-  return `"${s}"`;
+
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(bigger, 0, 0, this.pos);
+    this.buf = bigger;
+  }
+
+  /** Text known to be ASCII (the JSON punctuation, numbers, escaped JSON). */
+  ascii(s: string): void {
+    this.room(s.length);
+    const buf = this.buf;
+    let pos = this.pos;
+    for (let i = 0; i < s.length; i++) buf[pos++] = s.charCodeAt(i);
+    this.pos = pos;
+  }
+
+  /** Any text, as UTF-8. */
+  utf8(s: string): void {
+    this.room(s.length * 3);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  /** Bytes [from, from + length) of this buffer, again. */
+  again(from: number, length: number): void {
+    this.room(length);
+    this.buf.copyWithin(this.pos, from, from + length);
+    this.pos += length;
+  }
+
+  /**
+   * A number as JSON.stringify writes it (non-finite numbers become null). A safe integer (a timestamp, a
+   * partition, a class) is written digit by digit: `String` takes a double's shortest-digits path for it,
+   * about 270 ns for a millisecond timestamp.
+   */
+  num(n: number): void {
+    if (!Number.isSafeInteger(n)) {
+      this.ascii(Number.isFinite(n) ? String(n) : 'null');
+      return;
+    }
+    this.room(17); // 2^53 has 16 digits, and a sign
+    const buf = this.buf;
+    if (n < 0) {
+      buf[this.pos++] = 0x2d;
+      n = -n;
+    }
+    let digits = 1;
+    for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
+    let at = this.pos + digits;
+    this.pos = at;
+    do {
+      const q = Math.floor(n / 10);
+      buf[--at] = 0x30 + (n - q * 10);
+      n = q;
+    } while (n > 0);
+  }
+
+  /**
+   * A string as JSON.stringify writes it. Ids and offsets almost never hold a quote, a backslash, a control
+   * character or a surrogate (which JSON.stringify escapes), so those are quoted as they are after one scan,
+   * and an ASCII one is copied without the UTF-8 encoder.
+   */
+  str(s: string): void {
+    let ascii = true;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) {
+        this.utf8(JSON.stringify(s));
+        return;
+      }
+      if (c > 0x7f) ascii = false;
+    }
+    this.room(2);
+    this.buf[this.pos++] = 0x22;
+    if (ascii) this.ascii(s);
+    else this.utf8(s);
+    this.room(1);
+    this.buf[this.pos++] = 0x22;
+  }
 }
 
-/** One prediction record per event of the batch, in batch order; key = event id. */
+/** One prediction record per event of the batch, in batch order; key = event id, value = the record's UTF-8 JSON. */
 export function predictionRecords(r: PrequentialResult): OutgoingMessage[] {
   const n = r.envelopes.length;
   const out: OutgoingMessage[] = new Array(n);
@@ -46,32 +122,64 @@ export function predictionRecords(r: PrequentialResult): OutgoingMessage[] {
     (name) => r.variants[index.get(name)!],
   );
   const names = variants.map((v) => `${JSON.stringify(v.variant)}:`);
-  let topic = '';
-  let topicJson = '""';
+  const w = new RecordBytes(n * variants.length);
+  const ends = new Array<number>(n);
+  let topic: string | null = null;
+  let topicStart = 0;
+  let topicEnd = 0;
   for (let j = 0; j < n; j++) {
     const { event, origin } = r.envelopes[j];
-    if (origin.topic !== topic) {
+    w.ascii('{"id":');
+    w.str(event.id);
+    w.ascii(',"ts":');
+    w.num(event.ts);
+    w.ascii(',"topic":');
+    if (origin.topic === topic) {
+      w.again(topicStart, topicEnd - topicStart); // the same topic as the record before: its bytes again
+    } else {
       topic = origin.topic;
-      topicJson = JSON.stringify(topic);
+      topicStart = w.pos;
+      w.str(topic);
+      topicEnd = w.pos;
     }
-    let preds = '';
+    w.ascii(',"partition":');
+    w.num(origin.partition);
+    w.ascii(',"offset":');
+    w.str(origin.offset);
+    w.ascii(',"predictions":{');
+    let first = true;
     for (let v = 0; v < variants.length; v++) {
       const p = variants[v].predictions[j];
       if (!p) continue;
-      let body = `{"predicted":${num(p.predicted)}`;
+      if (!first) w.ascii(',');
+      first = false;
+      w.utf8(names[v]);
+      w.ascii('{"predicted":');
+      w.num(p.predicted);
       if (p.proba) {
-        body += ',"proba":[';
+        w.ascii(',"proba":[');
         const proba = p.proba;
-        for (let k = 0; k < proba.length; k++) body += k === 0 ? num(proba[k]) : `,${num(proba[k])}`;
-        body += ']';
+        for (let k = 0; k < proba.length; k++) {
+          if (k > 0) w.ascii(',');
+          w.num(proba[k]);
+        }
+        w.ascii(']');
       }
-      preds += preds.length === 0 ? `${names[v]}${body}}` : `,${names[v]}${body}}`;
+      w.ascii('}');
     }
-    let value =
-      `{"id":${str(event.id)},"ts":${num(event.ts)},"topic":${topicJson},` +
-      `"partition":${num(origin.partition)},"offset":${str(origin.offset)},"predictions":{${preds}}`;
-    value += event.y === undefined ? '}' : `,"y":${num(event.y)}}`;
-    out[j] = { key: event.id, value };
+    w.ascii('}');
+    if (event.y !== undefined) {
+      w.ascii(',"y":');
+      w.num(event.y);
+    }
+    w.ascii('}');
+    ends[j] = w.pos;
+  }
+  // Views only now: the buffer may have grown (and moved) while writing.
+  let start = 0;
+  for (let j = 0; j < n; j++) {
+    out[j] = { key: r.envelopes[j].event.id, value: w.buf.subarray(start, ends[j]) };
+    start = ends[j];
   }
   return out;
 }

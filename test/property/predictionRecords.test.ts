@@ -1,6 +1,7 @@
 /**
- * predictionRecords writes the JSON text directly: it must be byte for byte what JSON.stringify gives for the
- * PredictionRecord object the pipeline used to build (same property order, same number formatting, escapes).
+ * predictionRecords writes the JSON directly as UTF-8 bytes: they must be byte for byte the UTF-8 of what
+ * JSON.stringify gives for the PredictionRecord object the pipeline used to build (same property order, same
+ * number formatting, escapes).
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -8,7 +9,7 @@ import { predictionRecords, type PredictionRecord } from '../../src/streams/pred
 import type { PrequentialResult } from '../../src/streams/prequential.js';
 
 /** The reference: the record object, stringified (what livePipeline published before). */
-function reference(r: PrequentialResult): Array<{ key: string; value: string }> {
+function reference(r: PrequentialResult): Array<{ key: string; value: Buffer }> {
   return r.envelopes.map(({ event, origin }, j) => {
     const predictions: PredictionRecord['predictions'] = {};
     for (const v of r.variants) {
@@ -27,12 +28,31 @@ function reference(r: PrequentialResult): Array<{ key: string; value: string }> 
       predictions,
     };
     if (event.y !== undefined) rec.y = event.y;
-    return { key: event.id, value: JSON.stringify(rec) };
+    return { key: event.id, value: Buffer.from(JSON.stringify(rec), 'utf8') };
   });
 }
 
 // Any double, the awkward ones included (NaN, ±Infinity, -0, 1e21, 5e-324): JSON writes non-finite as null.
-const anyNumber = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(-0, 1e21, 5e-324, NaN, Infinity));
+// Safe integers (timestamps, partitions, classes) are written digit by digit, every length of them drawn.
+const anyNumber = fc.oneof(
+  fc.double(),
+  fc.integer(),
+  fc.maxSafeInteger(),
+  fc.integer({ min: 0, max: 15 }).chain((k) => fc.integer({ min: -(10 ** k), max: 10 ** k })),
+  fc.constantFrom(
+    -0,
+    1e21,
+    5e-324,
+    NaN,
+    Infinity,
+    2 ** 53 - 1,
+    -(2 ** 53 - 1),
+    2 ** 53,
+    10,
+    100,
+    1_700_000_000_000,
+  ),
+);
 // Any code point, and strings made of the characters JSON escapes (quote, backslash, controls, lone surrogates)
 // mixed with ones it does not, so each escape is drawn often.
 const text = fc.oneof(
@@ -107,10 +127,39 @@ describe('predictionRecords', () => {
     fc.assert(
       fc.property(batch, (b) => {
         const r = b as unknown as PrequentialResult;
-        expect(predictionRecords(r)).toEqual(reference(r));
+        const got = predictionRecords(r).map((m) => ({ key: m.key, value: Buffer.from(m.value) }));
+        expect(got).toEqual(reference(r));
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('a batch larger than the first buffer, with topics changing mid-batch, is still byte for byte the reference', () => {
+    const envelopes = Array.from({ length: 300 }, (_, j) => ({
+      event: {
+        id: `event-${j}-${'é'.repeat(j % 7)}${'x'.repeat(40)}`,
+        ts: 1_700_000_000_000 + j,
+        x: [0],
+        y: j % 2,
+      },
+      origin: { topic: j % 50 < 25 ? 'in-a' : 'in-é', partition: j % 3, offset: String(j), timestamp: 0 },
+      receivedAt: 0,
+    }));
+    const predictions = envelopes.map((_, j) => ({
+      id: '',
+      predicted: j % 2,
+      proba: [1 - j / 301, j / 301],
+    }));
+    const r = {
+      envelopes,
+      variants: [
+        { variant: 'b', predictions },
+        { variant: 'a', predictions },
+      ],
+    } as unknown as PrequentialResult;
+    const got = predictionRecords(r).map((m) => ({ key: m.key, value: Buffer.from(m.value) }));
+    expect(got).toEqual(reference(r));
+    expect(got.reduce((s, m) => s + m.value.length, 0)).toBeGreaterThan(8 * 4096);
   });
 
   it('its values parse back to the records', () => {
@@ -125,7 +174,7 @@ describe('predictionRecords', () => {
       variants: [{ variant: 'lin', predictions: [{ id: 'x', predicted: 1, proba: [0.25, 0.75] }] }],
     } as unknown as PrequentialResult;
     const [m] = predictionRecords(r);
-    expect(JSON.parse(m.value as string)).toEqual({
+    expect(JSON.parse(m.value.toString())).toEqual({
       id: 'a"\\\u2028',
       ts: 1.5,
       topic: 't',

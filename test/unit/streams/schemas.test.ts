@@ -136,7 +136,7 @@ describe('docs/schemas', () => {
     let checked = 0;
     for (const r of results) {
       for (const m of predictionRecords(r)) {
-        const value = JSON.parse(m.value as string) as { id: string; predictions: Record<string, unknown> };
+        const value = JSON.parse(m.value.toString()) as { id: string; predictions: Record<string, unknown> };
         expect(validPrediction(value), ajv.errorsText(validPrediction.errors)).toBe(true);
         expect(m.key).toBe(value.id);
         expect(Object.keys(value.predictions).sort()).toEqual(['logistic', 'squared']);
