@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { observeRepeated } from './observeRepeated.js';
+import { BoundCounter, BoundGauge, BoundHistogram } from './boundSeries.js';
 import { ConfigError } from '../errors.js';
 import type { WeightStats } from '../models/types.js';
 import { readinessFromChecks, type ReadinessReport } from './readiness.js';
@@ -27,6 +27,18 @@ export const KNOWN_DEAD_LETTER_REASONS: readonly string[] = [
   'oversized',
   'bad_label',
 ];
+
+/** A variant's series that every batch moves, bound once (boundSeries.ts) instead of hashed per update. */
+interface VariantSeries {
+  events: Record<EventOutcome, BoundCounter<'variant' | 'outcome' | 'mode'>>;
+  batchSize: BoundHistogram<VariantLabels>;
+  processingSeconds: BoundHistogram<VariantLabels>;
+  eventToPredictionSeconds: BoundHistogram<VariantLabels>;
+  prequentialLoss: BoundGauge<VariantLabels>;
+  prequentialErrorRatio: BoundGauge<VariantLabels>;
+  nonFiniteUpdatesRejected: BoundCounter<VariantLabels>;
+  outsizedUpdatesRejected: BoundCounter<VariantLabels>;
+}
 
 /** One processed batch of one variant, as {@link PipelineMetrics.observeBatch} records it. */
 export interface BatchObservation {
@@ -132,7 +144,10 @@ export class PipelineMetrics {
   readonly checkpointFallbacksTotal: Counter<'mode'>;
 
   private readonly now: () => number;
-  private readonly seenVariants = new Set<string>();
+  /** Per variant and mode: its registered series, bound for the per-batch updates (see boundSeries.ts). */
+  private readonly variantSeries = new Map<string, Map<PipelineMode, VariantSeries>>();
+  /** Per topic and mode: the latest event time's series, bound. */
+  private readonly topicSeries = new Map<string, Map<PipelineMode, BoundGauge<'topic' | 'mode'>>>();
   private readonly seenDeadLetterScopes = new Set<string>();
   /** Per mode: ms of the last durable checkpoint, or of expectCheckpoints() while there is none. */
   private readonly checkpointClock = new Map<PipelineMode, number>();
@@ -345,31 +360,54 @@ export class PipelineMetrics {
    * dashboards and `increase()` see the variant before its first batch).
    */
   registerVariant(variant: string, mode: PipelineMode): void {
+    this.seriesOf(variant, mode);
+  }
+
+  /** {@link registerVariant}, returning the variant's bound series. */
+  private seriesOf(variant: string, mode: PipelineMode): VariantSeries {
+    const known = this.variantSeries.get(variant)?.get(mode);
+    if (known !== undefined) return known;
     checkLabel('variant', variant);
     checkMode(mode);
-    const key = `${variant}\u0000${mode}`;
-    if (this.seenVariants.has(key)) return;
-    this.seenVariants.add(key);
-    for (const outcome of EVENT_OUTCOMES) this.eventsTotal.inc({ variant, outcome, mode }, 0);
+    const labels = { variant, mode };
+    const series: VariantSeries = {
+      events: {
+        learned: new BoundCounter(this.eventsTotal, { variant, outcome: 'learned', mode }),
+        predicted: new BoundCounter(this.eventsTotal, { variant, outcome: 'predicted', mode }),
+        skipped: new BoundCounter(this.eventsTotal, { variant, outcome: 'skipped', mode }),
+        rejected: new BoundCounter(this.eventsTotal, { variant, outcome: 'rejected', mode }),
+      },
+      batchSize: new BoundHistogram(this.batchSize, labels),
+      processingSeconds: new BoundHistogram(this.processingSeconds, labels),
+      eventToPredictionSeconds: new BoundHistogram(this.eventToPredictionSeconds, labels),
+      prequentialLoss: new BoundGauge(this.prequentialLoss, labels),
+      prequentialErrorRatio: new BoundGauge(this.prequentialErrorRatio, labels),
+      nonFiniteUpdatesRejected: new BoundCounter(this.nonFiniteUpdatesRejectedTotal, labels),
+      outsizedUpdatesRejected: new BoundCounter(this.outsizedUpdatesRejectedTotal, labels),
+    };
+    for (const outcome of EVENT_OUTCOMES) series.events[outcome].inc(0);
     this.driftAlarmsTotal.inc({ variant, mode }, 0);
-    this.nonFiniteUpdatesRejectedTotal.inc({ variant, mode }, 0);
-    this.outsizedUpdatesRejectedTotal.inc({ variant, mode }, 0);
+    series.nonFiniteUpdatesRejected.inc(0);
+    series.outsizedUpdatesRejected.inc(0);
+    let modes = this.variantSeries.get(variant);
+    if (modes === undefined) this.variantSeries.set(variant, (modes = new Map()));
+    modes.set(mode, series);
+    return series;
   }
 
   /** Record one processed batch of one variant. */
   observeBatch(b: BatchObservation): void {
-    this.registerVariant(b.variant, b.mode);
-    const labels = { variant: b.variant, mode: b.mode };
+    const series = this.seriesOf(b.variant, b.mode);
     if (!Number.isInteger(b.size) || b.size < 0) {
       throw new ConfigError(`observeBatch: size must be a non-negative integer, got ${b.size}`);
     }
-    if (b.size > 0) this.batchSize.observe(labels, b.size);
+    if (b.size > 0) series.batchSize.observe(b.size);
     for (const outcome of EVENT_OUTCOMES) {
       const n = b.outcomes[outcome] ?? 0;
-      if (n > 0) this.eventsTotal.inc({ ...labels, outcome }, n);
+      if (n > 0) series.events[outcome].inc(n);
     }
     if (b.processingSeconds !== undefined && Number.isFinite(b.processingSeconds)) {
-      this.processingSeconds.observe(labels, Math.max(0, b.processingSeconds));
+      series.processingSeconds.observe(Math.max(0, b.processingSeconds));
     }
     if (b.latenciesSeconds !== undefined) {
       // Runs of equal latencies (one fetched run's events, predicted together) are observed at once.
@@ -378,14 +416,14 @@ export class PipelineMetrics {
         const s = l[i];
         let j = i + 1;
         while (j < l.length && l[j] === s) j++;
-        if (Number.isFinite(s)) observeRepeated(this.eventToPredictionSeconds, labels, Math.max(0, s), j - i);
+        if (Number.isFinite(s)) series.eventToPredictionSeconds.observeRepeated(Math.max(0, s), j - i);
         i = j;
       }
     }
     // A non-finite running loss is never exported: it would poison every rule over the series.
-    if (b.loss !== undefined && Number.isFinite(b.loss)) this.prequentialLoss.set(labels, b.loss);
+    if (b.loss !== undefined && Number.isFinite(b.loss)) series.prequentialLoss.set(b.loss);
     if (b.errorRatio !== undefined && Number.isFinite(b.errorRatio)) {
-      this.prequentialErrorRatio.set(labels, b.errorRatio);
+      series.prequentialErrorRatio.set(b.errorRatio);
     }
   }
 
@@ -407,14 +445,14 @@ export class PipelineMetrics {
 
   /** `n` model updates were rejected because they would have made a weight non-finite. */
   nonFiniteUpdatesRejected(variant: string, mode: PipelineMode, n = 1): void {
-    this.registerVariant(variant, mode);
-    if (Number.isFinite(n) && n > 0) this.nonFiniteUpdatesRejectedTotal.inc({ variant, mode }, n);
+    if (Number.isFinite(n) && n > 0) this.seriesOf(variant, mode).nonFiniteUpdatesRejected.inc(n);
+    else this.registerVariant(variant, mode);
   }
 
   /** `n` model updates were rejected by the step guard as out of proportion to the recent steps. */
   outsizedUpdatesRejected(variant: string, mode: PipelineMode, n = 1): void {
-    this.registerVariant(variant, mode);
-    if (Number.isFinite(n) && n > 0) this.outsizedUpdatesRejectedTotal.inc({ variant, mode }, n);
+    if (Number.isFinite(n) && n > 0) this.seriesOf(variant, mode).outsizedUpdatesRejected.inc(n);
+    else this.registerVariant(variant, mode);
   }
 
   /** A load resumed from the previous checkpoint because the newest was damaged or missing. */
@@ -445,7 +483,13 @@ export class PipelineMetrics {
 
   /** Latest event time seen (ms since the epoch, the event's `ts`). */
   eventSeen(tsMs: number, topic: string, mode: PipelineMode): void {
-    if (Number.isFinite(tsMs)) this.lastEventTimestampSeconds.set({ topic, mode }, tsMs / 1000);
+    if (!Number.isFinite(tsMs)) return;
+    let modes = this.topicSeries.get(topic);
+    if (modes === undefined) this.topicSeries.set(topic, (modes = new Map()));
+    let gauge = modes.get(mode);
+    if (gauge === undefined)
+      modes.set(mode, (gauge = new BoundGauge(this.lastEventTimestampSeconds, { topic, mode })));
+    gauge.set(tsMs / 1000);
   }
 
   /** A message went to dead letters. */
