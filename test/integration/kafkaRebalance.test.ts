@@ -50,18 +50,23 @@ describe('rebalance', () => {
         onResult: (r) => (learned[name] += r.messages),
       });
 
-    // A steady trickle, so the first consumer is mid-stream (batches half full) when the second joins.
-    let produced = 0;
-    const trickle = (async () => {
-      for (; produced < N; produced += 100)
-        await produce(kafka, topic, records.slice(produced, produced + 100));
-    })();
+    // A steady trickle of the first half, so the first consumer is mid-stream (batches half full) when the
+    // second joins; the second half only once the group has rebalanced with both members, so that the
+    // first one cannot have taken every event before the second one is in (it learns 4,000 events in well
+    // under a second).
+    const trickle = async (from: number, to: number): Promise<void> => {
+      for (let at = from; at < to; at += 100) await produce(kafka, topic, records.slice(at, at + 100));
+    };
     let rebalancedA = 0;
+    const firstHalf = trickle(0, N / 2);
     const a = await startConsumer('a');
     await waitFor(() => learned.a >= 800, 60_000, 'the first consumer learning');
+    expect(a.source.stats().rebalances).toBe(0); // so the one awaited below is the second consumer's join
     const b = await startConsumer('b');
-    await trickle;
+    await firstHalf;
     try {
+      await waitFor(() => a.source.stats().rebalances >= 1, 60_000, 'the first consumer rebalanced');
+      await trickle(N / 2, N);
       // Everything handed over (the batches in hand are learned when the consumers stop).
       await waitFor(
         () => a.source.stats().emitted + b.source.stats().emitted >= N,
