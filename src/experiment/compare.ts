@@ -13,12 +13,9 @@
  * });
  * writeResults('out', result);
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { siblingModule, startModuleWorker } from '../core/moduleWorker.js';
 import { ConfigError } from '../errors.js';
 import { balancedError, mean, sampleStd, tHalfWidth } from '../evaluation/index.js';
 import { checkNormalizerSpec } from '../models/nets/normalizerFactory.js';
@@ -320,22 +317,9 @@ interface WorkerSetup {
   episodes: boolean;
 }
 
-/**
- * The worker entry. From dist it is worker.js; from sources (tsx, vitest) a small bootstrap registers tsx's
- * loader inside the worker first, since a worker does not inherit the parent's TypeScript loader.
- */
+/** A cell worker (worker.ts / worker.js beside this module). */
 function makeWorker(workerData: WorkerSetup): Worker {
-  const self = import.meta.url;
-  if (!self.endsWith('.ts')) return new Worker(new URL('./worker.js', self), { workerData });
-  // tsx's ESM API (the `import` condition of `tsx/esm/api`): register() installs its hooks in this thread.
-  const pkgPath = createRequire(self).resolve('tsx/package.json');
-  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as {
-    exports: { './esm/api': { import: { default: string } } };
-  };
-  const api = pathToFileURL(join(dirname(pkgPath), pkg.exports['./esm/api'].import.default)).href;
-  const entry = new URL('./worker.ts', self).href;
-  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(code, { eval: true, workerData });
+  return startModuleWorker(siblingModule(import.meta.url, 'worker'), workerData);
 }
 
 async function runInWorkers(

@@ -12,12 +12,9 @@
  * reducers are attached around each learning call, to the layers the model has then: a replica that folds its
  * peers' deltas replaces its models, and a net restores its normalizers from snapshots.
  */
-import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Registry } from 'prom-client';
+import { siblingModule, startModuleWorker } from '../core/moduleWorker.js';
 import type { OnlineModel } from '../models/types.js';
 import type { ClientOptions, StreamLogger } from '../streams/kafka/client.js';
 import { EXCHANGE_RETENTION_MS } from './kafkaExchange.js';
@@ -48,22 +45,6 @@ export interface SyncBnOptions {
 /** The topic of a group's synchronized BatchNorm exchange. */
 export function syncBnTopic(groupId: string): string {
   return `${groupId.replace(/[^A-Za-z0-9._-]/g, '_')}-syncbn`;
-}
-
-/**
- * Starts a worker on a module of this package. From dist the entry is a .js file; from sources (tsx, vitest) a
- * bootstrap registers tsx's loader inside the worker first (as src/experiment/compare.ts does for its workers),
- * since a worker does not inherit the parent's TypeScript loader.
- */
-export function startModuleWorker(entry: URL, workerData: unknown): Worker {
-  if (!entry.href.endsWith('.ts')) return new Worker(entry, { workerData });
-  const pkgPath = createRequire(import.meta.url).resolve('tsx/package.json');
-  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as {
-    exports: { './esm/api': { import: { default: string } } };
-  };
-  const api = pathToFileURL(join(dirname(pkgPath), pkg.exports['./esm/api'].import.default)).href;
-  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(code, { eval: true, workerData });
 }
 
 /** One BatchNorm layer's reducer: blocking, through the worker. */
@@ -140,9 +121,7 @@ export class SyncBn {
     const timeoutMs = o.timeoutMs ?? SYNC_BN_TIMEOUT_MS;
     const idleMs = o.idleMs ?? SYNC_BN_IDLE_MS;
     const sab = slotBuffer();
-    const fromSources = import.meta.url.endsWith('.ts');
-    const entry = new URL(fromSources ? './syncBnWorker.ts' : './syncBnWorker.js', import.meta.url);
-    const worker = startModuleWorker(entry, {
+    const worker = startModuleWorker(siblingModule(import.meta.url, 'syncBnWorker'), {
       client: o.client,
       topic: o.topic ?? syncBnTopic(o.groupId),
       groupId: o.groupId,

@@ -5,7 +5,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startModuleWorker } from '../../../src/scale/syncBn.js';
+import { startModuleWorker } from '../../../src/core/moduleWorker.js';
 import { blockingCall, slotBuffer, slotViews } from '../../../src/scale/syncBnSlot.js';
 
 const sab = slotBuffer();
