@@ -48,13 +48,13 @@ function findSeries(
   return found;
 }
 
-abstract class Bound<M> {
+abstract class Bound<M, T extends string> {
   private key = '';
   protected series: Series | null = null;
 
   constructor(
     protected readonly metric: M,
-    protected readonly labels: Record<string, string | number>,
+    protected readonly labels: LabelValues<T>,
   ) {}
 
   /** The series to move directly, or null: then update through the API and call {@link bind}. */
@@ -67,7 +67,7 @@ abstract class Bound<M> {
 
   /** After an update through the API: remember the series it moved, if it has the expected shape. */
   protected bind(check: (s: Series) => boolean): void {
-    const found = findSeries(this.metric as MetricInternals, this.labels);
+    const found = findSeries(this.metric as MetricInternals, this.labels as Record<string, string | number>);
     if (found === null || !check(found.series)) {
       this.series = null;
       return;
@@ -78,11 +78,7 @@ abstract class Bound<M> {
 }
 
 /** `inc(n)` on a counter series: the same as `counter.inc(labels, n)`. */
-export class BoundCounter<T extends string> extends Bound<Counter<T>> {
-  constructor(metric: Counter<T>, labels: LabelValues<T>) {
-    super(metric, labels as Record<string, string | number>);
-  }
-
+export class BoundCounter<T extends string> extends Bound<Counter<T>, T> {
   inc(n: number): void {
     const s = this.live();
     // prom-client's own checks, in its order: a finite value, not negative.
@@ -90,34 +86,26 @@ export class BoundCounter<T extends string> extends Bound<Counter<T>> {
       s.value! += n;
       return;
     }
-    this.metric.inc(this.labels as LabelValues<T>, n);
+    this.metric.inc(this.labels, n);
     this.bind((x) => typeof x.value === 'number');
   }
 }
 
 /** `set(v)` on a gauge series: the same as `gauge.set(labels, v)`. */
-export class BoundGauge<T extends string> extends Bound<Gauge<T>> {
-  constructor(metric: Gauge<T>, labels: LabelValues<T>) {
-    super(metric, labels as Record<string, string | number>);
-  }
-
+export class BoundGauge<T extends string> extends Bound<Gauge<T>, T> {
   set(v: number): void {
     const s = this.live();
     if (s !== null && typeof v === 'number') {
       s.value = v;
       return;
     }
-    this.metric.set(this.labels as LabelValues<T>, v);
+    this.metric.set(this.labels, v);
     this.bind((x) => typeof x.value === 'number');
   }
 }
 
 /** `observe(v)` on a histogram series: the same as `histogram.observe(labels, v)`. */
-export class BoundHistogram<T extends string> extends Bound<Histogram<T>> {
-  constructor(metric: Histogram<T>, labels: LabelValues<T>) {
-    super(metric, labels as Record<string, string | number>);
-  }
-
+export class BoundHistogram<T extends string> extends Bound<Histogram<T>, T> {
   observe(v: number): void {
     this.observeRepeated(v, 1);
   }
@@ -131,7 +119,7 @@ export class BoundHistogram<T extends string> extends Bound<Histogram<T>> {
     let s = this.live();
     const bounds = (this.metric as MetricInternals).upperBounds;
     if (s === null || !Number.isFinite(v) || bounds === undefined) {
-      this.metric.observe(this.labels as LabelValues<T>, v);
+      this.metric.observe(this.labels, v);
       this.bind(
         (x) =>
           typeof x.sum === 'number' &&
@@ -143,7 +131,7 @@ export class BoundHistogram<T extends string> extends Bound<Histogram<T>> {
       if (--times === 0) return;
       s = this.live();
       if (s === null || bounds === undefined) {
-        for (let i = 0; i < times; i++) this.metric.observe(this.labels as LabelValues<T>, v);
+        for (let i = 0; i < times; i++) this.metric.observe(this.labels, v);
         return;
       }
     }

@@ -402,29 +402,27 @@ export class LinearModel implements Classifier {
     this.store.allocate(d);
   }
 
+  /** `at`: the argument's name, or a batch index (named X[b] only in an error: no string per event). */
   private denseInput(x: Features, at: string | number): number[] | Float64Array {
-    // `at`: the argument's name, or a batch index, named X[b] only when there is an error to report (not
-    // built per event).
-    const name = (): string => (typeof at === 'number' ? `X[${at}]` : at);
-    if (x instanceof Float64Array) return this.checkDim(x, name);
+    if (x instanceof Float64Array) return this.checkDim(x, at);
     if (!Array.isArray(x)) {
-      throw new ModelError(`${name()} must be a number[], Float64Array or { indices, values }`);
+      throw new ModelError(`${argName(at)} must be a number[], Float64Array or { indices, values }`);
     }
     // `typeof` first: Array.isArray on a vector's first number would box it on every call.
     if (x.length > 0 && typeof x[0] !== 'number' && Array.isArray(x[0])) {
       throw new ModelError(
-        `${name()} is a window (number[][]); LinearModel takes vectors (use WindowNet or flatten it)`,
+        `${argName(at)} is a window (number[][]); LinearModel takes vectors (use WindowNet or flatten it)`,
       );
     }
-    return this.checkDim(x as number[], name);
+    return this.checkDim(x as number[], at);
   }
 
-  private checkDim(xd: number[] | Float64Array, name: () => string): number[] | Float64Array {
+  private checkDim(xd: number[] | Float64Array, at: string | number): number[] | Float64Array {
     if (this.dim_ === 0) {
-      if (xd.length === 0) throw new ModelError(`${name()} is empty`);
+      if (xd.length === 0) throw new ModelError(`${argName(at)} is empty`);
       this.allocate(xd.length);
     } else if (xd.length !== this.dim_) {
-      throw new ModelError(`${name()} has dimension ${xd.length}; the model expects dim=${this.dim_}`);
+      throw new ModelError(`${argName(at)} has dimension ${xd.length}; the model expects dim=${this.dim_}`);
     }
     return xd;
   }
@@ -437,4 +435,9 @@ export class LinearModel implements Classifier {
     } else this.store.readScores(this.t, this.denseInput(x, name), name);
     return this.store.scores;
   }
+}
+
+/** An argument's name in an error: its own, or X[b] for a batch index. */
+function argName(at: string | number): string {
+  return typeof at === 'number' ? `X[${at}]` : at;
 }
