@@ -1,7 +1,7 @@
 /**
  * The floors of the kafka bench (kafka.bench.ts): bare kafkajs consumers with nothing of `run` in them. In the
  * bench's own process they use the kafkajs producer `run` uses (with src/streams/kafka/producerEncoding.ts's
- * encoders); as a child process, `tsx bench/suites/kafkaFloor.ts BROKERS TOPIC N MODE` with
+ * encoders); as a child process, `tsx bench/suites/kafkaFloor.ts BROKERS TOPIC N MODE WARMUP` with
  * `STREAMNORM_KAFKAJS_STOCK=1`, they measure stock kafkajs. The child prints its {@link Timing} as JSON.
  */
 import { pathToFileURL } from 'node:url';
@@ -19,11 +19,16 @@ import { floorRecord } from './floorRecord.js';
 export const name = (p: string): string =>
   `bench-${p}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`;
 
-/** Wall time of a reader and the CPU time it spent meanwhile (user + system), over `events` events. */
+/**
+ * Wall time of a reader and the CPU time it spent meanwhile (user + system), over `events` events: its steady
+ * state, after a warm-up of `warmupEvents` events that took `warmupSeconds` (both 0 when nothing was excluded).
+ */
 export interface Timing {
   seconds: number;
   cpuSeconds: number | null;
   events: number;
+  warmupSeconds: number;
+  warmupEvents: number;
 }
 
 function cpuSince(start: NodeJS.CpuUsage): number {
@@ -35,15 +40,18 @@ function cpuSince(start: NodeJS.CpuUsage): number {
 const consumerSettings = { maxWaitTimeInMs: 100, maxBytesPerPartition: 1 << 20 };
 
 /**
- * A bare kafkajs eachBatch consumer from the first message to the n-th: touching each value (`raw`),
- * JSON.parse of each (`parse`), or parse and publish one prediction-sized message per event with overlapped
- * sends (`publish`, PREDICTION_PRODUCER settings), timed to the last acknowledgement.
+ * A bare kafkajs eachBatch consumer over the first n messages: touching each value (`raw`), JSON.parse of each
+ * (`parse`), or parse and publish one prediction-sized message per event with overlapped sends (`publish`,
+ * PREDICTION_PRODUCER settings). Timed from the first fetched batch that starts at or after `warmup` messages
+ * (the JIT has compiled the loop by then, as in a long-running consumer) to the n-th message (to the last
+ * acknowledgement when publishing).
  */
 export async function floor(
   kafka: KafkaClient,
   topic: string,
   n: number,
   mode: 'raw' | 'parse' | 'publish',
+  warmup = 0,
 ): Promise<Timing> {
   const consumer = kafka.consumer({ groupId: name(`floor-${mode}`), ...consumerSettings });
   let producer: Producer | null = null;
@@ -69,15 +77,19 @@ export async function floor(
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   let seen = 0;
   let bytes = 0;
+  let first = 0;
   let t0 = 0;
+  let seenAtT0 = 0;
   let cpu0 = process.cpuUsage();
   await new Promise<void>((resolve, reject) => {
     consumer
       .run({
         eachBatch: async ({ batch }) => {
           if (seen >= n) return;
-          if (t0 === 0) {
+          if (first === 0) first = performance.now();
+          if (t0 === 0 && seen >= Math.min(warmup, n - 1)) {
             t0 = performance.now();
+            seenAtT0 = seen;
             cpu0 = process.cpuUsage();
           }
           for (const m of batch.messages) {
@@ -103,7 +115,13 @@ export async function floor(
       })
       .catch(reject);
   });
-  const timing = { seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSince(cpu0), events: seen };
+  const timing: Timing = {
+    seconds: (performance.now() - t0) / 1000,
+    cpuSeconds: cpuSince(cpu0),
+    events: seen - seenAtT0,
+    warmupSeconds: (t0 - first) / 1000,
+    warmupEvents: seenAtT0,
+  };
   await consumer.disconnect();
   await producer?.disconnect();
   if (bytes === 0) throw new Error(`floor-${mode} read no bytes`);
@@ -111,9 +129,11 @@ export async function floor(
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [brokers, topic, n, mode] = process.argv.slice(2);
+  const [brokers, topic, n, mode, warmup] = process.argv.slice(2);
   if (mode !== 'raw' && mode !== 'parse' && mode !== 'publish')
     throw new Error(`kafkaFloor: bad mode ${mode}`);
   const kafka = createKafka({ brokers, logger: silentLogger, clientId: 'bench-floor' });
-  process.stdout.write(JSON.stringify(await floor(kafka, topic, Number(n), mode)) + '\n');
+  process.stdout.write(
+    JSON.stringify(await floor(kafka, topic, Number(n), mode, Number(warmup ?? 0))) + '\n',
+  );
 }
