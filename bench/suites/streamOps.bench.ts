@@ -5,6 +5,8 @@
  *   `decode_vs_parse` = JSON.parse time / decode time (1 = decoding costs nothing beyond parsing);
  * - flat JSON: `parseFlatJson` (the decoder's fast path, src/streams/flatJson.ts) on the same bytes; ratio
  *   `parse_over_flat_json` = JSON.parse-of-the-text time / parseFlatJson time;
+ * - probability text: `writeShortestUnit` (src/streams/shortestDigits.ts, how a published prediction's
+ *   probabilities are written) against `String` on the same sigmoid outputs; ratio `string_over_shortest`;
  * - prequential: LinearModel logistic (SGD), batches of 32 already decoded events, predictions kept;
  * - replay: fromRecording → decodeEvents → rebatch(count 32) → prequential on a 100k-line recording file;
  * - checkpoint: FileCheckpointStore.save (write temp, fsync, rename, fsync dir) of a d = 1000 LinearModel
@@ -19,6 +21,7 @@ import { LinearModel } from '../../src/models/linear/index.js';
 import { FileCheckpointStore } from '../../src/streams/checkpointStore.js';
 import { createEventDecoder } from '../../src/streams/decodeEvents.js';
 import { parseFlatJson } from '../../src/streams/flatJson.js';
+import { writeShortestUnit } from '../../src/streams/shortestDigits.js';
 import type { Envelope, RawMessage } from '../../src/streams/event.js';
 import { prequential } from '../../src/streams/prequential.js';
 import { replayIntoModels } from '../../src/streams/replay.js';
@@ -47,6 +50,16 @@ export async function run(): Promise<SuiteResult> {
   const envelopes = msgs.map((m) => decoder.decode(m) as Envelope);
   const batches: Envelope[][] = [];
   for (let i = 0; i < POOL; i += 32) batches.push(envelopes.slice(i, i + 32));
+  // Sigmoid outputs of a confident model: both of each event's probabilities, in (0, 1). More distinct values
+  // than V8's number-to-string cache holds, so String pays as it does for new predictions.
+  const rng = new Rng(3);
+  const PROBABILITIES = 200_000;
+  const probabilities = Array.from({ length: PROBABILITIES }, (_, i) => {
+    const p = 1 / (1 + Math.exp(-rng.normal() * 4));
+    return i % 2 === 0 ? p : 1 - p;
+  });
+  const digits = Buffer.alloc(32);
+  let sink = 0;
 
   const micro = await measure(
     {
@@ -55,6 +68,15 @@ export async function run(): Promise<SuiteResult> {
       },
       flatJson: () => {
         for (const m of msgs) parseFlatJson(m.value as Buffer);
+      },
+      string: () => {
+        for (const p of probabilities) sink += String(p).length;
+      },
+      shortest: () => {
+        for (const p of probabilities) {
+          const end = writeShortestUnit(p, digits, 0);
+          sink += end >= 0 ? end : String(p).length; // below 1e-5: String, as predictionRecords does
+        }
       },
       decode: () => {
         for (const m of msgs) decoder.decode(m);
@@ -135,6 +157,18 @@ export async function run(): Promise<SuiteResult> {
         eventsPerSecond: 1e9 / perEvent(micro.flatJson),
       },
       {
+        name: 'String of a probability',
+        medianNs: micro.string,
+        units: PROBABILITIES,
+        perUnitNs: micro.string / PROBABILITIES,
+      },
+      {
+        name: 'writeShortestUnit of a probability (String below 1e-5)',
+        medianNs: micro.shortest,
+        units: PROBABILITIES,
+        perUnitNs: micro.shortest / PROBABILITIES,
+      },
+      {
         name: 'decode (validate + envelope), d=8',
         medianNs: micro.decode,
         units: POOL,
@@ -169,8 +203,12 @@ export async function run(): Promise<SuiteResult> {
       ratios: {
         decode_vs_parse: micro.parse / micro.decode,
         parse_over_flat_json: micro.parse / micro.flatJson,
+        string_over_shortest: micro.string / micro.shortest,
       },
-      notes: ['best of 3 replays; the machine may be shared, so absolute numbers move between runs'],
+      notes: [
+        'best of 3 replays; the machine may be shared, so absolute numbers move between runs',
+        `probabilities: ${probabilities.filter((p) => p < 1e-5).length} of ${PROBABILITIES} are below 1e-5 and go through String in both cases (checksum ${sink > 0})`,
+      ],
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -36,6 +36,7 @@ function reference(r: PrequentialResult): Array<{ key: string; value: Buffer }> 
 // Safe integers (timestamps, partitions, classes) are written digit by digit, every length of them drawn.
 const anyNumber = fc.oneof(
   fc.double(),
+  fc.double({ min: 0, max: 1, noNaN: true }), // probabilities: writeShortestUnit's range and both sides of it
   fc.integer(),
   fc.maxSafeInteger(),
   fc.integer({ min: 0, max: 15 }).chain((k) => fc.integer({ min: -(10 ** k), max: 10 ** k })),
