@@ -9,7 +9,9 @@ import fc from 'fast-check';
 import {
   crc32c,
   encodeRecord,
+  frameRequest,
   groupMessagesPerPartition,
+  kafkajsFrameRequest,
   kafkajsCrc32C,
   kafkajsGroupMessages,
   kafkajsProduce,
@@ -30,10 +32,48 @@ const bytes = (args: RecordArgs, f: (a: RecordArgs) => { buffer: Buffer }): stri
 describe('producerEncoding', () => {
   it('is in force once the client module is loaded (kafkajs loaded after it)', () => {
     expect(createKafka).toBeTypeOf('function');
-    expect(producerEncoding()).toEqual({ record: true, grouping: true, produce: true });
+    expect(producerEncoding()).toEqual({ record: true, grouping: true, produce: true, framing: true });
+    expect(require('kafkajs/src/protocol/request.js')).toBe(frameRequest);
     expect(require('kafkajs/src/protocol/requests/produce/v3/request.js')).toBe(produceRequest);
     expect(require('kafkajs/src/protocol/recordBatch/record/v0/index.js')).toBe(encodeRecord);
     expect(require('kafkajs/src/producer/groupMessagesPerPartition.js')).toBe(groupMessagesPerPartition);
+  });
+
+  it('frames any request byte for byte as kafkajs does', async () => {
+    const Encoder = require('kafkajs/src/protocol/encoder.js') as new () => {
+      writeBuffer(b: Buffer): unknown;
+      buffer: Buffer;
+      buf: Buffer;
+      offset: number;
+    };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          apiKey: fc.integer({ min: -32768, max: 32767 }),
+          apiVersion: fc.integer({ min: 0, max: 32767 }),
+          correlationId: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+          clientId: fc.oneof(fc.constant(null), fc.string({ unit: 'binary', maxLength: 20 })),
+          body: fc.uint8Array({ maxLength: 3000 }),
+          exact: fc.boolean(),
+        }),
+        async ({ apiKey, apiVersion, correlationId, clientId, body, exact }) => {
+          // The request encoded as kafkajs's encoders leave it (slack past offset) or as this module's (exact).
+          const encode = () => {
+            const e = new Encoder();
+            e.writeBuffer(Buffer.from(body));
+            if (!exact) return e;
+            const x = Object.create(e) as typeof e;
+            x.buf = e.buffer;
+            return x;
+          };
+          const args = { correlationId, clientId, request: { apiKey, apiVersion, encode } };
+          const ours = (await frameRequest(args)).buffer;
+          expect(ours.toString('hex')).toBe((await kafkajsFrameRequest(args)).buffer.toString('hex'));
+          expect(ours.length).toBe((await frameRequest(args)).offset);
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 
   it("encodes every record byte for byte as kafkajs's Record v0", () => {

@@ -1,5 +1,5 @@
 /**
- * kafkajs 2.2.4's producer, encoding the same bytes with less work: two of its internals are replaced in
+ * kafkajs 2.2.4's producer, encoding the same bytes with less work: four of its internals are replaced in
  * Node's module cache before kafkajs loads them (this module is client.ts's first import).
  *
  * Why: profiling `run --output-topic` showed about a quarter of the process's CPU inside kafkajs's produce
@@ -12,7 +12,9 @@
  *   arithmetic: about 6 µs per record on this project's machine.
  *
  * - `protocol/requests/produce/v3/request.js` (which v4 to v7 wrap) then copies every record into its batch,
- *   every batch into the request, through encoders that grow by copying, and checksums byte by byte.
+ *   every batch into the request, through encoders that grow by copying, and checksums byte by byte;
+ * - `protocol/request.js` frames every request (consumer requests too) by copying it into a growing zeroed
+ *   encoder and that into another: two more copies of every produce request.
  *
  * The replacements: grouping in one pass (same partitions, same order); a record encoder that sizes the
  * record once and writes it into one buffer of exactly that size (it takes the records kafkajs's producer
@@ -20,13 +22,13 @@
  * deltas; any other record, with headers or a `Long` delta, goes to kafkajs's own encoder unchanged); and a
  * Produce request that sizes the whole request first and writes every batch and record into one buffer, with a
  * CRC-32C four bytes a step (uncompressed requests of messages without timestamps or headers; any other
- * request is kafkajs's own). All are held to kafkajs's bytes and grouping by property tests
- * (test/property/producerEncoding.test.ts).
+ * request is kafkajs's own); and a framing that sizes the frame once and copies the request once. All are held
+ * to kafkajs's bytes and grouping by property tests (test/property/producerEncoding.test.ts).
  *
  * The module cache is patched only where kafkajs has not loaded the user of an internal yet
  * (`producer/sendMessages.js` captures the grouping when kafkajs is imported; `produce/v3/request.js` the
- * record encoder and `produce/v4/request.js` the v3 request on the first produce request), which
- * {@link producerEncoding} reports.
+ * record encoder and `produce/v4/request.js` the v3 request on the first produce request,
+ * `network/connection.js` the framing when kafkajs is imported), which {@link producerEncoding} reports.
  */
 import { createRequire } from 'node:module';
 import { replaceInternal } from './moduleCache.js';
@@ -68,6 +70,8 @@ const PRODUCE = 'kafkajs/src/protocol/requests/produce/v3/request.js';
 const RECORD_USER = PRODUCE;
 const GROUP_USER = 'kafkajs/src/producer/sendMessages.js';
 const PRODUCE_USER = 'kafkajs/src/protocol/requests/produce/v4/request.js';
+const FRAMING = 'kafkajs/src/protocol/request.js';
+const FRAMING_USER = 'kafkajs/src/network/connection.js';
 
 const EncoderClass = require('kafkajs/src/protocol/encoder.js') as { prototype: object };
 const Long = require('kafkajs/src/utils/long.js') as {
@@ -427,6 +431,42 @@ export function crc32c(buf: Uint8Array, from = 0, to = buf.length): number {
 /** kafkajs's CRC-32C, as loaded (the reference the property tests compare with). */
 export { kafkajsCrc32C };
 
+/** What kafkajs's connection passes to its request framing (kafkajs/src/protocol/request.js). */
+export interface FramingArgs {
+  correlationId: number;
+  clientId: string | null | undefined;
+  request: { apiKey: number; apiVersion: number; encode: () => Promise<EncoderLike> | EncoderLike };
+}
+
+type RequestFraming = (args: FramingArgs) => Promise<EncoderLike>;
+
+/** kafkajs's own request framing, as loaded (the reference the property tests compare with). */
+export const kafkajsFrameRequest = require(FRAMING) as RequestFraming;
+
+/**
+ * Any request (fetches, heartbeats, produce requests) framed as kafkajs frames it: size, api key and
+ * version, correlation id, client id, then the encoded request. kafkajs writes the request into a growing
+ * zero-filled Encoder and then all of that into another (two copies of every produce request, two
+ * allocations per doubling); here the frame is sized once and the request copied once.
+ */
+export async function frameRequest({ correlationId, clientId, request }: FramingArgs): Promise<EncoderLike> {
+  const body = (await request.encode()).buffer;
+  const idBytes = clientId == null ? -1 : Buffer.byteLength(clientId, 'utf8');
+  const head = 14 + Math.max(0, idBytes);
+  const buf = Buffer.allocUnsafe(head + body.length);
+  buf.writeInt32BE(head - 4 + body.length, 0);
+  buf.writeInt16BE(request.apiKey, 4);
+  buf.writeInt16BE(request.apiVersion, 6);
+  buf.writeInt32BE(correlationId, 8);
+  buf.writeInt16BE(idBytes, 12);
+  if (idBytes > 0) buf.write(clientId!, 14, 'utf8');
+  body.copy(buf, head);
+  const e = Object.create(exactProto) as EncoderLike;
+  e.buf = buf;
+  e.offset = buf.length;
+  return e;
+}
+
 /** kafkajs's grouping of a send's messages by partition, in one pass: same partitions, same message order. */
 export function groupMessagesPerPartition({
   topic,
@@ -448,12 +488,15 @@ export interface ProducerEncoding {
   record: boolean;
   grouping: boolean;
   produce: boolean;
+  /** The framing of every request on the connection, consumer requests too. */
+  framing: boolean;
 }
 
 const installed: ProducerEncoding = {
   record: recordInstalled,
   grouping: replaceInternal(GROUP, GROUP_USER, groupMessagesPerPartition),
   produce: replaceInternal(PRODUCE, PRODUCE_USER, produceRequest),
+  framing: replaceInternal(FRAMING, FRAMING_USER, frameRequest),
 };
 
 /** Whether kafkajs's producer uses the replacements (false when kafkajs loaded their users before this module). */
