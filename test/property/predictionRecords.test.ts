@@ -135,6 +135,41 @@ describe('predictionRecords', () => {
     );
   });
 
+  it("keeps every batch's records intact while later batches are written (views of shared slabs)", () => {
+    fc.assert(
+      fc.property(fc.array(batch, { maxLength: 30 }), (bs) => {
+        const rs = bs as unknown as PrequentialResult[];
+        const outs = rs.map((r) => predictionRecords(r)); // views, read only after all are written
+        rs.forEach((r, i) =>
+          expect(outs[i].map((m) => ({ key: m.key, value: Buffer.from(m.value) }))).toEqual(reference(r)),
+        );
+      }),
+      { numRuns: 100 },
+    );
+    // Enough batches of 32 to fill many slabs, records of varying length so batches end anywhere in a slab.
+    const rs = Array.from({ length: 1500 }, (_, b) => {
+      const envelopes = Array.from({ length: 32 }, (_, j) => ({
+        event: { id: `e-${b}-${j}-${'z'.repeat((b * 7 + j * 13) % 90)}`, ts: b * 32 + j, x: [0], y: j % 2 },
+        origin: { topic: 'in', partition: 0, offset: String(b * 32 + j), timestamp: 0 },
+        receivedAt: 0,
+      }));
+      const predictions = envelopes.map((_, j) => ({
+        id: '',
+        predicted: j % 2,
+        proba: [1 / (j + 3), 1 - 1 / (j + 3)],
+      }));
+      return { envelopes, variants: [{ variant: 'default', predictions }] } as unknown as PrequentialResult;
+    });
+    const outs = rs.map((r) => predictionRecords(r));
+    let total = 0;
+    rs.forEach((r, i) => {
+      const got = outs[i].map((m) => ({ key: m.key, value: Buffer.from(m.value) }));
+      total += got.reduce((sum, m) => sum + m.value.length, 0);
+      expect(got).toEqual(reference(r));
+    });
+    expect(total).toBeGreaterThan(4 * 256 * 1024);
+  });
+
   it('a batch larger than the first buffer, with topics changing mid-batch, is still byte for byte the reference', () => {
     const envelopes = Array.from({ length: 300 }, (_, j) => ({
       event: {
