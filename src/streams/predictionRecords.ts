@@ -28,6 +28,34 @@ const SLAB_BYTES = 256 * 1024;
 let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
 let slabUsed = 0;
 
+/** "00" to "99" as ASCII pairs. */
+const TWO_DIGITS = Uint8Array.from(
+  { length: 200 },
+  (_, i) => 0x30 + (i % 2 === 0 ? Math.floor(i / 20) : (i >> 1) % 10),
+);
+
+/** The decimal digits of an integer 0 ≤ n < 10^8 at `pos`; returns the position after them. */
+function writeDigits(buf: Uint8Array, pos: number, n: number): number {
+  let m = n | 0;
+  const end =
+    pos +
+    (m < 10 ? 1 : m < 100 ? 2 : m < 1e3 ? 3 : m < 1e4 ? 4 : m < 1e5 ? 5 : m < 1e6 ? 6 : m < 1e7 ? 7 : 8);
+  let at = end;
+  while (m >= 100) {
+    const d = m % 100;
+    m = (m - d) / 100;
+    buf[--at] = TWO_DIGITS[2 * d + 1];
+    buf[--at] = TWO_DIGITS[2 * d];
+  }
+  if (m >= 10) {
+    buf[--at] = TWO_DIGITS[2 * m + 1];
+    buf[--at] = TWO_DIGITS[2 * m];
+  } else {
+    buf[--at] = 0x30 + m;
+  }
+  return end;
+}
+
 /**
  * The bytes of one batch's records, written once: no string per record to build, flatten and encode again in
  * the producer. Each record's value is a view of this buffer.
@@ -114,15 +142,21 @@ class RecordBytes {
       buf[this.pos++] = 0x2d;
       n = -n;
     }
-    let digits = 1;
-    for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
-    let at = this.pos + digits;
-    this.pos = at;
-    do {
-      const q = Math.floor(n / 10);
-      buf[--at] = 0x30 + (n - q * 10);
-      n = q;
-    } while (n > 0);
+    if (n < 1e8) {
+      this.pos = writeDigits(buf, this.pos, n);
+      return;
+    }
+    // n = high · 10^8 + low, both int32: the high digits, then the low ones padded to 8.
+    const high = Math.floor(n / 1e8);
+    let low = n - high * 1e8;
+    const end = writeDigits(buf, this.pos, high) + 8;
+    for (let at = end; at > end - 8; at -= 2) {
+      const d = low % 100;
+      low = (low - d) / 100;
+      buf[at - 1] = TWO_DIGITS[2 * d + 1];
+      buf[at - 2] = TWO_DIGITS[2 * d];
+    }
+    this.pos = end;
   }
 
   /**
@@ -159,30 +193,34 @@ export function predictionRecords(r: PrequentialResult): OutgoingMessage[] {
   const variants = Object.keys(Object.fromEntries(r.variants.map((v) => [v.variant, 0]))).map(
     (name) => r.variants[index.get(name)!],
   );
-  const names = variants.map((v) => Buffer.from(`${JSON.stringify(v.variant)}:`, 'utf8'));
+  const names = variants.map((v) => Buffer.from(`${JSON.stringify(v.variant)}:{"predicted":`, 'utf8'));
   const w = new RecordBytes(n * variants.length);
   const ends = new Array<number>(n);
+  // `,"topic":…,"partition":…,"offset":` of the last record: records of one partition come in runs.
   let topic: string | null = null;
-  let topicStart = 0;
-  let topicEnd = 0;
+  let partition = NaN;
+  let originStart = 0;
+  let originEnd = 0;
   for (let j = 0; j < n; j++) {
     const { event, origin } = r.envelopes[j];
     w.ascii('{"id":');
     w.str(event.id);
     w.ascii(',"ts":');
     w.num(event.ts);
-    w.ascii(',"topic":');
-    if (origin.topic === topic) {
-      w.again(topicStart, topicEnd - topicStart); // the same topic as the record before: its bytes again
+    if (origin.topic === topic && origin.partition === partition) {
+      // The same origin as the record before: its bytes again.
+      w.again(originStart, originEnd - originStart);
     } else {
       topic = origin.topic;
-      topicStart = w.pos;
+      partition = origin.partition;
+      originStart = w.pos;
+      w.ascii(',"topic":');
       w.str(topic);
-      topicEnd = w.pos;
+      w.ascii(',"partition":');
+      w.num(partition);
+      w.ascii(',"offset":');
+      originEnd = w.pos;
     }
-    w.ascii(',"partition":');
-    w.num(origin.partition);
-    w.ascii(',"offset":');
     w.str(origin.offset);
     w.ascii(',"predictions":{');
     let first = true;
@@ -192,7 +230,6 @@ export function predictionRecords(r: PrequentialResult): OutgoingMessage[] {
       if (!first) w.ascii(',');
       first = false;
       w.bytes(names[v]);
-      w.ascii('{"predicted":');
       w.num(p.predicted);
       if (p.proba) {
         w.ascii(',"proba":[');
