@@ -5,7 +5,7 @@
  * that), at a fraction of the allocations.
  */
 import type { PrequentialResult } from './prequential.js';
-import { writeShortestUnit } from './shortestDigits.js';
+import { TWO_DIGITS, writeShortestUnit } from './shortestDigits.js';
 import type { OutgoingMessage } from './toKafka.js';
 
 /** The value of a prediction record: the event's id and time, its origin and every variant's prediction. */
@@ -27,12 +27,6 @@ export interface PredictionRecord {
 const SLAB_BYTES = 256 * 1024;
 let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
 let slabUsed = 0;
-
-/** "00" to "99" as ASCII pairs. */
-const TWO_DIGITS = Uint8Array.from(
-  { length: 200 },
-  (_, i) => 0x30 + (i % 2 === 0 ? Math.floor(i / 20) : (i >> 1) % 10),
-);
 
 /** The decimal digits of an integer 0 ≤ n < 10^8 at `pos`; returns the position after them. */
 function writeDigits(buf: Uint8Array, pos: number, n: number): number {

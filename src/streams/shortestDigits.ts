@@ -31,8 +31,8 @@ const words = new Uint32Array(bits.buffer);
 /** Index of the high word (sign, exponent, top of the significand) on this platform. */
 const HI = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f ? 1 : 0;
 
-/** "00" to "99" as ASCII pairs. */
-const TWO_DIGITS = Uint8Array.from(
+/** "00" to "99" as ASCII pairs (predictionRecords.ts writes its integers with them too). */
+export const TWO_DIGITS = Uint8Array.from(
   { length: 200 },
   (_, i) => 0x30 + (i % 2 === 0 ? Math.floor(i / 20) : (i >> 1) % 10),
 );
@@ -55,6 +55,11 @@ function outside(d: number, e: number, above: number, below: number): boolean {
   if (d === above) return e >= 0;
   if (d === -below) return e <= 0;
   return false;
+}
+
+/** -1, 0 or 1: where an integer b within 10^8 of [0, 10^8) lies, in units of 10^8 (the carry into the digits above). */
+function carryOf(b: number): number {
+  return b < 0 ? -1 : b >= 1e8 ? 1 : 0;
 }
 
 /**
@@ -87,13 +92,9 @@ export function writeShortestUnit(p: number, buf: Uint8Array, pos: number): numb
   // hi = a · 10^8 + b exactly (a < 10^9, b < 10^8: both int32), so remainders and digits are integer work.
   let a = Math.floor(hi / 1e8);
   let b = hi - a * 1e8;
-  if (b < 0) {
-    a--;
-    b += 1e8;
-  } else if (b >= 1e8) {
-    a++;
-    b -= 1e8;
-  }
+  let c = carryOf(b); // the quotient's rounding may leave it off by one
+  a += c;
+  b -= c * 1e8;
 
   // The coarsest 10^m with a multiple in the interval. m = 0: the integer nearest X is in it (the interval
   // reaches more than half a unit to each side of X in this range), and it is the closest one.
@@ -131,13 +132,9 @@ export function writeShortestUnit(p: number, buf: Uint8Array, pos: number): numb
 
   // The digits of F = hi + bestJ (up to 17 of them, past 2^53): a · 10^8 + (b + bestJ).
   b += bestJ;
-  if (b < 0) {
-    a--;
-    b += 1e8;
-  } else if (b >= 1e8) {
-    a++;
-    b -= 1e8;
-  }
+  c = carryOf(b);
+  a += c;
+  b -= c * 1e8;
   if (a < 1e8 || a >= 1e9) return -1; // F left [1e16, 1e17): not in this method's range
   // "0." and decade − 1 zeros, then the 17 digits without their trailing zeros.
   buf[pos++] = 0x30;
