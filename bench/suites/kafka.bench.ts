@@ -25,7 +25,7 @@
  * case reports that warm-up rate beside it. Floors are timed to their last message (to the last
  * acknowledgement when publishing).
  *
- * Every reader runs ROUNDS times (default 3), the readers interleaved round by round, and each case reports its
+ * Every reader runs ROUNDS times (default 5), the readers interleaved round by round, and each case reports its
  * median round (events/s; CPU per event of that round): one run of a reader on a shared 2-core machine swings by
  * a factor of two.
  *
@@ -68,7 +68,7 @@ const WARMUP = Number(process.env.BENCH_KAFKA_WARMUP ?? 200_000);
 if (!(Number.isInteger(WARMUP) && WARMUP >= 0 && WARMUP <= EVENTS / 2))
   throw new Error(`BENCH_KAFKA_WARMUP must be an integer in [0, BENCH_KAFKA_EVENTS / 2], got ${WARMUP}`);
 /** Each reader runs this many times, interleaved with the others; a case reports its median round. */
-const ROUNDS = Number(process.env.BENCH_KAFKA_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_KAFKA_ROUNDS ?? 5);
 const RATE = 5000;
 const LATENCY_SECONDS = Number(process.env.BENCH_KAFKA_LATENCY_SECONDS ?? 10);
 /** Seconds of the steady rate before LATENCY_SECONDS: measured apart (the process's first load). */
