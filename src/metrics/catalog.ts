@@ -40,6 +40,20 @@ interface VariantSeries {
   outsizedUpdatesRejected: BoundCounter<VariantLabels>;
 }
 
+/** The entry of `label` and `mode` in a two-level map, made by `make` the first time. */
+function perLabelAndMode<V>(
+  map: Map<string, Map<PipelineMode, V>>,
+  label: string,
+  mode: PipelineMode,
+  make: () => V,
+): V {
+  let modes = map.get(label);
+  if (modes === undefined) map.set(label, (modes = new Map()));
+  let v = modes.get(mode);
+  if (v === undefined) modes.set(mode, (v = make()));
+  return v;
+}
+
 /** One processed batch of one variant, as {@link PipelineMetrics.observeBatch} records it. */
 export interface BatchObservation {
   variant: string;
@@ -365,8 +379,15 @@ export class PipelineMetrics {
 
   /** {@link registerVariant}, returning the variant's bound series. */
   private seriesOf(variant: string, mode: PipelineMode): VariantSeries {
-    const known = this.variantSeries.get(variant)?.get(mode);
-    if (known !== undefined) return known;
+    // Looked up first: the factory closure is made only for a new variant, not per batch.
+    return (
+      this.variantSeries.get(variant)?.get(mode) ??
+      perLabelAndMode(this.variantSeries, variant, mode, () => this.bindVariant(variant, mode))
+    );
+  }
+
+  /** A new variant's series: validated, registered (zero where it has none yet) and bound. */
+  private bindVariant(variant: string, mode: PipelineMode): VariantSeries {
     checkLabel('variant', variant);
     checkMode(mode);
     const labels = { variant, mode };
@@ -389,9 +410,6 @@ export class PipelineMetrics {
     this.driftAlarmsTotal.inc({ variant, mode }, 0);
     series.nonFiniteUpdatesRejected.inc(0);
     series.outsizedUpdatesRejected.inc(0);
-    let modes = this.variantSeries.get(variant);
-    if (modes === undefined) this.variantSeries.set(variant, (modes = new Map()));
-    modes.set(mode, series);
     return series;
   }
 
@@ -445,14 +463,14 @@ export class PipelineMetrics {
 
   /** `n` model updates were rejected because they would have made a weight non-finite. */
   nonFiniteUpdatesRejected(variant: string, mode: PipelineMode, n = 1): void {
-    if (Number.isFinite(n) && n > 0) this.seriesOf(variant, mode).nonFiniteUpdatesRejected.inc(n);
-    else this.registerVariant(variant, mode);
+    const series = this.seriesOf(variant, mode);
+    if (Number.isFinite(n) && n > 0) series.nonFiniteUpdatesRejected.inc(n);
   }
 
   /** `n` model updates were rejected by the step guard as out of proportion to the recent steps. */
   outsizedUpdatesRejected(variant: string, mode: PipelineMode, n = 1): void {
-    if (Number.isFinite(n) && n > 0) this.seriesOf(variant, mode).outsizedUpdatesRejected.inc(n);
-    else this.registerVariant(variant, mode);
+    const series = this.seriesOf(variant, mode);
+    if (Number.isFinite(n) && n > 0) series.outsizedUpdatesRejected.inc(n);
   }
 
   /** A load resumed from the previous checkpoint because the newest was damaged or missing. */
@@ -484,11 +502,14 @@ export class PipelineMetrics {
   /** Latest event time seen (ms since the epoch, the event's `ts`). */
   eventSeen(tsMs: number, topic: string, mode: PipelineMode): void {
     if (!Number.isFinite(tsMs)) return;
-    let modes = this.topicSeries.get(topic);
-    if (modes === undefined) this.topicSeries.set(topic, (modes = new Map()));
-    let gauge = modes.get(mode);
-    if (gauge === undefined)
-      modes.set(mode, (gauge = new BoundGauge(this.lastEventTimestampSeconds, { topic, mode })));
+    const gauge =
+      this.topicSeries.get(topic)?.get(mode) ??
+      perLabelAndMode(
+        this.topicSeries,
+        topic,
+        mode,
+        () => new BoundGauge(this.lastEventTimestampSeconds, { topic, mode }),
+      );
     gauge.set(tsMs / 1000);
   }
 
