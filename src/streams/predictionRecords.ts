@@ -5,7 +5,7 @@
  * that), at a fraction of the allocations.
  */
 import type { PrequentialResult } from './prequential.js';
-import { TWO_DIGITS, writeShortestUnit } from './shortestDigits.js';
+import { TWO_DIGITS, writeEightDigits, writeShortestUnit } from './shortestDigits.js';
 import type { OutgoingMessage } from './toKafka.js';
 
 /** The value of a prediction record: the event's id and time, its origin and every variant's prediction. */
@@ -142,14 +142,8 @@ class RecordBytes {
     }
     // n = high · 10^8 + low, both int32: the high digits, then the low ones padded to 8.
     const high = Math.floor(n / 1e8);
-    let low = n - high * 1e8;
     const end = writeDigits(buf, this.pos, high) + 8;
-    for (let at = end; at > end - 8; at -= 2) {
-      const d = low % 100;
-      low = (low - d) / 100;
-      buf[at - 1] = TWO_DIGITS[2 * d + 1];
-      buf[at - 2] = TWO_DIGITS[2 * d];
-    }
+    writeEightDigits(buf, end, n - high * 1e8);
     this.pos = end;
   }
 

@@ -37,6 +37,17 @@ export const TWO_DIGITS = Uint8Array.from(
   (_, i) => 0x30 + (i % 2 === 0 ? Math.floor(i / 20) : (i >> 1) % 10),
 );
 
+/** The 8 digits of an integer 0 ≤ n < 10^8, leading zeros included, ending at `end` (exclusive). */
+export function writeEightDigits(buf: Uint8Array, end: number, n: number): void {
+  let m = n | 0;
+  for (let at = end; at > end - 8; at -= 2) {
+    const d = m % 100;
+    m = (m - d) / 100;
+    buf[at - 1] = TWO_DIGITS[2 * d + 1];
+    buf[at - 2] = TWO_DIGITS[2 * d];
+  }
+}
+
 /** Veltkamp halves of 10^k, k = 0..22 (the factors of the exact product). */
 const POW10_HIGH = POW10.map((v) => {
   const t = SPLIT * v;
@@ -141,22 +152,9 @@ export function writeShortestUnit(p: number, buf: Uint8Array, pos: number): numb
   buf[pos++] = 0x2e;
   for (let z = 1; z < decade; z++) buf[pos++] = 0x30;
   const start = pos;
-  let lower = b | 0;
-  let upper = a | 0;
-  pos += 17;
-  for (let i = 0; i < 4; i++) {
-    const d = lower % 100;
-    lower = (lower - d) / 100;
-    buf[--pos] = TWO_DIGITS[2 * d + 1];
-    buf[--pos] = TWO_DIGITS[2 * d];
-  }
-  for (let i = 0; i < 4; i++) {
-    const d = upper % 100;
-    upper = (upper - d) / 100;
-    buf[--pos] = TWO_DIGITS[2 * d + 1];
-    buf[--pos] = TWO_DIGITS[2 * d];
-  }
-  buf[--pos] = 0x30 + upper;
+  writeEightDigits(buf, start + 17, b);
+  writeEightDigits(buf, start + 9, a % 1e8);
+  buf[start] = 0x30 + Math.floor(a / 1e8);
   let end = start + 17;
   while (buf[end - 1] === 0x30) end--;
   return end;
